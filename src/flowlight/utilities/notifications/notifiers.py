@@ -1,0 +1,296 @@
+"""Ready-made notifiers: Slack, any webhook, e-mail (and Gmail, for Prefect 1 parity).
+
+Each is a state handler used like Prefect 1's curried `slack_notifier`: attach it as is
+(`state_handlers=[slack_notifier]`) or configure it first
+(`slack_notifier(only_states=[Failed], webhook_secret="OPS_SLACK")`). Secrets are read only when a
+notification is about to be sent, so a missing secret never touches a task that has nothing to
+report, and no notifier calls any cloud API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any, ClassVar, overload
+from urllib.parse import urlsplit
+
+from flowlight.utilities.notifications.base import Notifier, read_secret
+from flowlight.utilities.notifications.delivery import NotifierKind, Outcome, deliver
+from flowlight.utilities.notifications.messages import (
+    Notice,
+    email_parts,
+    slack_payload,
+    webhook_body,
+    webhook_payload,
+)
+from flowlight.utilities.notifications.transports import (
+    SmtpSecurity,
+    SmtpServer,
+    post_once,
+    send_mail_once,
+)
+from flowlight.utilities.redaction import register_secret
+
+__all__ = [
+    "SIGNATURE_HEADER",
+    "EmailNotifier",
+    "SlackNotifier",
+    "WebhookNotifier",
+    "email_notifier",
+    "gmail_notifier",
+    "sign_webhook_body",
+    "slack_notifier",
+    "webhook_notifier",
+]
+
+SIGNATURE_HEADER = "X-Flowlight-Signature"
+_USER_AGENT = "flowlight-notifier/1"
+
+
+def _read_url_secret(name: str) -> str:
+    url = read_secret(name, "a URL")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"Secret {name!r} does not hold an http(s) URL; set it to the full URL.")
+    # The path is what makes a webhook URL secret: mask it even where it appears on its own.
+    register_secret(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return url
+
+
+class SlackNotifier(Notifier):
+    """Posts to a Slack incoming webhook whose URL is the Secret `webhook_secret`."""
+
+    kind: ClassVar[NotifierKind] = "slack"
+
+    def __init__(self, *, webhook_secret: str = "SLACK_WEBHOOK_URL", **options: Any) -> None:
+        super().__init__(**options)
+        self.webhook_secret = webhook_secret
+
+    @property
+    def channel(self) -> str:
+        return f"slack:{self.webhook_secret}"
+
+    def send(self, notice: Notice) -> tuple[Outcome, str, int]:
+        url = _read_url_secret(self.webhook_secret)
+        body = json.dumps(slack_payload(notice), ensure_ascii=False).encode("utf-8")
+        headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": _USER_AGENT}
+        return deliver(lambda timeout: post_once(url, body, headers, timeout), self.delivery)
+
+
+def sign_webhook_body(body: bytes, key: str, timestamp: int) -> str:
+    """The signature header value for `body`: `t=<timestamp>,v1=<hex HMAC-SHA256>`.
+
+    The HMAC key is the signing secret's UTF-8 bytes; the signed message is the ASCII
+    timestamp, a full stop, then the body bytes exactly as sent (docs/webhook-payload.md).
+    """
+    signed = str(timestamp).encode("ascii") + b"." + body
+    digest = hmac.new(key.encode("utf-8"), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+class WebhookNotifier(Notifier):
+    """POSTs the versioned JSON payload (docs/webhook-payload.md) to any URL.
+
+    Give the URL literally (`url=`) or as a Secret name (`url_secret=`); `headers` are sent as
+    given, `header_secrets` maps a header to the Secret holding its value (an Authorization token,
+    say); `signing_secret` names the Secret whose value keys the HMAC-SHA256 signature header.
+    """
+
+    kind: ClassVar[NotifierKind] = "webhook"
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        url_secret: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        header_secrets: Mapping[str, str] | None = None,
+        signing_secret: str | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(**options)
+        if (url is None) == (url_secret is None):
+            raise ValueError(
+                "webhook_notifier needs exactly one of url='https://...' (a literal URL) or "
+                "url_secret='NAME' (the name of a Secret holding the URL)."
+            )
+        if url is not None and urlsplit(url).scheme not in ("http", "https"):
+            raise ValueError(f"webhook_notifier url={url!r} is not an http(s) URL.")
+        self.url = url
+        self.url_secret = url_secret
+        self.headers = dict(headers or {})
+        self.header_secrets = dict(header_secrets or {})
+        self.signing_secret = signing_secret
+
+    @property
+    def channel(self) -> str:
+        if self.url_secret is not None:
+            return f"webhook:secret:{self.url_secret}"
+        return "webhook:" + hashlib.sha256(str(self.url).encode()).hexdigest()[:16]
+
+    def send(self, notice: Notice) -> tuple[Outcome, str, int]:
+        url = self.url if self.url is not None else _read_url_secret(str(self.url_secret))
+        now = time.time()
+        body = webhook_body(webhook_payload(notice, datetime.fromtimestamp(now, timezone.utc)))
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": _USER_AGENT,
+            "X-Flowlight-Event": notice.kind,
+            # The same id on every retry of one notification, so a receiver can drop duplicates.
+            "X-Flowlight-Delivery": str(uuid.uuid4()),
+            **self.headers,
+        }
+        for header, secret_name in self.header_secrets.items():
+            headers[header] = read_secret(secret_name, f"the value of header {header}")
+        if self.signing_secret is not None:
+            key = read_secret(self.signing_secret, "the webhook signing key")
+            headers[SIGNATURE_HEADER] = sign_webhook_body(body, key, int(now))
+        return deliver(lambda timeout: post_once(url, body, headers, timeout), self.delivery)
+
+
+_DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "ssl": 465, "plain": 25}
+
+
+class EmailNotifier(Notifier):
+    """Sends a plain-text and HTML e-mail through an SMTP server.
+
+    `security` is "starttls" (default), "ssl" or "plain" (no TLS; for a server on this machine).
+    `username_secret` / `password_secret` name the Secrets to log in with; without them no login
+    is attempted. Without `to`, the mail goes to the username (Prefect 1's gmail_notifier does so).
+    """
+
+    kind: ClassVar[NotifierKind] = "email"
+
+    def __init__(
+        self,
+        *,
+        to: str | Sequence[str] | None = None,
+        smtp_host: str = "localhost",
+        smtp_port: int | None = None,
+        security: SmtpSecurity = "starttls",
+        username_secret: str | None = None,
+        password_secret: str | None = None,
+        from_address: str | None = None,
+        cafile: str | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(**options)
+        if security not in _DEFAULT_PORTS:
+            raise ValueError(
+                f"email_notifier security={security!r} is not one of 'starttls', 'ssl', 'plain'."
+            )
+        if (username_secret is None) != (password_secret is None):
+            raise ValueError(
+                "email_notifier needs both username_secret and password_secret, or neither "
+                "(for a server that needs no login)."
+            )
+        recipients = [to] if isinstance(to, str) else list(to or [])
+        if not recipients and username_secret is None:
+            raise ValueError(
+                "email_notifier needs to=['someone@example.com'] (or username_secret, whose "
+                "value is then used as the address)."
+            )
+        self.to = recipients
+        self.server = SmtpServer(smtp_host, smtp_port or _DEFAULT_PORTS[security], security, cafile)
+        self.username_secret = username_secret
+        self.password_secret = password_secret
+        self.from_address = from_address
+
+    @property
+    def channel(self) -> str:
+        return f"email:{self.server.host}:{self.server.port}:{','.join(self.to)}"
+
+    def send(self, notice: Notice) -> tuple[Outcome, str, int]:
+        credentials = None
+        if self.username_secret is not None and self.password_secret is not None:
+            credentials = (
+                read_secret(self.username_secret, "the SMTP user name"),
+                read_secret(self.password_secret, "the SMTP password"),
+            )
+        recipients = self.to or [credentials[0] if credentials else ""]
+        sender = self.from_address or (credentials[0] if credentials else "flowlight@localhost")
+        subject, text, html = email_parts(notice)
+        message = EmailMessage()
+        message["Subject"] = subject
+        message["From"] = sender
+        message["To"] = ", ".join(recipients)
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain="flowlight")
+        if notice.trace_id:
+            message["X-Flowlight-Trace-Id"] = notice.trace_id
+        message.set_content(text)
+        message.add_alternative(html, subtype="html")
+        return deliver(
+            lambda timeout: send_mail_once(self.server, message, recipients, credentials, timeout),
+            self.delivery,
+        )
+
+
+def _apply(make: Callable[..., Notifier], args: tuple[Any, ...], options: dict[str, Any]) -> Any:
+    """Prefect 1's curry: `f(obj, old, new, **options)` handles a transition, `f(**options)`
+    returns the configured handler."""
+    if not args:
+        return make(**options)
+    if len(args) != 3:
+        raise TypeError(
+            f"a notifier takes (obj, old_state, new_state) as a state handler, or only keyword "
+            f"options to configure one; it got {len(args)} positional argument(s)."
+        )
+    return make(**options)(*args)
+
+
+@overload
+def slack_notifier(obj: Any, old_state: Any, new_state: Any, /, **options: Any) -> Any: ...
+@overload
+def slack_notifier(**options: Any) -> SlackNotifier: ...
+def slack_notifier(*args: Any, **options: Any) -> Any:
+    """Slack alerts: a state handler as is, or `slack_notifier(**options)` for a configured one.
+
+    Options: `webhook_secret` (default "SLACK_WEBHOOK_URL"), `only_states`, `ignore_states`,
+    `flood_control`, `trace_url_template`, `raise_on_failure`, `delivery`.
+    """
+    return _apply(SlackNotifier, args, options)
+
+
+@overload
+def webhook_notifier(obj: Any, old_state: Any, new_state: Any, /, **options: Any) -> Any: ...
+@overload
+def webhook_notifier(**options: Any) -> WebhookNotifier: ...
+def webhook_notifier(*args: Any, **options: Any) -> Any:
+    """Webhook alerts; needs `url=` or `url_secret=` (see WebhookNotifier for the rest)."""
+    return _apply(WebhookNotifier, args, options)
+
+
+@overload
+def email_notifier(obj: Any, old_state: Any, new_state: Any, /, **options: Any) -> Any: ...
+@overload
+def email_notifier(**options: Any) -> EmailNotifier: ...
+def email_notifier(*args: Any, **options: Any) -> Any:
+    """E-mail alerts; needs `to=` or login secrets (see EmailNotifier for the rest)."""
+    return _apply(EmailNotifier, args, options)
+
+
+def _gmail(**options: Any) -> EmailNotifier:
+    options.setdefault("smtp_host", "smtp.gmail.com")
+    options.setdefault("smtp_port", 465)
+    options.setdefault("security", "ssl")
+    options.setdefault("username_secret", "EMAIL_USERNAME")
+    options.setdefault("password_secret", "EMAIL_PASSWORD")
+    return EmailNotifier(**options)
+
+
+@overload
+def gmail_notifier(obj: Any, old_state: Any, new_state: Any, /, **options: Any) -> Any: ...
+@overload
+def gmail_notifier(**options: Any) -> EmailNotifier: ...
+def gmail_notifier(*args: Any, **options: Any) -> Any:
+    """Prefect 1's gmail_notifier: smtp.gmail.com:465 over SSL, logging in with the Secrets
+    EMAIL_USERNAME / EMAIL_PASSWORD and writing to that same address unless `to=` is given."""
+    return _apply(_gmail, args, options)
