@@ -20,7 +20,7 @@ def env_name(*path: str) -> str:
 
 
 def parse_value(raw: str) -> Any:
-    """Interpret an environment string as Prefect 1 does: booleans, ints, floats, else the string."""
+    """Interpret an environment string as Prefect 1 does: booleans, numbers, else the string."""
     lowered = raw.strip().lower()
     if lowered == "true":
         return True

@@ -1,0 +1,28 @@
+"""flowlight: Prefect 1's flow API with every state change observable.
+
+Porting a Prefect 1 flow is a change of imports: `from flowlight import Flow, task, Parameter`.
+"""
+
+from flowlight import triggers
+from flowlight.client.secrets import Secret
+from flowlight.core import Constant, Edge, Flow, Parameter, Task, flatten, task, unmapped
+from flowlight.engine import signals, state
+from flowlight.utilities.context import context
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Constant",
+    "Edge",
+    "Flow",
+    "Parameter",
+    "Secret",
+    "Task",
+    "context",
+    "flatten",
+    "signals",
+    "state",
+    "task",
+    "triggers",
+    "unmapped",
+]

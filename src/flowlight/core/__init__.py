@@ -1,0 +1,7 @@
+"""The objects users build flows from: tasks, parameters, edges and flows."""
+
+from flowlight.core.edge import Edge, flatten, unmapped
+from flowlight.core.flow import Flow
+from flowlight.core.task import Constant, Parameter, Task, task
+
+__all__ = ["Constant", "Edge", "Flow", "Parameter", "Task", "flatten", "task", "unmapped"]

@@ -1,0 +1,320 @@
+"""Tasks: the units of work of a flow, with Prefect 1's constructor, decorator and call API.
+
+Calling a task inside `with Flow(...)` does not run it: it copies the task and binds the copy's
+arguments as edges of the flow (the functional API). `task.map(...)` binds a mapped copy.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import inspect
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, overload
+
+from flowlight import triggers as _triggers
+from flowlight.engine.handlers import StateHandler, validate_state_handlers
+from flowlight.engine.state import State
+
+if TYPE_CHECKING:
+    from flowlight.core.flow import Flow
+
+__all__ = ["Constant", "FunctionTask", "GetItem", "Parameter", "Task", "task"]
+
+_NO_DEFAULT = object()
+
+
+def _seconds(name: str, owner: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    raise TypeError(
+        f"{owner} has {name}={value!r}; give a datetime.timedelta or a number of seconds >= 0."
+    )
+
+
+class Task:
+    """A unit of work. Subclass it and implement `run()`, or use the `@task` decorator."""
+
+    # Class-level defaults keep Task() cheap and let subclasses skip __init__ arguments.
+    cache_validator: Callable[..., bool] | None = None
+
+    def __init__(
+        self,
+        name: str | None = None,
+        slug: str | None = None,
+        tags: Iterable[str] | None = None,
+        max_retries: int | None = None,
+        retry_delay: datetime.timedelta | float | None = None,
+        timeout: datetime.timedelta | float | None = None,
+        trigger: Callable[..., bool] | None = None,
+        skip_on_upstream_skip: bool = True,
+        cache_for: datetime.timedelta | None = None,
+        cache_validator: Callable[..., bool] | None = None,
+        cache_key: str | None = None,
+        checkpoint: bool | None = None,
+        state_handlers: Iterable[StateHandler] | None = None,
+        on_failure: Callable[[Any, State], Any] | None = None,
+        log_stdout: bool = False,
+        result: Any = None,
+        target: Any = None,
+        task_run_name: str | Callable[..., str] | None = None,
+        nout: int | None = None,
+    ) -> None:
+        self.name = name if name is not None else type(self).__name__
+        owner = f"Task '{self.name}'"
+        self.slug = slug
+        self.tags: set[str] = set(tags or ())
+        if isinstance(tags, str):
+            raise TypeError(f"{owner} got tags={tags!r}; tags takes a list of strings.")
+        self.max_retries = int(max_retries or 0)
+        if self.max_retries < 0:
+            raise ValueError(f"{owner} has max_retries={max_retries}; use 0 or more.")
+        self.retry_delay = _seconds("retry_delay", owner, retry_delay)
+        if self.max_retries > 0 and self.retry_delay is None:
+            raise ValueError(
+                f"{owner} has max_retries={max_retries} but no retry_delay; give one, e.g. "
+                "retry_delay=datetime.timedelta(seconds=10)."
+            )
+        self.timeout = _seconds("timeout", owner, timeout)
+        if trigger is not None and not callable(trigger):
+            raise TypeError(
+                f"{owner} has trigger={trigger!r}, which is not callable; use one of "
+                "flowlight.triggers (e.g. all_finished) or a function of the upstream states."
+            )
+        self.trigger: Callable[..., bool] = trigger or _triggers.all_successful
+        self.skip_on_upstream_skip = skip_on_upstream_skip
+        self.cache_for = _seconds("cache_for", owner, cache_for)
+        if cache_validator is not None:
+            self.cache_validator = cache_validator
+        self.cache_key = cache_key
+        self.checkpoint = checkpoint
+        self.log_stdout = log_stdout
+        self.result = result
+        self.target = target
+        self.task_run_name = task_run_name
+        self.nout = nout
+        handlers = validate_state_handlers(owner, state_handlers)
+        if on_failure is not None:
+            from flowlight.utilities.notifications import callback_factory
+
+            handlers.append(callback_factory(on_failure, lambda s: s.is_failed()))
+        self.state_handlers: list[StateHandler] = handlers
+        self.auto_generated = False
+
+    def __repr__(self) -> str:
+        return f"<Task: {self.name}>"
+
+    def run(self) -> Any:
+        """The task's work; subclasses override it. The base task does nothing."""
+        return None
+
+    # -- the functional API -------------------------------------------------------------------
+
+    def copy(self, **task_args: Any) -> Task:
+        """A shallow copy with its own handler list and tags, and `task_args` applied."""
+        new = copy.copy(self)
+        new.state_handlers = list(self.state_handlers)
+        new.tags = set(self.tags)
+        new.slug = None
+        for key, value in task_args.items():
+            if key == "tags":
+                value = set(value)
+            elif key == "state_handlers":
+                value = validate_state_handlers(f"Task '{new.name}'", value)
+            elif not hasattr(new, key):
+                raise AttributeError(f"{new} has no attribute {key!r} to set in task_args.")
+            setattr(new, key, value)
+        return new
+
+    def __call__(
+        self,
+        *args: Any,
+        mapped: bool = False,
+        task_args: dict[str, Any] | None = None,
+        upstream_tasks: Iterable[Any] | None = None,
+        flow: Flow | None = None,
+        **kwargs: Any,
+    ) -> Task:
+        """Bind a copy of this task into the active flow with these arguments; return the copy."""
+        new = self.copy(**(task_args or {}))
+        return new.bind(*args, mapped=mapped, upstream_tasks=upstream_tasks, flow=flow, **kwargs)
+
+    def map(
+        self,
+        *args: Any,
+        upstream_tasks: Iterable[Any] | None = None,
+        flow: Flow | None = None,
+        task_args: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Task:
+        """Bind a copy that runs once per item of each mapped argument (see `unmapped`)."""
+        new = self.copy(**(task_args or {}))
+        return new.bind(*args, mapped=True, upstream_tasks=upstream_tasks, flow=flow, **kwargs)
+
+    def bind(
+        self,
+        *args: Any,
+        mapped: bool = False,
+        upstream_tasks: Iterable[Any] | None = None,
+        flow: Flow | None = None,
+        **kwargs: Any,
+    ) -> Task:
+        """Add this task to `flow` (default: the active `with Flow` block) with these inputs."""
+        from flowlight.core.flow import Flow as FlowClass
+
+        active = flow or FlowClass.active()
+        if active is None:
+            raise ValueError(
+                f"{self} was called outside a flow. Call tasks inside `with Flow(...):`, or pass "
+                "flow=... ."
+            )
+        callargs = self._bind_arguments(args, kwargs)
+        active.set_dependencies(
+            task=self, upstream_tasks=upstream_tasks, keyword_tasks=callargs, mapped=mapped
+        )
+        return self
+
+    def _bind_arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        signature = inspect.signature(self.run)
+        for param in signature.parameters.values():
+            if param.kind is param.VAR_POSITIONAL:
+                raise TypeError(
+                    f"{self}'s run() takes *{param.name}; tasks need named arguments, so use a "
+                    "list argument instead."
+                )
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(
+                f"{self} was called with arguments its run() does not take: {exc}."
+            ) from None
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        for param in signature.parameters.values():
+            if param.kind is param.VAR_KEYWORD:
+                arguments.update(arguments.pop(param.name, {}))
+        return arguments
+
+    def set_upstream(self, task: Any, key: str | None = None, mapped: bool = False) -> None:
+        """Make `task` an upstream dependency (optionally feeding argument `key`)."""
+        from flowlight.core.flow import Flow as FlowClass
+
+        flow = FlowClass.active()
+        if flow is None:
+            raise ValueError(f"{self}.set_upstream() needs an active `with Flow(...)` block.")
+        if key is None:
+            flow.set_dependencies(self, upstream_tasks=[task], mapped=mapped)
+        else:
+            flow.set_dependencies(self, keyword_tasks={key: task}, mapped=mapped)
+
+    def set_downstream(self, task: Task, key: str | None = None, mapped: bool = False) -> None:
+        """Make `task` a downstream dependent (optionally receiving this result as `key`)."""
+        task.set_upstream(self, key=key, mapped=mapped)
+
+    def __getitem__(self, key: Any) -> Task:
+        """A task that returns `result[key]` (how `a, b = task()` works with `nout=2`)."""
+        return GetItem(name=f"{self.name}[{key!r}]")(self, key)
+
+    def __iter__(self) -> Iterator[Task]:
+        if self.nout is None:
+            raise TypeError(
+                f"{self} cannot be unpacked: give the task nout=N to unpack N results from it."
+            )
+        return (self[i] for i in range(self.nout))
+
+
+class FunctionTask(Task):
+    """A task whose `run` is a plain function (what `@task` builds)."""
+
+    def __init__(self, fn: Callable[..., Any], name: str | None = None, **kwargs: Any) -> None:
+        if not callable(fn):
+            raise TypeError(f"@task needs a function, got {fn!r}.")
+        self.run = fn  # type: ignore[method-assign]
+        super().__init__(name=name or getattr(fn, "__name__", type(self).__name__), **kwargs)
+        self.__wrapped__ = fn
+        self.__doc__ = fn.__doc__
+
+
+@overload
+def task(fn: Callable[..., Any], /) -> FunctionTask: ...
+@overload
+def task(
+    fn: None = None, /, **task_init_kwargs: Any
+) -> Callable[[Callable[..., Any]], FunctionTask]: ...
+def task(
+    fn: Callable[..., Any] | None = None, /, **task_init_kwargs: Any
+) -> FunctionTask | Callable[[Callable[..., Any]], FunctionTask]:
+    """Turn a function into a task: `@task` or `@task(name=..., max_retries=..., ...)`."""
+    if fn is None:
+        return lambda f: FunctionTask(f, **task_init_kwargs)
+    return FunctionTask(fn, **task_init_kwargs)
+
+
+class GetItem(Task):
+    """Returns `task_result[key]`."""
+
+    def run(self, task_result: Any, key: Any) -> Any:  # type: ignore[override]
+        return task_result[key]
+
+
+class Constant(Task):
+    """A value used where a task is needed (a literal list given to `map`)."""
+
+    def __init__(self, value: Any, name: str | None = None, **kwargs: Any) -> None:
+        self.value = value
+        if name is None:
+            # Prefect 1 names short constants by their repr and long ones by their type.
+            name = repr(value)
+            if len(name) > 8:
+                name = f"Constant[{type(value).__name__}]"
+        super().__init__(name=name, **kwargs)
+
+    def run(self) -> Any:
+        return self.value
+
+
+class Parameter(Task):
+    """A flow input: its value comes from `flow.run(parameters={name: value})` or `default`."""
+
+    def __init__(
+        self,
+        name: str,
+        default: Any = _NO_DEFAULT,
+        required: bool | None = None,
+        tags: Iterable[str] | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"A Parameter needs a non-empty name, got {name!r}.")
+        if required is None:
+            required = default is _NO_DEFAULT
+        self.default = None if default is _NO_DEFAULT else default
+        self.required = required
+        super().__init__(name=name, slug=name, tags=tags)
+
+    def __repr__(self) -> str:
+        return f"<Parameter: {self.name}>"
+
+    def copy(self, **task_args: Any) -> Task:
+        raise TypeError(
+            f"{self} cannot be copied or called: use the parameter itself as an argument, "
+            f"e.g. my_task({self.name}=...)."
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Task:
+        raise TypeError(
+            f"{self} cannot be called; pass it to a task: `with Flow(...): t({self.name})`."
+        )
+
+    def run(self) -> Any:
+        from flowlight.utilities.context import current
+
+        parameters = current().get("parameters") or {}
+        if self.name in parameters:
+            return parameters[self.name]
+        if self.required:
+            raise ValueError(f'No value was given for required parameter "{self.name}".')
+        return self.default

@@ -1,0 +1,266 @@
+"""The flow run: Scheduled -> Running, every task run through the executor, then the final state.
+
+Task runs are started as soon as their upstream tasks are finished, and the runner waits on the
+executor for whichever finishes next, so a parallel executor runs independent tasks and mapped
+children at once. The flow's own handlers see exactly two transitions.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections import deque
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import pendulum
+
+from flowlight.core.task import Constant
+from flowlight.engine.handlers import HandlerFailure, transition
+from flowlight.engine.mapping import MappedRun, map_children, plan_map
+from flowlight.engine.state import (
+    Failed,
+    Mapped,
+    Paused,
+    Resume,
+    Running,
+    Scheduled,
+    State,
+    Success,
+)
+from flowlight.engine.task_runner import run_task
+from flowlight.executors.base import Executor, RunFuture
+from flowlight.executors.local import LocalExecutor
+from flowlight.utilities.context import current, use_context
+
+if TYPE_CHECKING:
+    from flowlight.core.edge import Edge
+    from flowlight.core.flow import Flow
+    from flowlight.core.task import Task
+
+__all__ = ["FlowRunner", "run_flow"]
+
+
+def run_flow(
+    flow: Flow,
+    parameters: dict[str, Any] | None = None,
+    run_on_schedule: bool | None = None,
+    context: dict[str, Any] | None = None,
+    task_states: dict[Task, State] | None = None,
+    executor: Executor | None = None,
+    **kwargs: Any,
+) -> State:
+    """What `Flow.run` does: validate everything first, then run once or on the schedule."""
+    import os
+
+    if kwargs:
+        raise TypeError(f"flow.run() got unknown arguments {sorted(kwargs)}.")
+    if os.environ.get("FLOWLIGHT_OTEL", "").strip().lower() in {"1", "true", "yes", "on"}:
+        from flowlight.otel import instrument
+
+        instrument(flow)
+    flow.validate()
+    values = check_parameters(flow, parameters)
+    chosen = executor or flow.executor or LocalExecutor()
+    if not isinstance(chosen, Executor):
+        raise TypeError(
+            f"executor={chosen!r} is not a flowlight executor (see flowlight.executors)."
+        )
+    if flow.schedule is not None and run_on_schedule is not False:
+        from flowlight.schedules.loop import run_on_schedule as scheduled
+
+        return scheduled(
+            flow, lambda ctx: FlowRunner(flow, chosen).run(values, ctx, task_states), context
+        )
+    return FlowRunner(flow, chosen).run(values, context, task_states)
+
+
+def check_parameters(flow: Flow, given: dict[str, Any] | None) -> dict[str, Any]:
+    """The run's parameter values; raise naming unknown or missing required parameters."""
+    given = dict(given or {})
+    declared = {p.name: p for p in flow.parameters()}
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise ValueError(
+            f"Flow '{flow.name}' got unknown parameters {unknown}; its parameters are "
+            f"{sorted(declared)}."
+        )
+    missing = sorted(n for n, p in declared.items() if p.required and n not in given)
+    if missing:
+        raise ValueError(
+            f"Flow '{flow.name}' is missing required parameters {missing}; pass them with "
+            "flow.run(parameters={...})."
+        )
+    return {**{n: p.default for n, p in declared.items() if n not in given}, **given}
+
+
+class FlowRunner:
+    """Runs one flow run of `flow` on `executor`."""
+
+    def __init__(self, flow: Flow, executor: Executor) -> None:
+        self.flow = flow
+        self.executor = executor
+
+    def run(
+        self,
+        parameters: dict[str, Any],
+        user_context: dict[str, Any] | None = None,
+        task_states: Mapping[Task, State] | None = None,
+    ) -> State:
+        flow = self.flow
+        run_id = str(uuid.uuid4())
+        from flowlight.utilities.logging import get_logger
+
+        ctx: dict[str, Any] = {
+            **current(),
+            "flow_name": flow.name,
+            "flow_run_id": run_id,
+            "flow_run_name": run_id,
+            "scheduled_start_time": pendulum.now("UTC"),
+            **(user_context or {}),
+            "parameters": parameters,
+        }
+        ctx["logger"] = get_logger("flowlight.flow_run", flow_name=flow.name, flow_run_id=run_id)
+        with use_context(ctx):
+            scheduled = Scheduled()
+            try:
+                state = self._change(scheduled, Running("Running flow."))
+            except HandlerFailure as failure:
+                failure.state.result = {}
+                return failure.state
+            if not state.is_running():
+                return state
+            with self.executor.start():
+                states = self.run_tasks(ctx, dict(task_states or {}))
+            final = self.final_state(states)
+            if final is None:
+                state.result = states
+                return state  # a paused task: the flow run is not finished
+            try:
+                final = self._change(state, final)
+            except HandlerFailure as failure:
+                final = failure.state
+            if not isinstance(final.result, dict):
+                final.result = states  # the flow state's result is always the task states
+            return final
+
+    def _change(self, old: State, new: State) -> State:
+        handlers = self.flow.state_handlers
+        return transition(self.flow, handlers, old, new) if handlers else new
+
+    def final_state(self, states: Mapping[Task, State]) -> State | None:
+        """Success or Failed from the reference tasks; None while one of them is unfinished."""
+        reference = [states[t] for t in self.flow.reference_tasks() if t in states]
+        if any(not s.is_finished() for s in reference):
+            return None
+        for s in reference:
+            if s.is_failed() or (
+                isinstance(s, Mapped) and any(c.is_failed() for c in s.map_states)
+            ):
+                return Failed("Some reference tasks failed.")
+        return Success("All reference tasks succeeded.")
+
+    # -- task runs --------------------------------------------------------------------------
+
+    def run_tasks(self, flow_ctx: dict[str, Any], given: dict[Task, State]) -> dict[Task, State]:
+        """Run every task; when a terminal is attached and tasks paused, ask to resume them."""
+        while True:
+            states = self._run_graph(flow_ctx, given)
+            paused = [t for t, s in states.items() if isinstance(s, Paused)]
+            if not paused or not _can_ask():
+                return states
+            for t in paused:
+                answer = input(f"{t} is currently Paused; enter 'y' to resume:\n")
+                if answer.strip().lower() != "y":
+                    return states
+            given = {t: s for t, s in states.items() if s.is_finished()}
+            given.update({t: Resume("Approval given to resume.") for t in paused})
+
+    def _run_graph(self, flow_ctx: dict[str, Any], given: dict[Task, State]) -> dict[Task, State]:
+        flow = self.flow
+        order = flow.sorted_tasks()
+        waiting = {t: len(flow._upstream[t]) for t in order}
+        ready = deque(t for t in order if waiting[t] == 0)
+        states: dict[Task, State] = {}
+        in_flight: dict[RunFuture, tuple[Task, MappedRun | None, int]] = {}
+        maps: dict[Task, MappedRun] = {}
+
+        def finish(t: Task, final: State) -> None:
+            states[t] = final
+            for edge in flow._downstream[t]:
+                down = edge.downstream_task
+                waiting[down] -= 1
+                if waiting[down] == 0:
+                    ready.append(down)
+
+        while ready or in_flight:
+            while ready:
+                t = ready.popleft()
+                self._start(t, flow_ctx, given.get(t), states, in_flight, maps, finish)
+            for future in self.executor.wait_any(list(in_flight)):
+                t, mapped_run, index = in_flight.pop(future)
+                result = future.result()
+                if mapped_run is None:
+                    finish(t, result)
+                elif mapped_run.child_done(index, result):
+                    finish(t, mapped_run.parent_state())
+        return states
+
+    def _start(
+        self,
+        t: Task,
+        flow_ctx: dict[str, Any],
+        initial: State | None,
+        states: dict[Task, State],
+        in_flight: dict[RunFuture, tuple[Task, MappedRun | None, int]],
+        maps: dict[Task, MappedRun],
+        finish: Any,
+    ) -> None:
+        edges: list[Edge] = self.flow._upstream[t]
+        upstream = {e: states[e.upstream_task] for e in edges}
+        ctx = _task_context(flow_ctx, t)
+        if initial is not None and initial.is_finished():
+            finish(t, initial)
+            return
+        if isinstance(t, Constant):
+            finish(t, Success(result=t.value))  # constants are values, not runs: no handlers
+            return
+        if any(e.mapped for e in edges):
+            mapped_run = plan_map(t, edges, upstream, ctx, initial)
+            if mapped_run.decided is not None:
+                finish(t, mapped_run.decided)
+                return
+            maps[t] = mapped_run
+            children = map_children(t, edges, upstream, self.flow.constants.get(t), mapped_run)
+            if not children:
+                finish(t, mapped_run.parent_state())
+                return
+            for index, (inputs, child_upstream, child_ctx) in enumerate(children):
+                future = self.executor.submit(run_task, t, inputs, child_upstream, child_ctx)
+                in_flight[future] = (t, mapped_run, index)
+            return
+        inputs = dict(self.flow.constants.get(t) or {})
+        for e in edges:
+            if e.key is not None:
+                inputs[e.key] = upstream[e].result
+        future = self.executor.submit(run_task, t, inputs, upstream, ctx, initial)
+        in_flight[future] = (t, None, -1)
+
+
+def _task_context(flow_ctx: dict[str, Any], t: Task) -> dict[str, Any]:
+    ctx = dict(flow_ctx)
+    ctx["task_name"] = t.name
+    ctx["task_full_name"] = t.name
+    ctx["task_slug"] = t.slug
+    ctx["task_tags"] = sorted(t.tags)
+    ctx["task_run_id"] = str(uuid.uuid4())
+    ctx["map_index"] = None
+    ctx["task_run_count"] = 1
+    return ctx
+
+
+def _can_ask() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, AttributeError):
+        return False

@@ -1,0 +1,407 @@
+"""The state hierarchy of task runs and flow runs, as Prefect 1 defined it.
+
+A state is a small immutable-by-convention object: a message, a result and a timestamp. States are
+created on every transition, so they are cheap: `__slots__`, and the timestamp is kept as a float
+and only turned into a pendulum datetime when someone reads `state.timestamp`.
+
+The class hierarchy carries meaning: `is_failed()` is true for every subclass of `Failed`
+(`TimedOut`, `TriggerFailed`), `is_successful()` for `Skipped`, `Cached` and `Mapped`, and
+`is_scheduled()` for `Retrying`, `Paused` and `Resume`. Handlers and triggers rely on that.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import pendulum
+
+__all__ = [
+    "Cached",
+    "Cancelled",
+    "Cancelling",
+    "ClientFailed",
+    "Failed",
+    "Finished",
+    "Looped",
+    "Mapped",
+    "Paused",
+    "Pending",
+    "Queued",
+    "Resume",
+    "Retrying",
+    "Running",
+    "Scheduled",
+    "Skipped",
+    "State",
+    "Submitted",
+    "Success",
+    "TimedOut",
+    "TriggerFailed",
+    "ValidationFailed",
+]
+
+
+def _as_datetime(value: Any) -> pendulum.DateTime | None:
+    """Accept a pendulum/stdlib datetime or an epoch float; return a UTC pendulum datetime."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return pendulum.from_timestamp(value, tz="UTC")
+    if isinstance(value, pendulum.DateTime):
+        return value
+    converted: pendulum.DateTime = pendulum.instance(value)
+    return converted
+
+
+class State:
+    """The base of every state: what happened (`message`), what came of it (`result`), and when."""
+
+    __slots__ = ("_created", "_timestamp", "cached_inputs", "context", "message", "result")
+
+    color = "#999999"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        result: Any = None,
+        context: dict[str, Any] | None = None,
+        cached_inputs: dict[str, Any] | None = None,
+    ) -> None:
+        self.message = message
+        self.result = result
+        self.context = context
+        self.cached_inputs = cached_inputs
+        self._created = time.time()
+        self._timestamp: pendulum.DateTime | None = None
+
+    @property
+    def timestamp(self) -> pendulum.DateTime:
+        """When the state was created, as a UTC pendulum datetime (built on first read)."""
+        if self._timestamp is None:
+            self._timestamp = pendulum.from_timestamp(self._created, tz="UTC")
+        return self._timestamp
+
+    @property
+    def created_at(self) -> float:
+        """When the state was created, as epoch seconds: the cheap form of `timestamp`."""
+        return self._created
+
+    def __repr__(self) -> str:
+        if self.message is None:
+            return f"{type(self).__name__}()"
+        return f'{type(self).__name__}("{self.message}")'
+
+    def __eq__(self, other: object) -> bool:
+        """Two states are equal when they are of the same class with the same message and result."""
+        if type(self) is not type(other):
+            return NotImplemented
+        assert isinstance(other, State)
+        return self.message == other.message and _same_result(self.result, other.result)
+
+    __hash__ = object.__hash__
+
+    def is_pending(self) -> bool:
+        return isinstance(self, Pending)
+
+    def is_scheduled(self) -> bool:
+        return isinstance(self, Scheduled)
+
+    def is_retrying(self) -> bool:
+        return isinstance(self, Retrying)
+
+    def is_paused(self) -> bool:
+        return isinstance(self, Paused)
+
+    def is_resumed(self) -> bool:
+        return isinstance(self, Resume)
+
+    def is_submitted(self) -> bool:
+        return isinstance(self, Submitted)
+
+    def is_queued(self) -> bool:
+        return isinstance(self, Queued)
+
+    def is_running(self) -> bool:
+        return isinstance(self, Running)
+
+    def is_cancelling(self) -> bool:
+        return isinstance(self, Cancelling)
+
+    def is_finished(self) -> bool:
+        return isinstance(self, Finished)
+
+    def is_successful(self) -> bool:
+        return isinstance(self, Success)
+
+    def is_failed(self) -> bool:
+        return isinstance(self, Failed)
+
+    def is_skipped(self) -> bool:
+        return isinstance(self, Skipped)
+
+    def is_mapped(self) -> bool:
+        return isinstance(self, Mapped)
+
+    def is_cached(self) -> bool:
+        return isinstance(self, Cached)
+
+    def is_looped(self) -> bool:
+        return isinstance(self, Looped)
+
+    def is_meta_state(self) -> bool:
+        """Prefect 1 had wrapper states; flowlight has none, so this is always False."""
+        return False
+
+    def children(self) -> list[type[State]]:
+        """All classes below this one in the hierarchy (for `only_states=` style filters)."""
+        found: list[type[State]] = []
+        pending = list(type(self).__subclasses__())
+        while pending:
+            cls = pending.pop()
+            found.append(cls)
+            pending.extend(cls.__subclasses__())
+        return found
+
+
+def _same_result(a: Any, b: Any) -> bool:
+    if isinstance(a, BaseException) and isinstance(b, BaseException):
+        return type(a) is type(b) and a.args == b.args
+    try:
+        return bool(a == b)
+    except Exception:
+        return a is b
+
+
+class Pending(State):
+    """The run has not started: it waits for its upstream tasks, a trigger, or a time."""
+
+    __slots__ = ()
+    color = "#d3d3d3"
+
+
+class Scheduled(Pending):
+    """Pending until `start_time` (None means now)."""
+
+    __slots__ = ("_start_time",)
+    color = "#ffab00"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        result: Any = None,
+        start_time: Any = None,
+        context: dict[str, Any] | None = None,
+        cached_inputs: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, result, context, cached_inputs)
+        self._start_time = start_time
+
+    @property
+    def start_time(self) -> pendulum.DateTime | None:
+        """When the run may start, as a UTC pendulum datetime."""
+        value = self._start_time
+        if value is not None and not isinstance(value, pendulum.DateTime):
+            value = self._start_time = _as_datetime(value)
+        return value
+
+    @start_time.setter
+    def start_time(self, value: Any) -> None:
+        self._start_time = value
+
+    def start_epoch(self) -> float | None:
+        """`start_time` as epoch seconds, without building a datetime when it was given as one."""
+        value = self._start_time
+        if value is None:
+            return None
+        if isinstance(value, (int, float)):
+            return float(value)
+        return float(_as_datetime(value).timestamp())  # type: ignore[union-attr]
+
+
+class Paused(Scheduled):
+    """Waiting for a person: a PAUSE signal or the `manual_only` trigger put it here."""
+
+    __slots__ = ()
+    color = "#cfd8dc"
+
+
+class Resume(Scheduled):
+    """A paused run that was given approval; its trigger is not checked again."""
+
+    __slots__ = ()
+    color = "#ffab00"
+
+
+class Retrying(Scheduled):
+    """A failed run that will be tried again at `start_time`; `run_count` attempts so far."""
+
+    __slots__ = ("run_count",)
+    color = "#ffab00"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        result: Any = None,
+        start_time: Any = None,
+        context: dict[str, Any] | None = None,
+        cached_inputs: dict[str, Any] | None = None,
+        run_count: int | None = None,
+    ) -> None:
+        super().__init__(message, result, start_time, context, cached_inputs)
+        self.run_count = run_count if run_count is not None else 1
+
+
+class Submitted(State):
+    """Handed to an executor and not yet started there."""
+
+    __slots__ = ("state",)
+    color = "#ffab00"
+
+    def __init__(self, message: str | None = None, result: Any = None, state: Any = None) -> None:
+        super().__init__(message, result)
+        self.state = state
+
+
+class Queued(Submitted):
+    """Submitted but held back by a concurrency limit."""
+
+    __slots__ = ()
+
+
+class ClientFailed(State):
+    """Reporting the state to an outside service failed (kept for Prefect 1 compatibility)."""
+
+    __slots__ = ()
+    color = "#eb0000"
+
+
+class Running(State):
+    """The run is executing."""
+
+    __slots__ = ()
+    color = "#00acc1"
+
+
+class Cancelling(Running):
+    """A cancellation was requested and the run is winding down."""
+
+    __slots__ = ()
+    color = "#bdbdbd"
+
+
+class Finished(State):
+    """The run is over; subclasses say how."""
+
+    __slots__ = ()
+    color = "#bdbdbd"
+
+
+class Success(Finished):
+    """The run succeeded; `result` is what it returned."""
+
+    __slots__ = ()
+    color = "#28a745"
+
+
+class Cached(Success):
+    """The run was not executed because a cached result was still valid."""
+
+    __slots__ = ("cached_parameters", "cached_result_expiration")
+    color = "#2e7d32"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        result: Any = None,
+        context: dict[str, Any] | None = None,
+        cached_inputs: dict[str, Any] | None = None,
+        cached_parameters: dict[str, Any] | None = None,
+        cached_result_expiration: Any = None,
+    ) -> None:
+        super().__init__(message, result, context, cached_inputs)
+        self.cached_parameters = cached_parameters
+        self.cached_result_expiration = _as_datetime(cached_result_expiration)
+
+
+class Mapped(Success):
+    """A mapped parent: its children's states are `map_states`, their results `result`."""
+
+    __slots__ = ("map_states",)
+    color = "#7e57c2"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        result: Any = None,
+        map_states: Sequence[State] | None = None,
+        context: dict[str, Any] | None = None,
+        cached_inputs: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, result, context, cached_inputs)
+        self.map_states: list[State] = list(map_states or [])
+
+    @property
+    def n_map_states(self) -> int:
+        return len(self.map_states)
+
+
+class Skipped(Success):
+    """The run was skipped (a SKIP signal, or an upstream skip); it counts as a success."""
+
+    __slots__ = ()
+    color = "#b0bec5"
+
+
+class Looped(Finished):
+    """One loop iteration finished (LOOP signal); the task runs again with `loop_count` + 1."""
+
+    __slots__ = ("loop_count",)
+    color = "#4dd0e1"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        result: Any = None,
+        loop_count: int | None = None,
+        context: dict[str, Any] | None = None,
+        cached_inputs: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, result, context, cached_inputs)
+        self.loop_count = loop_count
+
+
+class Cancelled(Finished):
+    """The run was cancelled before it finished."""
+
+    __slots__ = ()
+    color = "#bdbdbd"
+
+
+class Failed(Finished):
+    """The run failed; `result` is the exception or signal that failed it."""
+
+    __slots__ = ()
+    color = "#eb0000"
+
+
+class TimedOut(Failed):
+    """The run exceeded its task's `timeout`."""
+
+    __slots__ = ()
+    color = "#ef6c00"
+
+
+class TriggerFailed(Failed):
+    """The task's trigger did not pass, so it never ran."""
+
+    __slots__ = ()
+    color = "#c62828"
+
+
+class ValidationFailed(Failed):
+    """The task's result did not pass validation."""
+
+    __slots__ = ()
+    color = "#c62828"

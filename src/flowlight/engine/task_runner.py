@@ -1,0 +1,265 @@
+"""The task run state machine: one function, `run_task`, that an executor calls for each run.
+
+The steps of a run are visible in `TaskRunner.run` in order: upstream skips, the trigger, the
+cache, then attempts (Running, execute, then loop or retry or stop). Each step returns the next
+state; every state change goes through `transition`, so handlers see each one. The only way out
+in the middle is a handler failure, which ends the run at once (Prefect 1's contract).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from flowlight.engine import signals
+from flowlight.engine.clock import get_clock
+from flowlight.engine.handlers import HandlerFailure, transition
+from flowlight.engine.state import (
+    Failed,
+    Looped,
+    Pending,
+    Resume,
+    Retrying,
+    Running,
+    Scheduled,
+    Skipped,
+    State,
+    Success,
+    TimedOut,
+    TriggerFailed,
+)
+from flowlight.settings import setting
+from flowlight.utilities.context import use_context
+
+if TYPE_CHECKING:
+    from flowlight.core.task import Task
+
+__all__ = ["TaskRunner", "run_task"]
+
+UPSTREAM_SKIPPED = (
+    "Upstream task was skipped; if this was not the intended behavior, consider changing "
+    "`skip_on_upstream_skip=False` for this task."
+)
+_RUNNING_MESSAGE = "Starting task run."
+
+
+def run_task(
+    task: Task,
+    inputs: dict[str, Any],
+    upstream_states: Mapping[Any, State],
+    context: dict[str, Any],
+    initial_state: State | None = None,
+) -> State:
+    """Run one task run (or mapped child) to its final state, inside `context`."""
+    return TaskRunner(task).run(inputs, upstream_states, context, initial_state)
+
+
+class TaskRunner:
+    """Moves one task run from Pending to a final state."""
+
+    __slots__ = ("handlers", "task")
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self.handlers = task.state_handlers
+
+    def run(
+        self,
+        inputs: dict[str, Any],
+        upstream_states: Mapping[Any, State],
+        context: dict[str, Any],
+        initial_state: State | None = None,
+    ) -> State:
+        state = initial_state if initial_state is not None else Pending()
+        with use_context(context):
+            try:
+                return self._run_steps(state, inputs, upstream_states, context)
+            except HandlerFailure as failure:
+                return failure.state
+            except signals.ENDRUN as end:
+                return end.state
+
+    def _run_steps(
+        self,
+        state: State,
+        inputs: dict[str, Any],
+        upstream_states: Mapping[Any, State],
+        context: dict[str, Any],
+    ) -> State:
+        if state.is_finished() or (state.is_scheduled() and not _may_start(state)):
+            return state  # already done, or paused without approval: nothing to do
+        if isinstance(state, Resume):
+            context["resume"] = True
+        if isinstance(state, Retrying):
+            context["task_run_count"] = state.run_count + 1
+
+        decided = self.check_upstream_skipped(upstream_states)
+        if decided is None and not context.get("resume"):
+            decided = self.check_trigger(upstream_states)
+        if decided is None:
+            decided = self.check_cache(inputs, context)
+        if decided is not None:
+            return self._change(state, decided)
+        return self.run_attempts(state, inputs, context)
+
+    # -- steps that may decide the run without running it ----------------------------------
+
+    def check_upstream_skipped(self, upstream_states: Mapping[Any, State]) -> State | None:
+        if not self.task.skip_on_upstream_skip or not upstream_states:
+            return None
+        for upstream in upstream_states.values():
+            if upstream.is_skipped() or (
+                upstream.is_mapped() and any(s.is_skipped() for s in upstream.map_states)  # type: ignore[attr-defined]
+            ):
+                return Skipped(UPSTREAM_SKIPPED)
+        return None
+
+    def check_trigger(self, upstream_states: Mapping[Any, State]) -> State | None:
+        trigger = self.task.trigger
+        try:
+            passed = trigger(upstream_states)
+        except signals.PrefectStateSignal as raised:
+            return raised.state
+        except Exception as exc:
+            return TriggerFailed(
+                f"Unexpected error while checking task trigger: {exc!r}", result=exc
+            )
+        if passed:
+            return None
+        name = getattr(trigger, "__name__", repr(trigger))
+        failure = signals.TRIGGERFAIL(
+            f'Trigger was "{name}" but some of the upstream tasks failed.'
+        )
+        return failure.state
+
+    def check_cache(self, inputs: dict[str, Any], context: dict[str, Any]) -> State | None:
+        if self.task.cache_for is None:
+            return None
+        from flowlight.engine.cache import find_cached_state
+
+        return find_cached_state(self.task, inputs, context)
+
+    # -- running --------------------------------------------------------------------------------
+
+    def run_attempts(self, state: State, inputs: dict[str, Any], context: dict[str, Any]) -> State:
+        """Attempt the task until it finishes for good: loops and retries stay in here."""
+        task = self.task
+        clock = get_clock()
+        run_count = context.get("task_run_count") or 1
+        while True:
+            if isinstance(state, Scheduled):
+                start = state.start_epoch()
+                if start is not None:
+                    clock.sleep(start - clock.now())
+            context["task_run_count"] = run_count
+            state = self._change(state, Running(_RUNNING_MESSAGE))
+            if state.is_running():
+                state = self._change(state, self.execute(inputs, context))
+            if isinstance(state, Looped):
+                loop_count = (state.loop_count or context.get("task_loop_count") or 1) + 1
+                context["task_loop_count"] = loop_count
+                context["task_loop_result"] = state.result
+                # Prefect 1 does not report Looped -> Pending; the next attempt starts from it.
+                state = Pending(f"Looping task (on loop index {loop_count - 1})")
+                continue
+            retryable = state.is_failed() and not isinstance(state, TriggerFailed)
+            if retryable and run_count <= task.max_retries:
+                message = f"Retrying Task (after attempt {run_count} of {task.max_retries + 1})"
+                start = clock.now() + (task.retry_delay or 0.0)
+                state = self._change(
+                    state, Retrying(message, start_time=start, run_count=run_count)
+                )
+            if isinstance(state, Retrying):
+                limit = task.max_retries or int(setting("tasks", "retry_signal_limit", default=10))
+                if run_count > limit:
+                    return self._change(
+                        state,
+                        Failed(
+                            f"Task was retried {run_count - 1} times and asked for another "
+                            f"retry; the limit is {limit} (max_retries, or "
+                            "FLOWLIGHT__TASKS__RETRY_SIGNAL_LIMIT when max_retries is 0).",
+                            result=state.result,
+                        ),
+                    )
+                run_count += 1
+                continue
+            if state.is_successful() and task.cache_for is not None:
+                from flowlight.engine.cache import store_cached_state
+
+                store_cached_state(task, inputs, context, state)
+            return state
+
+    def execute(self, inputs: dict[str, Any], context: dict[str, Any]) -> State:
+        """Call the task's `run` and turn what happened into a state."""
+        try:
+            if self.task.timeout is not None:
+                value = _call_with_timeout(self.task, inputs, self.task.timeout)
+            else:
+                value = self.task.run(**inputs)
+        except _Timeout:
+            return TimedOut(
+                "Task timed out during execution.",
+                result=signals.TaskTimeoutSignal("Execution timed out."),
+            )
+        except signals.LOOP as loop:
+            looped = loop.state
+            assert isinstance(looped, Looped)
+            looped.loop_count = context.get("task_loop_count") or 1
+            return looped
+        except signals.RETRY as retry:
+            retrying = retry.state
+            assert isinstance(retrying, Retrying)
+            retrying.run_count = context.get("task_run_count") or 1
+            if self.task.retry_delay:
+                retrying.start_time = get_clock().now() + self.task.retry_delay
+            return retrying
+        except signals.PrefectStateSignal as signal:
+            return signal.state
+        except signals.ENDRUN as end:
+            return end.state
+        except Exception as exc:
+            return Failed(f"Error during execution of task: {exc!r}", result=exc)
+        return Success("Task run succeeded.", result=value)
+
+    def _change(self, old: State, new: State) -> State:
+        if not self.handlers:
+            return new
+        return transition(self.task, self.handlers, old, new)
+
+
+def _may_start(state: State) -> bool:
+    return isinstance(state, (Resume, Retrying)) or (
+        isinstance(state, Scheduled) and state.start_epoch() is not None
+    )
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _call_with_timeout(task: Task, inputs: dict[str, Any], seconds: float) -> Any:
+    """Run the task in a worker thread and stop waiting after `seconds`.
+
+    Python cannot kill a thread: a timed-out body keeps running in the background (as in
+    Prefect 1's thread-based timeouts), but the run moves on at once.
+    """
+    import contextvars
+
+    outcome: dict[str, Any] = {}
+    run_context = contextvars.copy_context()
+
+    def body() -> None:
+        try:
+            outcome["value"] = run_context.run(task.run, **inputs)
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=body, name=f"flowlight-timeout-{task.name}", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise _Timeout()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")

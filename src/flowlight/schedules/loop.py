@@ -1,0 +1,77 @@
+"""Running a flow on its schedule: one flow run per start time, until the schedule ends or the
+process is interrupted.
+
+Ctrl-C (SIGINT) or SIGTERM while waiting stops at once; during a run, the run finishes (its
+handlers, including telemetry flushes, complete) and then the loop returns. Either way the
+process can exit 0 with nothing lost.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from flowlight.engine.clock import get_clock
+from flowlight.engine.state import Scheduled, State
+
+if TYPE_CHECKING:
+    from flowlight.core.flow import Flow
+
+__all__ = ["run_on_schedule"]
+
+
+def run_on_schedule(
+    flow: Flow, run_once: Callable[[dict[str, Any] | None], State], context: dict[str, Any] | None
+) -> State:
+    """Run `run_once` at each of the flow schedule's start times; return the last run's state."""
+    schedule = flow.schedule
+    clock = get_clock()
+    stop = threading.Event()
+    last: State = Scheduled("No scheduled run started.")
+    previous = _install_stop_handlers(stop)
+    try:
+        after = None
+        while not stop.is_set():
+            upcoming = schedule.next(1, after=after)
+            if not upcoming:
+                break
+            start = upcoming[0]
+            wait = start.timestamp() - clock.now()
+            if wait > 0 and _wait(stop, wait, clock):
+                break
+            run_context = {**(context or {}), "scheduled_start_time": start}
+            last = run_once(run_context)
+            after = start
+    finally:
+        _restore_handlers(previous)
+    return last
+
+
+def _wait(stop: threading.Event, seconds: float, clock: Any) -> bool:
+    """Wait `seconds` or until stopped; True when stopped. A test clock just advances."""
+    from flowlight.engine.clock import SystemClock
+
+    if isinstance(clock, SystemClock):
+        return stop.wait(seconds)
+    clock.sleep(seconds)
+    return stop.is_set()
+
+
+def _install_stop_handlers(stop: threading.Event) -> dict[int, Any]:
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is not threading.main_thread():
+        return previous
+
+    def request_stop(signum: int, frame: Any) -> None:
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous[signum] = signal.signal(signum, request_stop)
+    return previous
+
+
+def _restore_handlers(previous: dict[int, Any]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)

@@ -1,0 +1,32 @@
+"""Building state handlers from small pieces: `callback_factory` and the notifiers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flowlight.engine.state import State
+
+__all__ = ["callback_factory"]
+
+
+def callback_factory(
+    fn: Callable[[Any, State], Any], check: Callable[[State], Any]
+) -> Callable[[Any, State, State], State]:
+    """A state handler that calls `fn(obj, new_state)` when `check(new_state)` is exactly True.
+
+    The handler always returns the proposed state: an action cannot change the run's outcome
+    except by raising (which, as for any handler, fails the run).
+    """
+    if not callable(fn):
+        raise TypeError(f"callback_factory needs a callable action fn(obj, state), got {fn!r}.")
+    if not callable(check):
+        raise TypeError(f"callback_factory needs a callable check(state) -> bool, got {check!r}.")
+
+    def state_handler(obj: Any, old_state: State, new_state: State) -> State:
+        if check(new_state) is True:
+            fn(obj, new_state)
+        return new_state
+
+    state_handler.__qualname__ = f"callback_factory({getattr(fn, '__qualname__', fn)!s})"
+    return state_handler
