@@ -136,6 +136,7 @@ class FlowRunner:
             if final is None:
                 state.result = states
                 return state  # a paused task: the flow run is not finished
+            final.result = states  # handlers see the task states, as in Prefect 1
             try:
                 final = self._change(state, final)
             except HandlerFailure as failure:
