@@ -1,0 +1,115 @@
+"""flowlight's OpenTelemetry bridge: a trace per flow run, an event and a log line per transition.
+
+One line instruments a flow::
+
+    flow = flowlight.otel.instrument(flow)
+
+or, with no code change, `FLOWLIGHT_OTEL=1` in the environment. Where the telemetry goes is set by
+the standard `OTEL_*` variables; with no endpoint it is written as OTLP JSON lines under
+`.flowlight/telemetry/`. The names of every attribute, event, log field and metric are listed in
+docs/telemetry-reference.md.
+
+The bridge is built only on the public state-handler API and `flowlight.context`: importing
+flowlight does not import this package, or OpenTelemetry.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flowlight.otel import _session
+from flowlight.otel._handler import OtelHandler
+from flowlight.otel._logs import add_trace_context, redact_secrets
+from flowlight.otel._replay import ReplayReport, replay
+from flowlight.otel._runtime import Telemetry
+from flowlight.otel._stats import STATS
+
+__all__ = [
+    "OtelHandler",
+    "ReplayReport",
+    "Telemetry",
+    "add_trace_context",
+    "configure",
+    "flush",
+    "instrument",
+    "redact_secrets",
+    "replay",
+    "shutdown",
+    "statistics",
+]
+
+FlowT = TypeVar("FlowT")
+
+
+def configure(
+    *,
+    endpoint: str | None = None,
+    protocol: str | None = None,
+    service_name: str | None = None,
+    telemetry_dir: str | None = None,
+    prometheus_port: int | None = None,
+    prometheus_host: str | None = None,
+    flush_timeout_s: float | None = None,
+    record_values: bool | None = None,
+) -> Telemetry:
+    """Set up tracing, metrics and logs for flow runs in this process.
+
+    Arguments override the environment (`OTEL_*`, `FLOWLIGHT__OTEL__*`). Global providers an
+    application installed itself are kept and recorded into. Calling it again replaces the
+    bridge's previous providers (flushing them first). Calling it is optional: the first
+    instrumented transition configures from the environment.
+    """
+    return _session.configure(
+        endpoint=endpoint,
+        protocol=protocol,
+        service_name=service_name,
+        telemetry_dir=telemetry_dir,
+        prometheus_port=prometheus_port,
+        prometheus_host=prometheus_host,
+        flush_timeout_s=flush_timeout_s,
+        record_values=record_values,
+    )
+
+
+def instrument(flow: FlowT) -> FlowT:
+    """Attach the bridge's handler to `flow` and each of its tasks, once; return `flow`.
+
+    Idempotent: a flow or task that already has the handler is left as it is. The handler goes
+    last, so it records the state the user's own handlers settled on.
+    """
+    tasks = getattr(flow, "tasks", None)
+    if not hasattr(flow, "state_handlers") or tasks is None:
+        raise TypeError(
+            f"flowlight.otel.instrument needs a Flow (with .state_handlers and .tasks), "
+            f"got {flow!r}"
+        )
+    for obj in (flow, *tasks):
+        _attach(obj)
+    return flow
+
+
+def flush(timeout_s: float | None = None) -> bool:
+    """Export what was recorded so far, waiting at most `timeout_s`; False if the bound passed."""
+    return _session.active().flush(timeout_s)
+
+
+def shutdown() -> None:
+    """Flush and stop the bridge's providers (the next instrumented run configures again)."""
+    _session.shutdown()
+
+
+def statistics() -> dict[str, int]:
+    """Counters the bridge keeps about itself in this process: transitions recorded, spans started
+    and ended, handler errors, batches exported, spooled or lost, flush timeouts, ...
+    """
+    snapshot = STATS.snapshot()
+    snapshot["open_runs"] = len(_session.TABLE)
+    return snapshot
+
+
+def _attach(obj: Any) -> None:
+    handlers = list(getattr(obj, "state_handlers", None) or [])
+    if any(isinstance(handler, OtelHandler) for handler in handlers):
+        return
+    handlers.append(OtelHandler())
+    obj.state_handlers = handlers

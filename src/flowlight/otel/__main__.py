@@ -1,0 +1,37 @@
+"""`python -m flowlight.otel replay [DIRECTORY]`: send the local telemetry files to a collector."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from flowlight.otel._replay import replay
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m flowlight.otel")
+    commands = parser.add_subparsers(dest="command", required=True)
+    send = commands.add_parser(
+        "replay",
+        help="send the OTLP JSON files (spooled or written offline) to the configured collector",
+    )
+    send.add_argument("directory", nargs="?", help="default: .flowlight/telemetry")
+    send.add_argument("--endpoint", help="default: OTEL_EXPORTER_OTLP_ENDPOINT")
+    send.add_argument("--protocol", choices=["grpc", "http/protobuf"])
+    args = parser.parse_args(argv)
+    try:
+        report = replay(args.directory, endpoint=args.endpoint, protocol=args.protocol)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    for signal, count in report.sent.items():
+        print(f"{signal}: sent {count}, kept {report.kept.get(signal, 0)}")
+    for problem in report.errors[:10]:
+        print(f"error: {problem}", file=sys.stderr)
+    return 0 if report.complete else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

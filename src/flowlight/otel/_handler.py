@@ -1,0 +1,271 @@
+"""The state handler that turns every transition into a span event, a log line and metrics.
+
+One object serves flows and tasks. It keeps nothing but its options, so it pickles to any worker;
+the providers and the table of open spans belong to the process it runs in. It never raises into a
+run and never changes a state: whatever goes wrong is counted in `statistics()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from opentelemetry.trace import Span
+
+from flowlight.otel import _session
+from flowlight.otel._logs import emit_transition
+from flowlight.otel._runtime import Telemetry
+from flowlight.otel._spans import (
+    RunRecord,
+    add_transition_event,
+    end_run_span,
+    parent_context,
+    start_span,
+    traceparent_of,
+)
+from flowlight.otel._states import (
+    is_failed,
+    is_final,
+    is_retrying,
+    message_of,
+    retry_start_time,
+    state_name,
+)
+from flowlight.otel._stats import STATS
+from flowlight.utilities.redaction import redact, redact_value
+
+__all__ = ["OtelHandler"]
+
+_log = logging.getLogger("flowlight.otel")
+
+
+class OtelHandler:
+    """`state_handlers=[OtelHandler()]` on a flow or a task (or let `instrument(flow)` add it).
+
+    Returns the proposed state unchanged, always.
+    """
+
+    __slots__ = ()
+
+    def __call__(self, obj: Any, old_state: Any, new_state: Any) -> Any:
+        try:
+            _record_transition(obj, old_state, new_state)
+        except Exception:
+            STATS.add("handler_errors")
+            _log.debug("flowlight.otel: could not record a transition", exc_info=True)
+        return new_state
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OtelHandler)
+
+    def __hash__(self) -> int:
+        return hash(OtelHandler)
+
+    def __repr__(self) -> str:
+        return "OtelHandler()"
+
+
+def _run_context() -> Any:
+    import flowlight
+
+    return flowlight.context
+
+
+def _record_transition(obj: Any, old_state: Any, new_state: Any) -> None:
+    telemetry = _session.active()
+    context = _run_context()
+    task_run_id = context.get("task_run_id")
+    run_id = task_run_id or context.get("flow_run_id") or f"object-{id(obj)}"
+    table = _session.TABLE
+    record = table.get(run_id)
+    if record is None:
+        record = _open_run(telemetry, context, obj, is_flow=task_run_id is None)
+        table.put(run_id, record)
+    record.run_count = int(context.get("task_run_count") or 1) if not record.is_flow else 1
+    record.last_state = new_state
+    STATS.add("transitions")
+
+    add_transition_event(record.span, old_state, new_state, record.run_count)
+    new_name = state_name(new_state)
+    telemetry.metrics.transition(record.flow, record.task, new_name)
+    if is_retrying(new_state):
+        telemetry.metrics.retry(record.flow, record.task)
+    _log_transition(telemetry, record, context, old_state, new_state)
+
+    if is_final(new_state) and not _retry_follows(obj, record, new_state):
+        table.pop(run_id)
+        if record.is_flow:
+            _finish_flow_run(telemetry, record, new_state)
+        else:
+            _finish_run(telemetry, record, new_state)
+
+
+def _retry_follows(obj: Any, record: RunRecord, state: Any) -> bool:
+    """A Failed task run with attempts left is retried: its Retrying transition comes next.
+
+    Prefect 1's rule: a failure other than TriggerFailed is retried while the run count is at
+    most `max_retries`.
+    """
+    if record.is_flow or not is_failed(state) or state_name(state) == "TriggerFailed":
+        return False
+    return record.run_count <= int(getattr(obj, "max_retries", 0) or 0)
+
+
+def _open_run(telemetry: Telemetry, context: Any, obj: Any, *, is_flow: bool) -> RunRecord:
+    """Start the run's span under the parent named in the context, and name it in the context."""
+    flow = redact(str(context.get("flow_name") or getattr(obj, "name", "") or "flow"))
+    flow_run_id = str(context.get("flow_run_id") or "")
+    attributes: dict[str, Any] = {
+        "cicd.pipeline.name": flow,
+        "cicd.pipeline.run.id": flow_run_id,
+    }
+    task = ""
+    map_index = context.get("map_index")
+    if is_flow:
+        attributes["flowlight.run.kind"] = "flow"
+        run_name = context.get("flow_run_name")
+        if run_name and run_name != flow_run_id:
+            attributes["flowlight.flow_run.name"] = redact(str(run_name))
+        if telemetry.settings.record_values:
+            attributes.update(_parameter_attributes(context.get("parameters")))
+        name = flow
+    else:
+        task = redact(str(context.get("task_name") or getattr(obj, "name", "") or "task"))
+        attributes.update(
+            {
+                "flowlight.run.kind": "task",
+                "cicd.pipeline.task.name": task,
+                "cicd.pipeline.task.run.id": str(context.get("task_run_id")),
+                "flowlight.task.slug": redact(str(context.get("task_slug") or "")),
+                "flowlight.task.tags": [redact(str(t)) for t in context.get("task_tags") or ()],
+            }
+        )
+        if map_index is not None:
+            attributes["flowlight.task.map_index"] = int(map_index)
+            attributes["flowlight.task.parent_run_id"] = str(
+                context.get("parent_task_run_id") or ""
+            )
+        name = task
+    span = start_span(
+        telemetry.tracer, name, parent_context(context.get("traceparent")), attributes
+    )
+    traceparent, trace_id = traceparent_of(span)
+    context["traceparent"] = traceparent
+    context["trace_id"] = trace_id
+    STATS.add("spans_started")
+    if is_flow:
+        telemetry.metrics.flow_started(flow)
+    return RunRecord(
+        span=span,
+        flow=flow,
+        flow_run_id=flow_run_id,
+        task=task,
+        started=time.perf_counter(),
+        task_object=None if is_flow else obj,
+        map_index=None if map_index is None else int(map_index),
+    )
+
+
+def _finish_run(telemetry: Telemetry, record: RunRecord, final_state: Any) -> None:
+    if telemetry.settings.record_values and not is_failed(final_state):
+        result = getattr(final_state, "result", None)
+        if result is not None and not isinstance(result, BaseException):
+            record.span.set_attribute("flowlight.result", _value_text(result))
+    end_run_span(record, final_state)
+    STATS.add("spans_ended")
+    telemetry.metrics.task_finished(
+        record.flow, record.task, state_name(final_state), record.seconds()
+    )
+
+
+def _finish_flow_run(telemetry: Telemetry, record: RunRecord, final_state: Any) -> None:
+    """End the task spans this process still holds, then the flow's, then flush with a bound.
+
+    The flow's final transition comes after every task run's handlers returned, so a task span
+    still open here is one whose final transition was never passed to the handlers (a handler
+    before ours raised) or that paused: its final state is read from the flow's result.
+    """
+    final_states = getattr(final_state, "result", None)
+    for _run_id, leftover in _session.TABLE.pop_task_runs_of(record.flow_run_id):
+        state = _final_state_of(leftover, final_states)
+        if state is None:
+            leftover.span.set_attribute("flowlight.state", state_name(leftover.last_state))
+            leftover.span.end()
+            STATS.add("spans_ended_unfinished")
+            continue
+        add_transition_event(leftover.span, leftover.last_state, state, leftover.run_count)
+        leftover.span.set_attribute("flowlight.state.reported_by", "flow_run")
+        _finish_run(telemetry, leftover, state)
+    end_run_span(record, final_state)
+    STATS.add("spans_ended")
+    telemetry.metrics.flow_finished(record.flow, state_name(final_state), record.seconds())
+    telemetry.flush()
+
+
+def _final_state_of(record: RunRecord, final_states: Any) -> Any:
+    if not isinstance(final_states, dict):
+        return None
+    state = final_states.get(record.task_object)
+    if state is not None and record.map_index is not None:
+        children = getattr(state, "map_states", None) or []
+        state = children[record.map_index] if record.map_index < len(children) else None
+    return state if state is not None and is_final(state) else None
+
+
+def _log_transition(
+    telemetry: Telemetry, record: RunRecord, context: Any, old_state: Any, new_state: Any
+) -> None:
+    settings = telemetry.settings
+    if not settings.console_logs and telemetry.otel_logger is None:
+        return
+    span: Span = record.span
+    span_context = span.get_span_context()
+    fields: dict[str, Any] = {
+        "flow": record.flow,
+        "flow_run_id": record.flow_run_id,
+        "old_state": state_name(old_state),
+        "new_state": state_name(new_state),
+        "message": message_of(new_state),
+        "run_count": record.run_count,
+        "trace_id": format(span_context.trace_id, "032x"),
+        "span_id": format(span_context.span_id, "016x"),
+    }
+    if not record.is_flow:
+        fields["task"] = record.task
+        fields["task_run_id"] = str(context.get("task_run_id"))
+        fields["task_slug"] = redact(str(context.get("task_slug") or ""))
+        if record.map_index is not None:
+            fields["map_index"] = record.map_index
+    start_time = retry_start_time(new_state)
+    if start_time is not None:
+        fields["retry_start_time"] = start_time
+    if is_failed(new_state):
+        level = "error"
+    elif is_retrying(new_state):
+        level = "warning"
+    else:
+        level = "info"
+    emit_transition(
+        fields,
+        level,
+        span,
+        context.get("logger") if settings.console_logs else None,
+        settings.console_logs,
+        telemetry.otel_logger,
+    )
+
+
+def _parameter_attributes(parameters: Any) -> dict[str, str]:
+    if not isinstance(parameters, dict):
+        return {}
+    return {
+        f"flowlight.parameter.{redact(str(name))}": _value_text(value)
+        for name, value in parameters.items()
+    }
+
+
+def _value_text(value: Any, limit: int = 1000) -> str:
+    """A short, redacted text for an opted-in value (repr, cut at `limit` characters)."""
+    text = redact(repr(redact_value(value)))
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,269 @@
+"""The bridge's providers in this process: built by `configure()`, flushed at each flow run's end.
+
+An application that already installed its own global tracer, meter or logger provider keeps it: the
+bridge then records into that provider and leaves its exporters alone. Otherwise the bridge builds
+SDK providers whose exporters send to the configured collector and spool to local files, and
+installs them as the global providers so the user's own spans join the same pipeline.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry import _logs, metrics, trace
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricExporter, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+
+from flowlight.otel._config import BridgeSettings
+from flowlight.otel._metrics import FlowMetrics, PrometheusEndpoint, start_prometheus_endpoint
+from flowlight.otel._otlp_json import Signal
+from flowlight.otel._spool import (
+    CollectorHealth,
+    JsonLinesFile,
+    SpoolingLogExporter,
+    SpoolingMetricExporter,
+    SpoolingSpanExporter,
+)
+from flowlight.otel._stats import STATS
+
+__all__ = ["SCOPE", "Telemetry", "build_telemetry"]
+
+SCOPE = "flowlight.otel"
+_log = logging.getLogger("flowlight.otel")
+
+# Providers this module installed as globals, so a later configure() knows they are not the user's.
+_installed_by_us: list[Any] = []
+
+
+@dataclass
+class Telemetry:
+    """What the handler records into, and what must be flushed or shut down with it."""
+
+    settings: BridgeSettings
+    tracer: trace.Tracer
+    metrics: FlowMetrics
+    otel_logger: _logs.Logger | None
+    owned: list[Any] = field(default_factory=list)
+    borrowed: list[Any] = field(default_factory=list)
+    prometheus: PrometheusEndpoint | None = None
+
+    def flush(self, timeout_s: float | None = None) -> bool:
+        """Export everything recorded so far, waiting at most `timeout_s` (default: the setting).
+
+        The SDK's own force_flush blocks for as long as its exporter retries; running it on a helper
+        thread keeps the bound. A batch still being exported when the bound passes is not lost: its
+        exporter spools it if the export then fails, and provider shutdown at exit waits for it.
+        """
+        bound = self.settings.flush_timeout_s if timeout_s is None else timeout_s
+        done = threading.Event()
+
+        def flush_all() -> None:
+            for provider in (*self.owned, *self.borrowed):
+                try:
+                    provider.force_flush()
+                except Exception:
+                    STATS.add("flush_errors")
+            done.set()
+
+        threading.Thread(target=flush_all, name="flowlight-otel-flush", daemon=True).start()
+        if done.wait(bound):
+            return True
+        STATS.add("flush_timeouts")
+        return False
+
+    def shutdown(self) -> None:
+        for provider in self.owned:
+            try:
+                provider.shutdown()
+            except Exception:
+                STATS.add("shutdown_errors")
+        if self.prometheus is not None:
+            self.prometheus.close()
+
+
+def build_telemetry(settings: BridgeSettings) -> Telemetry:
+    """Providers for `settings`, reusing the application's global ones where it set its own."""
+    if settings.sdk_disabled:
+        return Telemetry(
+            settings=settings,
+            tracer=trace.NoOpTracer(),
+            metrics=FlowMetrics(metrics.NoOpMeter(SCOPE)),
+            otel_logger=None,
+        )
+    resource = _resource(settings)
+    health = _health(settings)
+    directory = settings.telemetry_dir
+    telemetry_owned: list[Any] = []
+    borrowed: list[Any] = []
+
+    tracer_provider: Any = trace.get_tracer_provider()
+    if _is_unset(tracer_provider):
+        tracer_provider = TracerProvider(resource=resource)
+        tracer_provider.add_span_processor(
+            BatchSpanProcessor(
+                SpoolingSpanExporter(
+                    _span_exporter(settings),
+                    JsonLinesFile(directory, "traces"),
+                    health,
+                )
+            )
+        )
+        _install(trace.set_tracer_provider, tracer_provider)
+        telemetry_owned.append(tracer_provider)
+    else:
+        borrowed.append(tracer_provider)
+
+    prometheus: PrometheusEndpoint | None = None
+    meter_provider: Any = metrics.get_meter_provider()
+    if _is_unset(meter_provider):
+        readers: list[Any] = [
+            PeriodicExportingMetricReader(
+                SpoolingMetricExporter(
+                    _metric_exporter(settings),
+                    JsonLinesFile(directory, "metrics"),
+                    health,
+                )
+            )
+        ]
+        if settings.prometheus_port is not None:
+            prometheus = start_prometheus_endpoint(
+                settings.prometheus_host, settings.prometheus_port
+            )
+            readers.append(prometheus.reader)
+        meter_provider = MeterProvider(resource=resource, metric_readers=readers)
+        _install(metrics.set_meter_provider, meter_provider)
+        telemetry_owned.append(meter_provider)
+    else:
+        borrowed.append(meter_provider)
+
+    otel_logger: _logs.Logger | None = None
+    if settings.otel_logs:
+        logger_provider: Any = _logs.get_logger_provider()
+        if _is_unset(logger_provider):
+            logger_provider = LoggerProvider(resource=resource)
+            logger_provider.add_log_record_processor(
+                BatchLogRecordProcessor(
+                    SpoolingLogExporter(
+                        _log_exporter(settings),
+                        JsonLinesFile(directory, "logs"),
+                        health,
+                    )
+                )
+            )
+            _install(_logs.set_logger_provider, logger_provider)
+            telemetry_owned.append(logger_provider)
+        else:
+            borrowed.append(logger_provider)
+        otel_logger = logger_provider.get_logger(SCOPE)
+
+    return Telemetry(
+        settings=settings,
+        tracer=tracer_provider.get_tracer(SCOPE),
+        metrics=FlowMetrics(meter_provider.get_meter(SCOPE)),
+        otel_logger=otel_logger,
+        owned=telemetry_owned,
+        borrowed=borrowed,
+        prometheus=prometheus,
+    )
+
+
+def _is_unset(provider: Any) -> bool:
+    """True for the API's placeholder providers and for providers we installed earlier."""
+    if any(provider is ours for ours in _installed_by_us):
+        return True
+    return type(provider).__name__ in {
+        "ProxyTracerProvider",
+        "NoOpTracerProvider",
+        "_ProxyMeterProvider",
+        "NoOpMeterProvider",
+        "ProxyLoggerProvider",
+        "NoOpLoggerProvider",
+    }
+
+
+def _install(setter: Any, provider: Any) -> None:
+    # The API allows one global per process; after the first, ours stay private to the bridge.
+    if not _installed_by_us or not any(type(p) is type(provider) for p in _installed_by_us):
+        setter(provider)
+        _installed_by_us.append(provider)
+
+
+def _resource(settings: BridgeSettings) -> Resource:
+    resource = Resource.create({})
+    if settings.service_name:
+        resource = resource.merge(Resource({SERVICE_NAME: settings.service_name}))
+    elif str(resource.attributes.get(SERVICE_NAME, "")).startswith("unknown_service"):
+        resource = resource.merge(Resource({SERVICE_NAME: "flowlight"}))
+    return resource
+
+
+def _health(settings: BridgeSettings) -> CollectorHealth | None:
+    if not settings.uses_collector:
+        return None
+    where = ", ".join(sorted({e for e in settings.endpoints.values() if e}))
+    return CollectorHealth(where, settings.telemetry_dir, settings.retry_after_s)
+
+
+def _timeout(settings: BridgeSettings, signal: Signal) -> float | None:
+    """Our bounded export time, unless the user chose one with OTEL_EXPORTER_OTLP_*TIMEOUT."""
+    for name in ("OTEL_EXPORTER_OTLP_TIMEOUT", f"OTEL_EXPORTER_OTLP_{signal.upper()}_TIMEOUT"):
+        if os.environ.get(name):
+            return None
+    return settings.export_timeout_s
+
+
+def _span_exporter(settings: BridgeSettings) -> SpanExporter | None:
+    endpoint = settings.endpoints["traces"]
+    if endpoint is None:
+        return None
+    timeout = _timeout(settings, "traces")
+    if settings.protocols["traces"] == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+            OTLPSpanExporter as GrpcSpanExporter,
+        )
+
+        return GrpcSpanExporter(endpoint=endpoint, timeout=timeout)
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter(endpoint=endpoint, timeout=timeout)
+
+
+def _metric_exporter(settings: BridgeSettings) -> MetricExporter | None:
+    endpoint = settings.endpoints["metrics"]
+    if endpoint is None:
+        return None
+    timeout = _timeout(settings, "metrics")
+    if settings.protocols["metrics"] == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import (
+            OTLPMetricExporter as GrpcMetricExporter,
+        )
+
+        return GrpcMetricExporter(endpoint=endpoint, timeout=timeout)
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+    return OTLPMetricExporter(endpoint=endpoint, timeout=timeout)
+
+
+def _log_exporter(settings: BridgeSettings) -> LogRecordExporter | None:
+    endpoint = settings.endpoints["logs"]
+    if endpoint is None:
+        return None
+    timeout = _timeout(settings, "logs")
+    if settings.protocols["logs"] == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import (
+            OTLPLogExporter as GrpcLogExporter,
+        )
+
+        return GrpcLogExporter(endpoint=endpoint, timeout=timeout)
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+
+    return OTLPLogExporter(endpoint=endpoint, timeout=timeout)

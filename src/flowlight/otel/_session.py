@@ -1,0 +1,110 @@
+"""The bridge's state in this process: the active telemetry and the table of open runs.
+
+`configure()` replaces the active telemetry; a handler that runs in a process where nobody called
+it (a Dask worker, a script with `FLOWLIGHT_OTEL=1`) configures from the environment on first use.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+from flowlight.otel._config import read_settings
+from flowlight.otel._runtime import Telemetry, build_telemetry
+from flowlight.otel._spans import RunTable
+from flowlight.otel._stats import STATS
+
+__all__ = ["TABLE", "active", "configure", "shutdown"]
+
+_log = logging.getLogger("flowlight.otel")
+
+TABLE = RunTable()
+
+_lock = threading.RLock()
+_active: Telemetry | None = None
+_active_pid: int | None = None
+_listener_added = False
+
+
+def active() -> Telemetry:
+    """The telemetry of this process, configured from the environment if nobody did yet."""
+    telemetry = _active
+    if telemetry is not None and _active_pid == os.getpid():
+        return telemetry
+    return configure()
+
+
+def configure(**options: Any) -> Telemetry:
+    """Build providers from `options` over the environment, replacing (and shutting down) the
+    previous ones."""
+    global _active, _active_pid
+    settings = read_settings(**options)
+    with _lock:
+        previous = _active
+        if previous is not None and _active_pid == os.getpid():
+            previous.flush()
+            previous.shutdown()
+        _active = build_telemetry(settings)
+        _active_pid = os.getpid()
+        _add_notification_listener()
+        return _active
+
+
+def shutdown() -> None:
+    """Flush and stop what `configure()` built; the next transition configures again."""
+    global _active, _active_pid
+    with _lock:
+        previous, _active, _active_pid = _active, None, None
+    if previous is not None:
+        previous.flush()
+        previous.shutdown()
+
+
+def _add_notification_listener() -> None:
+    """Listen to the notifiers' delivery outcomes, if the notifications module offers it."""
+    global _listener_added
+    if _listener_added:
+        return
+    try:
+        from flowlight.utilities import notifications
+
+        add = getattr(notifications, "add_delivery_listener", None)
+        if add is None:
+            from flowlight.utilities.notifications import delivery
+
+            add = delivery.add_delivery_listener
+    except Exception:
+        _log.debug("flowlight.otel: notifications offer no delivery listener", exc_info=True)
+        return
+    add(on_delivery)
+    _listener_added = True
+
+
+def on_delivery(record: Any) -> None:
+    """Count a notification and mark it on the span of the run that sent it."""
+    try:
+        telemetry = active()
+        notifier = str(getattr(record, "notifier", "unknown"))
+        outcome = str(getattr(record, "outcome", "unknown"))
+        telemetry.metrics.notification(notifier, outcome)
+        run_id = getattr(record, "task_run_id", None) or getattr(record, "flow_run_id", None)
+        run = TABLE.get(str(run_id)) if run_id else None
+        if run is not None:
+            from flowlight.utilities.redaction import redact
+
+            run.span.add_event(
+                f"notification.{outcome}",
+                {
+                    "flowlight.notification.notifier": notifier,
+                    "flowlight.notification.outcome": outcome,
+                    "flowlight.notification.reason": redact(str(getattr(record, "reason", ""))),
+                    "flowlight.notification.attempts": int(getattr(record, "attempts", 0) or 0),
+                },
+            )
+        else:
+            STATS.add("notifications_without_span")
+        STATS.add("notifications")
+    except Exception:
+        STATS.add("listener_errors")

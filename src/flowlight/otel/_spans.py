@@ -1,0 +1,168 @@
+"""Spans for runs: one per flow run, task run and mapped child, kept open in a table by run id.
+
+A run's span is started on its first transition, gets an event for every transition, and ends on
+the run's final state. The table lives in the process where the span started; the parent is found
+through the W3C `traceparent` in `flowlight.context`, a plain string that survives pickling to a
+worker. Everything written to a span passes through `redact`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from flowlight.otel._states import (
+    cicd_result,
+    is_failed,
+    message_of,
+    retry_start_time,
+    state_name,
+)
+from flowlight.utilities.redaction import redact
+
+__all__ = [
+    "RunRecord",
+    "RunTable",
+    "add_transition_event",
+    "end_run_span",
+    "parent_context",
+    "traceparent_of",
+]
+
+_propagator = TraceContextTextMapPropagator()
+
+
+@dataclass(slots=True)
+class RunRecord:
+    """One open run: its span and what is needed to finish it, in this process."""
+
+    span: Span
+    flow: str
+    flow_run_id: str
+    task: str  # "" for the flow run itself
+    started: float  # perf_counter at the first transition
+    task_object: Any = None
+    map_index: int | None = None
+    last_state: Any = None
+    run_count: int = 1
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_flow(self) -> bool:
+        return self.task == ""
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+
+class RunTable:
+    """Open runs by run id; safe to use from the executor's threads."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, RunRecord] = {}
+        self._lock = threading.Lock()
+
+    def get(self, run_id: str) -> RunRecord | None:
+        return self._runs.get(run_id)
+
+    def put(self, run_id: str, record: RunRecord) -> None:
+        with self._lock:
+            self._runs[run_id] = record
+
+    def pop(self, run_id: str) -> RunRecord | None:
+        with self._lock:
+            return self._runs.pop(run_id, None)
+
+    def pop_task_runs_of(self, flow_run_id: str) -> Iterator[tuple[str, RunRecord]]:
+        """Remove and yield the task runs of a flow run that are still open here."""
+        with self._lock:
+            leftovers = [
+                (run_id, record)
+                for run_id, record in self._runs.items()
+                if record.flow_run_id == flow_run_id and not record.is_flow
+            ]
+            for run_id, _record in leftovers:
+                del self._runs[run_id]
+        yield from leftovers
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+
+def parent_context(traceparent: Any) -> Context | None:
+    """The span context a `traceparent` string names, or None when there is none or it is bad."""
+    if not isinstance(traceparent, str) or not traceparent:
+        return None
+    extracted = _propagator.extract({"traceparent": traceparent})
+    if not trace.get_current_span(extracted).get_span_context().is_valid:
+        return None
+    return extracted
+
+
+def traceparent_of(span: Span) -> tuple[str, str]:
+    """The W3C `traceparent` header for `span` and its trace id as 32 hex digits."""
+    span_context = span.get_span_context()
+    trace_id = format(span_context.trace_id, "032x")
+    flags = format(int(span_context.trace_flags), "02x")
+    return f"00-{trace_id}-{format(span_context.span_id, '016x')}-{flags}", trace_id
+
+
+def start_span(
+    tracer: trace.Tracer, name: str, parent: Context | None, attributes: dict[str, Any]
+) -> Span:
+    return tracer.start_span(
+        redact(name), context=parent, kind=SpanKind.INTERNAL, attributes=attributes
+    )
+
+
+def add_transition_event(span: Span, old_state: Any, new_state: Any, run_count: int) -> None:
+    """The span event for one transition, named for the new state; plus the exception, if any."""
+    attributes: dict[str, Any] = {
+        "flowlight.state.old": state_name(old_state),
+        "flowlight.state.new": state_name(new_state),
+        "flowlight.state.message": message_of(new_state),
+        "flowlight.run_count": run_count,
+    }
+    start_time = retry_start_time(new_state)
+    if start_time is not None:
+        attributes["flowlight.retry.start_time"] = start_time
+    span.add_event(state_name(new_state), attributes)
+    result = getattr(new_state, "result", None)
+    if isinstance(result, BaseException):
+        record_exception(span, result)
+
+
+def record_exception(span: Span, error: BaseException) -> None:
+    """An `exception` event as the semantic conventions define it, with secrets masked."""
+    stacktrace = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    span.add_event(
+        "exception",
+        {
+            "exception.type": f"{type(error).__module__}.{type(error).__qualname__}",
+            "exception.message": redact(str(error)),
+            "exception.stacktrace": redact(stacktrace),
+        },
+    )
+
+
+def end_run_span(record: RunRecord, final_state: Any) -> None:
+    """Set the final attributes and status on the run's span and end it."""
+    span = record.span
+    result_key = "cicd.pipeline.result" if record.is_flow else "cicd.pipeline.task.run.result"
+    span.set_attribute(result_key, cicd_result(final_state))
+    span.set_attribute("flowlight.state", state_name(final_state))
+    span.set_attribute("flowlight.run_count", record.run_count)
+    if is_failed(final_state):
+        span.set_status(Status(StatusCode.ERROR, message_of(final_state)))
+    elif "Success" in {cls.__name__ for cls in type(final_state).__mro__}:
+        span.set_status(Status(StatusCode.OK))
+    span.end()

@@ -1,0 +1,257 @@
+"""Local OTLP JSON files: the embedded default, and the spool for what a collector did not take.
+
+Both are the same thing on purpose: `<dir>/traces.jsonl`, `metrics.jsonl`, `logs.jsonl`, one OTLP
+export request per line. With no endpoint configured they are where telemetry goes; with an endpoint
+configured, a batch whose export failed is appended there instead of being dropped, and `replay`
+sends the files to a collector later.
+
+A failed export opens a short "collector down" window during which batches go straight to the files,
+so a dead collector costs one bounded export attempt, not one per batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from google.protobuf.message import Message
+from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
+from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from flowlight.otel._otlp_json import (
+    Signal,
+    logs_to_request,
+    metrics_to_request,
+    request_to_json_line,
+    spans_to_request,
+)
+from flowlight.otel._stats import STATS
+
+__all__ = [
+    "CollectorHealth",
+    "JsonLinesFile",
+    "SpoolingLogExporter",
+    "SpoolingMetricExporter",
+    "SpoolingSpanExporter",
+    "default_directory",
+]
+
+_log = logging.getLogger("flowlight.otel")
+
+
+class JsonLinesFile:
+    """Appends OTLP JSON lines to `<directory>/<signal>.jsonl`, safely from many threads.
+
+    The file is opened per write, so a replay that renames it away never loses a line: the next
+    write simply creates a new file.
+    """
+
+    def __init__(self, directory: Path, signal: Signal) -> None:
+        self.directory = directory
+        self.signal = signal
+        self.path = directory / f"{signal}.jsonl"
+        self._lock = threading.Lock()
+
+    def append(self, request: Message) -> None:
+        line = request_to_json_line(request) + "\n"
+        with self._lock:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8") as handle:
+                handle.write(line)
+
+
+class CollectorHealth:
+    """Remembers that exports to a collector failed, so the next batches skip it for a while.
+
+    Shared by the three signals' exporters of one configuration; says once, per process, where the
+    telemetry that could not be sent is kept.
+    """
+
+    def __init__(self, endpoint: str, directory: Path, retry_after_s: float) -> None:
+        self.endpoint = endpoint
+        self.directory = directory
+        self.retry_after_s = retry_after_s
+        self._down_until = 0.0
+        self._warned = False
+        self._lock = threading.Lock()
+
+    def is_down(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def mark_down(self) -> None:
+        with self._lock:
+            self._down_until = time.monotonic() + self.retry_after_s
+            warn = not self._warned
+            self._warned = True
+        if warn:
+            _log.warning(
+                "flowlight.otel: could not export telemetry to %s; keeping it in %s "
+                "(send it later with `python -m flowlight.otel replay`)",
+                self.endpoint,
+                self.directory,
+            )
+
+
+class _Spooler:
+    """What the three spooling exporters share: try the collector, else append to the file."""
+
+    def __init__(
+        self,
+        signal: Signal,
+        spool: JsonLinesFile,
+        health: CollectorHealth | None,
+    ) -> None:
+        self.signal = signal
+        self.spool = spool
+        self.health = health
+
+    def deliver(self, send: Callable[[], bool] | None, encode: Callable[[], Message]) -> bool:
+        """Send with `send` (None: files only); on failure keep `encode()` in the spool.
+
+        Returns False only when the batch could be neither sent nor kept.
+        """
+        if send is not None and self.health is not None and not self.health.is_down():
+            try:
+                if send():
+                    STATS.add("batches_exported")
+                    return True
+            except Exception:
+                pass
+            STATS.add("export_failures")
+            self.health.mark_down()
+        try:
+            self.spool.append(encode())
+        except Exception:
+            STATS.add("batches_lost")
+            _log.exception("flowlight.otel: could not write %s to %s", self.signal, self.spool.path)
+            return False
+        STATS.add("batches_spooled" if send is not None else "batches_written")
+        return True
+
+
+class SpoolingSpanExporter(SpanExporter):
+    """Spans to a collector (`primary`), or to the local file when there is none or it fails."""
+
+    def __init__(
+        self,
+        primary: SpanExporter | None,
+        spool: JsonLinesFile,
+        health: CollectorHealth | None = None,
+    ) -> None:
+        self._primary = primary
+        self._spooler = _Spooler("traces", spool, health)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        primary = self._primary
+        send = None if primary is None else lambda: _ok(primary.export(spans))
+        delivered = self._spooler.deliver(send, lambda: spans_to_request(spans))
+        return SpanExportResult.SUCCESS if delivered else SpanExportResult.FAILURE
+
+    def shutdown(self) -> None:
+        if self._primary is not None:
+            self._primary.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+class SpoolingLogExporter(LogRecordExporter):
+    """Log records to a collector, or to the local file when there is none or it fails."""
+
+    def __init__(
+        self,
+        primary: LogRecordExporter | None,
+        spool: JsonLinesFile,
+        health: CollectorHealth | None = None,
+    ) -> None:
+        self._primary = primary
+        self._spooler = _Spooler("logs", spool, health)
+
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        primary = self._primary
+        send = None if primary is None else lambda: _ok(primary.export(batch))
+        delivered = self._spooler.deliver(send, lambda: logs_to_request(batch))
+        return LogRecordExportResult.SUCCESS if delivered else LogRecordExportResult.FAILURE
+
+    def shutdown(self) -> None:
+        if self._primary is not None:
+            self._primary.shutdown()  # type: ignore[no-untyped-call]
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+class SpoolingMetricExporter(MetricExporter):
+    """Metric snapshots to a collector, or to the local file when there is none or it fails.
+
+    Temporality and aggregation preferences are taken from the collector's exporter, so what lands
+    in the file is what the collector would have received.
+    """
+
+    def __init__(
+        self,
+        primary: MetricExporter | None,
+        spool: JsonLinesFile,
+        health: CollectorHealth | None = None,
+    ) -> None:
+        super().__init__(
+            preferred_temporality=_preference(primary, "_preferred_temporality"),
+            preferred_aggregation=_preference(primary, "_preferred_aggregation"),
+        )
+        self._primary = primary
+        self._spooler = _Spooler("metrics", spool, health)
+
+    def export(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+    ) -> MetricExportResult:
+        if not _has_points(metrics_data):
+            return MetricExportResult.SUCCESS
+        primary = self._primary
+        send = (
+            None
+            if primary is None
+            else lambda: _ok(primary.export(metrics_data, timeout_millis=timeout_millis))
+        )
+        delivered = self._spooler.deliver(send, lambda: metrics_to_request(metrics_data))
+        return MetricExportResult.SUCCESS if delivered else MetricExportResult.FAILURE
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        if self._primary is not None:
+            self._primary.shutdown(timeout_millis=timeout_millis)
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return True
+
+
+def _ok(result: Any) -> bool:
+    return getattr(result, "name", "") == "SUCCESS"
+
+
+def _preference(exporter: MetricExporter | None, name: str) -> Any:
+    value = getattr(exporter, name, None) if exporter is not None else None
+    return dict(value) if value else None
+
+
+def _has_points(data: MetricsData) -> bool:
+    return any(
+        metric.data.data_points
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+    )
+
+
+def default_directory() -> Path:
+    """`FLOWLIGHT__OTEL__TELEMETRY_DIR`, else `.flowlight/telemetry` under the working directory."""
+    from flowlight.settings import setting
+
+    configured = setting("otel", "telemetry_dir", default=None)
+    return Path(str(configured)) if configured else Path(os.getcwd()) / ".flowlight" / "telemetry"
