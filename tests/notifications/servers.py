@@ -227,7 +227,7 @@ def _authenticator(user: str, password: str, store: MailStore) -> Any:
         )
         if ok:
             store.logins.append((user, password))
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)
 
     return check
 
@@ -242,7 +242,8 @@ def start_smtp(
         kwargs.update(
             authenticator=_authenticator(login[0], login[1], store),
             auth_required=True,
-            auth_require_tls=mode != "plain",
+            # aiosmtpd counts only STARTTLS as TLS; an implicit-TLS ("ssl") session is one too.
+            auth_require_tls=mode == "starttls",
         )
     if mode == "starttls":
         assert certificate is not None

@@ -120,6 +120,7 @@ def send_mail_once(
     A refused connection, a timeout and a 4xx reply (the server's "try again later") are worth
     retrying; a 5xx reply (bad credentials, unknown recipient) and a failed TLS check are not.
     """
+    step = "connect"
     try:
         client: smtplib.SMTP
         if server.security == "ssl":
@@ -130,18 +131,22 @@ def send_mail_once(
             client = smtplib.SMTP(server.host, server.port, timeout=timeout)
         with client:
             if server.security == "starttls":
+                step = "STARTTLS"
                 client.starttls(context=server.tls_context())
             if credentials is not None:
+                step = "login"
                 client.login(*credentials)
+            step = "sending"
             refused = client.send_message(message, to_addrs=list(recipients))
     except smtplib.SMTPResponseException as error:
         kind: Literal["retry", "fail"] = "retry" if 400 <= error.smtp_code < 500 else "fail"
-        return AttemptResult(kind, f"SMTP server answered {error.smtp_code}")
+        return AttemptResult(kind, f"SMTP server answered {error.smtp_code} during {step}")
     except smtplib.SMTPRecipientsRefused as error:
         codes = sorted({code for code, _ in error.recipients.values()})
         return AttemptResult("fail", f"SMTP server refused every recipient (codes {codes})")
     except smtplib.SMTPNotSupportedError:
-        return AttemptResult("fail", "SMTP server does not offer STARTTLS; use security='ssl'")
+        fix = "use security='ssl' or 'plain'" if step == "STARTTLS" else "check the server"
+        return AttemptResult("fail", f"SMTP server does not support {step}; {fix}")
     except ssl.SSLCertVerificationError:
         return AttemptResult("fail", "SMTP server's TLS certificate is not trusted")
     except ssl.SSLError as error:
@@ -151,7 +156,7 @@ def send_mail_once(
     except smtplib.SMTPServerDisconnected:
         return AttemptResult("retry", "SMTP server closed the connection")
     except smtplib.SMTPException as error:  # before OSError, which it subclasses
-        return AttemptResult("fail", f"SMTP failed ({type(error).__name__})")
+        return AttemptResult("fail", f"SMTP failed during {step} ({type(error).__name__})")
     except OSError as error:
         return AttemptResult("retry", _connection_reason(error))
     if refused:
