@@ -1,0 +1,68 @@
+"""States: the Prefect 1 hierarchy, reprs in the seed's style, predicates and cheap timestamps."""
+
+from __future__ import annotations
+
+import pendulum
+import pytest
+
+from flowlight.engine import state as st
+
+
+def test_repr_follows_the_seed_document() -> None:
+    assert repr(st.Running("Starting task run.")) == 'Running("Starting task run.")'
+    assert repr(st.Scheduled()) == "Scheduled()"
+    assert str(st.Success("All reference tasks succeeded.")) == (
+        'Success("All reference tasks succeeded.")'
+    )
+
+
+@pytest.mark.parametrize(
+    ("state", "true_predicates"),
+    [
+        (st.Pending(), {"is_pending"}),
+        (st.Retrying(), {"is_pending", "is_scheduled", "is_retrying"}),
+        (st.Paused(), {"is_pending", "is_scheduled", "is_paused"}),
+        (st.Resume(), {"is_pending", "is_scheduled", "is_resumed"}),
+        (st.Running(), {"is_running"}),
+        (st.Success(), {"is_finished", "is_successful"}),
+        (st.Skipped(), {"is_finished", "is_successful", "is_skipped"}),
+        (st.Mapped(), {"is_finished", "is_successful", "is_mapped"}),
+        (st.Cached(), {"is_finished", "is_successful", "is_cached"}),
+        (st.Failed(), {"is_finished", "is_failed"}),
+        (st.TimedOut(), {"is_finished", "is_failed"}),
+        (st.TriggerFailed(), {"is_finished", "is_failed"}),
+        (st.Looped(), {"is_finished", "is_looped"}),
+        (st.Queued(), {"is_submitted", "is_queued"}),
+        (st.Cancelled(), {"is_finished"}),
+    ],
+)
+def test_predicates_follow_the_class_hierarchy(state: st.State, true_predicates: set[str]) -> None:
+    names = [n for n in dir(st.State) if n.startswith("is_") and n != "is_meta_state"]
+    assert {n for n in names if getattr(state, n)()} == true_predicates
+
+
+def test_retrying_start_time_is_a_pendulum_datetime_and_run_count_is_kept() -> None:
+    retrying = st.Retrying("again", start_time=1_700_000_000.5, run_count=2)
+    assert isinstance(retrying.start_time, pendulum.DateTime)
+    assert str(retrying.start_time) == "2023-11-14 22:13:20.500000+00:00"
+    assert retrying.run_count == 2
+
+
+def test_timestamp_is_built_on_first_read_and_then_kept() -> None:
+    s = st.Success()
+    assert s._timestamp is None
+    first = s.timestamp
+    assert isinstance(first, pendulum.DateTime) and s.timestamp is first
+    assert abs(first.timestamp() - s.created_at) < 1e-3
+
+
+def test_states_are_slotted_so_they_stay_small() -> None:
+    with pytest.raises(AttributeError):
+        st.Success().unexpected = 1  # type: ignore[attr-defined]
+
+
+def test_equal_states_have_same_class_message_and_result() -> None:
+    assert st.Success("x", result=1) == st.Success("x", result=1)
+    assert st.Success("x", result=1) != st.Success("x", result=2)
+    assert st.Success("x") != st.Failed("x")
+    assert st.Failed(result=ValueError("a")) == st.Failed(result=ValueError("a"))
