@@ -6,8 +6,42 @@ from collections.abc import Callable
 from typing import Any
 
 from flowlight.engine.state import State
+from flowlight.utilities.notifications.delivery import (
+    DeliveryPolicy,
+    DeliveryRecord,
+    NotificationError,
+    add_delivery_listener,
+    remove_delivery_listener,
+    statistics,
+)
+from flowlight.utilities.notifications.notifiers import (
+    EmailNotifier,
+    SlackNotifier,
+    WebhookNotifier,
+    email_notifier,
+    gmail_notifier,
+    slack_notifier,
+    webhook_notifier,
+)
+from flowlight.utilities.notifications.signing import verify_webhook_signature
 
-__all__ = ["callback_factory"]
+__all__ = [
+    "DeliveryPolicy",
+    "DeliveryRecord",
+    "EmailNotifier",
+    "NotificationError",
+    "SlackNotifier",
+    "WebhookNotifier",
+    "add_delivery_listener",
+    "callback_factory",
+    "email_notifier",
+    "gmail_notifier",
+    "remove_delivery_listener",
+    "slack_notifier",
+    "statistics",
+    "verify_webhook_signature",
+    "webhook_notifier",
+]
 
 
 def callback_factory(

@@ -10,7 +10,6 @@ report, and no notifier calls any cloud API.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import time
 import uuid
@@ -30,6 +29,7 @@ from flowlight.utilities.notifications.messages import (
     webhook_body,
     webhook_payload,
 )
+from flowlight.utilities.notifications.signing import SIGNATURE_HEADER, sign_webhook_body
 from flowlight.utilities.notifications.transports import (
     SmtpSecurity,
     SmtpServer,
@@ -39,18 +39,15 @@ from flowlight.utilities.notifications.transports import (
 from flowlight.utilities.redaction import register_secret
 
 __all__ = [
-    "SIGNATURE_HEADER",
     "EmailNotifier",
     "SlackNotifier",
     "WebhookNotifier",
     "email_notifier",
     "gmail_notifier",
-    "sign_webhook_body",
     "slack_notifier",
     "webhook_notifier",
 ]
 
-SIGNATURE_HEADER = "X-Flowlight-Signature"
 _USER_AGENT = "flowlight-notifier/1"
 
 
@@ -82,17 +79,6 @@ class SlackNotifier(Notifier):
         body = json.dumps(slack_payload(notice), ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": _USER_AGENT}
         return deliver(lambda timeout: post_once(url, body, headers, timeout), self.delivery)
-
-
-def sign_webhook_body(body: bytes, key: str, timestamp: int) -> str:
-    """The signature header value for `body`: `t=<timestamp>,v1=<hex HMAC-SHA256>`.
-
-    The HMAC key is the signing secret's UTF-8 bytes; the signed message is the ASCII
-    timestamp, a full stop, then the body bytes exactly as sent (docs/webhook-payload.md).
-    """
-    signed = str(timestamp).encode("ascii") + b"." + body
-    digest = hmac.new(key.encode("utf-8"), signed, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
 
 
 class WebhookNotifier(Notifier):
