@@ -1,0 +1,129 @@
+"""Building flows: the functional and imperative APIs, and bad input caught before any run."""
+
+from __future__ import annotations
+
+import pytest
+
+from flowlight import Flow, Parameter, Task, task
+from flowlight.engine.state import Success
+
+
+@task
+def add(x: int, y: int = 1) -> int:
+    return x + y
+
+
+def test_calling_a_task_in_a_flow_binds_a_copy_with_edges_and_constants() -> None:
+    with Flow("f") as flow:
+        a = add(1)
+        b = add(a, y=10)
+    assert a is not add and b is not a and len(flow.tasks) == 2
+    assert [(e.upstream_task, e.key) for e in flow.edges_to(b)] == [(a, "x")]
+    assert flow.constants[a] == {"x": 1, "y": 1}
+    assert flow.run().result[b].result == 12
+
+
+def test_slugs_are_unique_within_a_flow() -> None:
+    with Flow("f") as flow:
+        first, second = add(1), add(2)
+    assert {first.slug, second.slug} == {"add-1", "add-2"}
+
+
+def test_imperative_api_and_reference_tasks() -> None:
+    a, b = Task(name="a"), Task(name="b")
+    flow = Flow("f")
+    flow.add_edge(a, b)
+    assert flow.terminal_tasks() == {b} and flow.root_tasks() == {a}
+    flow.set_reference_tasks([a])
+    assert flow.reference_tasks() == {a}
+    assert isinstance(flow.run(), Success)
+
+
+def test_upstream_tasks_without_data() -> None:
+    order: list[str] = []
+
+    @task
+    def step(name: str) -> None:
+        order.append(name)
+
+    with Flow("f") as flow:
+        first = step("first")
+        step("second", upstream_tasks=[first])
+    flow.run()
+    assert order == ["first", "second"]
+
+
+def test_a_cycle_is_refused_when_the_edge_is_added() -> None:
+    a, b = Task(name="a"), Task(name="b")
+    flow = Flow("cyclic")
+    flow.add_edge(a, b)
+    with pytest.raises(ValueError, match=r"would make a cycle"):
+        flow.add_edge(b, a)
+
+
+def test_an_edge_to_a_task_of_another_flow_is_refused() -> None:
+    with Flow("first") as first:
+        a = add(1)
+    assert a in first.tasks
+    with pytest.raises(ValueError, match=r"belongs to flow 'first', not to flow 'second'"):  # noqa: SIM117
+        with Flow("second"):
+            add(a)
+
+
+def test_an_edge_key_that_the_task_does_not_take_is_refused() -> None:
+    flow = Flow("f")
+    with pytest.raises(ValueError, match=r"has no argument 'z'"):
+        flow.add_edge(Task(name="up"), add.copy(), key="z")
+
+
+def test_calling_a_task_with_arguments_it_does_not_take_fails_at_bind() -> None:
+    with pytest.raises(TypeError, match=r"<Task: add> was called with arguments"):  # noqa: SIM117
+        with Flow("f"):
+            add(1, 2, 3)
+
+
+def test_parameters_unknown_and_missing_fail_before_the_run_starts() -> None:
+    ran: list[int] = []
+
+    @task
+    def record(x: int) -> None:
+        ran.append(x)
+
+    with Flow("p") as flow:
+        record(Parameter("x"))
+    with pytest.raises(ValueError, match=r"missing required parameters \['x'\]"):
+        flow.run()
+    with pytest.raises(ValueError, match=r"unknown parameters \['y'\]"):
+        flow.run(parameters={"x": 1, "y": 2})
+    assert ran == []
+    flow.run(parameters={"x": 5})
+    assert ran == [5]
+
+
+def test_parameter_default_is_used_when_not_given() -> None:
+    with Flow("p") as flow:
+        x = Parameter("x", default=2)
+        doubled = add(x, y=x)
+    assert flow.run().result[doubled].result == 4
+    assert flow.run(parameters={"x": 5}).result[x].result == 5
+
+
+def test_a_trigger_that_is_not_callable_fails_at_construction() -> None:
+    with pytest.raises(TypeError, match=r"Task 'load' has trigger='all'"):
+        Task(name="load", trigger="all")  # type: ignore[arg-type]
+
+
+def test_retries_without_a_delay_are_refused_with_the_fix() -> None:
+    with pytest.raises(ValueError, match=r"retry_delay=datetime.timedelta"):
+        Task(name="t", max_retries=2)
+
+
+def test_nout_unpacks_results() -> None:
+    @task(nout=2)
+    def pair() -> tuple[int, int]:
+        return 1, 2
+
+    with Flow("f") as flow:
+        a, b = pair()
+    state = flow.run()
+    assert (state.result[a].result, state.result[b].result) == (1, 2)
