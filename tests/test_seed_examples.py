@@ -104,7 +104,9 @@ def test_finished_notifier_posts_the_final_state_using_a_secret(
         _block("SLACK_WEBHOOK_URL_SECRET_NAME"),
         env={"FLOWLIGHT__CONTEXT__SECRETS__SLACK_WEBHOOK_URL_SECRET_NAME": url},
     )
-    assert bodies == [{"text": 'Task <Task: Task> finished in state Success("Task run succeeded.")'}]
+    assert bodies == [
+        {"text": 'Task <Task: Task> finished in state Success("Task run succeeded.")'}
+    ]
 
 
 def test_retry_notifier_on_a_task_that_never_retries_posts_nothing() -> None:
@@ -123,9 +125,7 @@ def test_callback_factory_example_builds_a_handler_that_posts_on_retry(
     url, bodies = receiver
     snippet = _block("callback_factory(send_post").replace("https://XXXXX", url)
     flow_code = (
-        "import datetime, requests\n"
-        + snippet
-        + "\nfrom prefect import task, Flow\n"
+        "import datetime, requests\n" + snippet + "\nfrom prefect import task, Flow\n"
         "calls = []\n"
         "@task(max_retries=1, retry_delay=datetime.timedelta(0), state_handlers=[post_to_slack])\n"
         "def flaky():\n"

@@ -1,0 +1,144 @@
+"""The task run state machine: retries wait on the clock, timeouts, skips, RETRY is bounded."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from typing import Any
+
+from flowlight import Flow, context, task
+from flowlight.engine import signals
+from flowlight.engine.clock import use_clock
+from flowlight.engine.state import Retrying, State, TimedOut
+
+
+class FakeClock:
+    """Advances instantly; records every wait."""
+
+    def __init__(self) -> None:
+        self.t = 1_000_000.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 6))
+        self.t += max(seconds, 0)
+
+
+def test_retrying_task_waits_until_start_time_and_counts_runs() -> None:
+    seen: list[tuple[Any, ...]] = []
+    attempts: list[int] = []
+
+    def record(obj: Any, old: State, new: State) -> State:
+        if isinstance(new, Retrying):
+            seen.append((new.start_time.timestamp(), new.run_count))
+        return new
+
+    @task(max_retries=2, retry_delay=datetime.timedelta(minutes=5), state_handlers=[record])
+    def flaky() -> int:
+        attempts.append(context.task_run_count)
+        if len(attempts) < 3:
+            raise ValueError("not yet")
+        return len(attempts)
+
+    with Flow("r") as flow:
+        bound = flaky()
+    clock = FakeClock()
+    with use_clock(clock):
+        state = flow.run().result[bound]
+    assert state.result == 3 and attempts == [1, 2, 3]
+    assert seen == [(1_000_300.0, 1), (1_000_600.0, 2)]
+    assert clock.sleeps == [300.0, 300.0]
+
+
+def test_timeout_ends_in_timed_out_without_waiting_for_the_body() -> None:
+    @task(timeout=0.2)
+    def slow() -> None:
+        time.sleep(3)
+
+    with Flow("to") as flow:
+        bound = slow()
+    started = time.monotonic()
+    state = flow.run().result[bound]
+    assert isinstance(state, TimedOut) and time.monotonic() - started < 2.5
+    assert repr(state.result) == "TaskTimeoutSignal('Execution timed out.')"
+
+
+def test_retry_signal_is_bounded_when_max_retries_is_zero(monkeypatch: Any) -> None:
+    """Prefect 1.4.1 loops forever here; flowlight stops after the documented limit."""
+    monkeypatch.setenv("FLOWLIGHT__TASKS__RETRY_SIGNAL_LIMIT", "3")
+    runs: list[int] = []
+
+    @task
+    def forever() -> None:
+        runs.append(1)
+        raise signals.RETRY("again")
+
+    with Flow("rs") as flow:
+        bound = forever()
+    state = flow.run().result[bound]
+    assert len(runs) == 4 and state.is_failed()
+    assert "the limit is 3" in str(state.message)
+
+
+def test_context_names_the_run_for_the_task_body() -> None:
+    seen: dict[str, Any] = {}
+
+    @task(tags=["etl"])
+    def look() -> None:
+        for key in (
+            "flow_name",
+            "task_name",
+            "task_full_name",
+            "task_slug",
+            "task_tags",
+            "map_index",
+            "task_run_count",
+            "flow_run_id",
+            "task_run_id",
+            "parameters",
+        ):
+            seen[key] = context.get(key)
+
+    with Flow("ctx") as flow:
+        look()
+    flow.run(context={"secrets": {}})
+    assert seen["flow_name"] == "ctx" and seen["task_name"] == "look"
+    assert seen["task_full_name"] == "look" and seen["task_slug"] == "look-1"
+    assert seen["task_tags"] == ["etl"] and seen["map_index"] is None
+    assert seen["task_run_count"] == 1 and seen["parameters"] == {}
+    assert len(seen["flow_run_id"]) == 36 and seen["flow_run_id"] != seen["task_run_id"]
+
+
+def test_a_value_a_flow_handler_puts_in_context_reaches_every_task_run() -> None:
+    seen: list[Any] = []
+
+    def mark(obj: Any, old: State, new: State) -> State:
+        if new.is_running():
+            context["traceparent"] = "00-abc-def-01"
+        return new
+
+    @task
+    def look() -> None:
+        seen.append(context.get("traceparent"))
+
+    with Flow("inherit", state_handlers=[mark]) as flow:
+        look()
+        look()
+    flow.run()
+    assert seen == ["00-abc-def-01", "00-abc-def-01"]
+
+
+def test_user_context_is_visible_and_does_not_leak_after_the_run() -> None:
+    seen: list[Any] = []
+
+    @task
+    def look() -> None:
+        seen.append(context.get("team"))
+
+    with Flow("uc") as flow:
+        look()
+    flow.run(context={"team": "data"})
+    assert seen == ["data"] and context.get("team") is None

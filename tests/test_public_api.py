@@ -1,0 +1,68 @@
+"""The public surface is stated once, in `__all__`; these names are what Prefect 1 code imports."""
+
+from __future__ import annotations
+
+import flowlight
+from flowlight.engine import signals, state
+
+
+def test_top_level_names() -> None:
+    assert set(flowlight.__all__) == {
+        "Constant",
+        "Edge",
+        "Flow",
+        "Parameter",
+        "Secret",
+        "Task",
+        "context",
+        "flatten",
+        "signals",
+        "state",
+        "task",
+        "triggers",
+        "unmapped",
+    }
+
+
+def test_prefect_1_import_paths_exist() -> None:
+    from flowlight.client.secrets import Secret
+    from flowlight.engine.signals import FAIL, LOOP, PAUSE, RETRY, SKIP, SUCCESS, TRIGGERFAIL
+    from flowlight.triggers import all_finished, manual_only
+    from flowlight.utilities.notifications import callback_factory
+
+    assert all(
+        [
+            Secret,
+            FAIL,
+            LOOP,
+            PAUSE,
+            RETRY,
+            SKIP,
+            SUCCESS,
+            TRIGGERFAIL,
+            all_finished,
+            manual_only,
+            callback_factory,
+        ]
+    )
+    assert {"ENDRUN", "VALIDATIONFAIL"} <= set(signals.__all__)
+    assert {
+        "Pending",
+        "Scheduled",
+        "Retrying",
+        "Paused",
+        "Submitted",
+        "Queued",
+        "Running",
+        "Finished",
+        "Success",
+        "Cached",
+        "Mapped",
+        "Failed",
+        "TimedOut",
+        "TriggerFailed",
+        "Skipped",
+        "Cancelled",
+        "Looped",
+        "Resume",
+    } <= set(state.__all__)
