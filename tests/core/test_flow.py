@@ -24,7 +24,7 @@ def test_calling_a_task_in_a_flow_binds_a_copy_with_edges_and_constants() -> Non
 
 
 def test_slugs_are_unique_within_a_flow() -> None:
-    with Flow("f") as flow:
+    with Flow("f"):
         first, second = add(1), add(2)
     assert {first.slug, second.slug} == {"add-1", "add-2"}
 
