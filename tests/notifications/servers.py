@@ -255,3 +255,24 @@ def start_smtp(
     controller = Controller(store, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     return controller, SmtpServer(port, store)
+
+
+@pytest.fixture
+def engine_clock() -> Iterator[FakeClock]:
+    """A fake clock for the engine and, through it, for notification delivery."""
+    from flowlight.engine.clock import use_clock
+
+    fake = FakeClock()
+    with use_clock(fake):
+        yield fake
+
+
+@pytest.fixture
+def records() -> Iterator[list[Any]]:
+    """Every DeliveryRecord reported while the test runs."""
+    from flowlight.utilities.notifications import add_delivery_listener, remove_delivery_listener
+
+    seen: list[Any] = []
+    add_delivery_listener(seen.append)
+    yield seen
+    remove_delivery_listener(seen.append)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-from collections.abc import Iterator
 from email.message import EmailMessage
 from typing import Any
 
@@ -19,8 +18,6 @@ from flowlight.utilities.notifications.delivery import (
     DeliveryPolicy,
     DeliveryRecord,
     NotificationError,
-    add_delivery_listener,
-    remove_delivery_listener,
 )
 from flowlight.utilities.notifications.notifiers import (
     EmailNotifier,
@@ -37,14 +34,6 @@ PASSWORD = "smtp-password-7c1e9b"
 class FakeTask:
     name = "load"
     slug = "load-1"
-
-
-@pytest.fixture
-def records() -> Iterator[list[DeliveryRecord]]:
-    seen: list[DeliveryRecord] = []
-    add_delivery_listener(seen.append)
-    yield seen
-    remove_delivery_listener(seen.append)
 
 
 def run_context(**extra: Any) -> dict[str, Any]:
