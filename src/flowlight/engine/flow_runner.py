@@ -17,11 +17,12 @@ import pendulum
 
 from flowlight.core.task import Constant
 from flowlight.engine.handlers import HandlerFailure, transition
-from flowlight.engine.mapping import MappedRun, map_children, plan_map
+from flowlight.engine.mapping import MappedRun, edge_value, map_children, plan_map
 from flowlight.engine.state import (
     Failed,
     Mapped,
     Paused,
+    Pending,
     Resume,
     Running,
     Scheduled,
@@ -226,6 +227,11 @@ class FlowRunner:
         if isinstance(t, Constant):
             finish(t, Success(result=t.value))  # constants are values, not runs: no handlers
             return
+        if any(not s.is_finished() for s in upstream.values()):
+            # An upstream task is paused (or was given an unfinished state): this task waits, as
+            # in Prefect 1, without a transition, so the flow run stays unfinished.
+            finish(t, initial or Pending())
+            return
         if any(e.mapped for e in edges):
             mapped_run = plan_map(t, edges, upstream, ctx, initial)
             if mapped_run.decided is not None:
@@ -243,7 +249,7 @@ class FlowRunner:
         inputs = dict(self.flow.constants.get(t) or {})
         for e in edges:
             if e.key is not None:
-                inputs[e.key] = upstream[e].result
+                inputs[e.key] = edge_value(e, upstream[e])
         future = self.executor.submit(run_task, t, inputs, upstream, ctx, initial)
         in_flight[future] = (t, None, -1)
 

@@ -9,7 +9,7 @@ is what makes chained maps line up item by item.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from flowlight.engine.handlers import HandlerFailure
@@ -21,7 +21,14 @@ if TYPE_CHECKING:
     from flowlight.core.edge import Edge
     from flowlight.core.task import Task
 
-__all__ = ["MappedRun", "map_children", "plan_map"]
+__all__ = [
+    "MappedRun",
+    "edge_value",
+    "flattened_result",
+    "flattened_states",
+    "map_children",
+    "plan_map",
+]
 
 ChildRun = tuple[dict[str, Any], dict[Any, State], dict[str, Any]]
 
@@ -54,15 +61,53 @@ class MappedRun:
         return self.mapped_state
 
 
-def _flattened(value: Any) -> list[Any]:
-    return [item for sub in value for item in sub]
+def flattened_result(value: Any) -> Any:
+    """`value` (a list of lists) concatenated one level; a value that cannot be flattened is
+    passed on unchanged, as Prefect 1 does."""
+    try:
+        return [item for sub in value for item in sub]
+    except TypeError:
+        return value
 
 
-def _items(edge: Edge, state: State) -> Any:
-    """The sequence a mapped edge maps over."""
-    if edge.flatten:
-        return _flattened(state.result)
-    return state.result
+def _is_sequence(value: Any) -> bool:
+    return (
+        hasattr(value, "__getitem__")
+        and hasattr(value, "__len__")
+        and not isinstance(value, (str, bytes, dict))
+    )
+
+
+def flattened_states(mapped: Mapped) -> list[State]:
+    """The children of a mapped upstream, one state per item of each child's list.
+
+    A child that did not succeed, was skipped or returned no list stands for itself, so the
+    downstream child built from it sees its real state (and its trigger fails on a failure).
+    """
+    found: list[State] = []
+    for child in mapped.map_states:
+        if child.is_successful() and not child.is_skipped() and _is_sequence(child.result):
+            found.extend(Success(child.message, result=item) for item in child.result)
+        else:
+            found.append(child)
+    return found
+
+
+def edge_value(edge: Edge, state: State) -> Any:
+    """What an unmapped edge passes to its task: the upstream result, flattened on request."""
+    if not edge.flatten:
+        return state.result
+    if isinstance(state, Mapped):
+        return [s.result for s in flattened_states(state)]
+    return flattened_result(state.result)
+
+
+def _mapped_over(edge: Edge, state: State) -> Sequence[Any]:
+    """What a mapped edge maps over: the upstream's child states when it is mapped itself
+    (each child feeds the child of the same index), otherwise the items of its result."""
+    if isinstance(state, Mapped):
+        return flattened_states(state) if edge.flatten else state.map_states
+    return flattened_result(state.result) if edge.flatten else state.result  # type: ignore[no-any-return]
 
 
 def plan_map(
@@ -81,15 +126,11 @@ def plan_map(
         if outcome is None:
             outcome = _check_mappable(edges, upstream)
         if outcome is None:
-            lengths = []
-            for e in edges:
-                s = upstream[e]
-                if not e.mapped:
-                    continue
-                if isinstance(s, Mapped) and not e.flatten:
-                    lengths.append(len(s.map_states))
-                elif s.is_successful():
-                    lengths.append(len(_items(e, s)))
+            lengths = [
+                len(_mapped_over(e, upstream[e]))
+                for e in edges
+                if e.mapped and upstream[e].is_successful()
+            ]
             plan.n_children = min(lengths, default=0)
             outcome = Mapped("Ready to proceed with mapping.")
         try:
@@ -111,18 +152,9 @@ def _check_mappable(edges: list[Edge], upstream: Mapping[Edge, State]) -> State 
         return Failed("No upstream states can be mapped over.")
     for e in mapped:
         s = upstream[e]
-        if not s.is_successful() or (isinstance(s, Mapped) and not e.flatten):
+        if isinstance(s, Mapped) or not s.is_successful():
             continue
-        try:
-            items = _items(e, s)
-            ok = (
-                hasattr(items, "__getitem__")
-                and hasattr(items, "__len__")
-                and not isinstance(items, (str, bytes, dict))
-            )
-        except TypeError:
-            ok = False
-        if not ok:
+        if not _is_sequence(_mapped_over(e, s)):
             return Failed(
                 f"At least one upstream state has an unmappable result: argument '{e.key}' got "
                 f"{type(s.result).__name__}, not a list or tuple."
@@ -139,11 +171,10 @@ def map_children(
 ) -> list[ChildRun]:
     """Inputs, upstream states and context for each child of the map."""
     parent_ctx = plan.context
-    sequences: dict[Edge, Any] = {}
-    for e in edges:
-        s = upstream[e]
-        if e.mapped and not (isinstance(s, Mapped) and not e.flatten):
-            sequences[e] = _items(e, s)
+    over = {
+        e: _mapped_over(e, upstream[e]) for e in edges if e.mapped and upstream[e].is_successful()
+    }
+    whole = {e: edge_value(e, upstream[e]) for e in edges if not e.mapped}
     children: list[ChildRun] = []
     for i in range(plan.n_children):
         inputs = dict(constants or {})
@@ -151,13 +182,15 @@ def map_children(
         for e in edges:
             s = upstream[e]
             if not e.mapped:
-                child_state, value = s, s.result
-            elif e in sequences:
-                value = sequences[e][i]
-                child_state = Success(result=value)
-            else:
-                child_state = s.map_states[i]  # type: ignore[attr-defined]
+                child_state, value = s, whole[e]
+            elif isinstance(s, Mapped):
+                child_state = over[e][i]
                 value = child_state.result
+            elif e not in over:
+                child_state, value = s, None  # a failed upstream: each child's trigger sees it
+            else:
+                value = over[e][i]
+                child_state = Success(result=value)
             if e.key is not None:
                 inputs[e.key] = value
             child_upstream[e] = child_state
