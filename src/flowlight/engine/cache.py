@@ -1,9 +1,10 @@
 """Where cached task results live: an in-process store by default, replaceable by the user.
 
-`cache_for=` on a task stores each successful run as a `Cached` state under the task's
-`cache_key` (default: its name); a later run whose validator accepts a stored state ends
-`Cached` without running. Swap the storage with `set_cache_storage(...)` to share a cache
-between processes (any object with `get(key)` and `put(key, state)`).
+`cache_for=` on a task turns each successful run into a `Cached` state (handlers see
+`Success -> Cached`, as in Prefect 1) stored under the task's `cache_key` (default: its name);
+a later run whose validator accepts a stored state ends `Cached` without running. Swap the
+storage with `set_cache_storage(...)` to share a cache between processes (any object with
+`get(key)` and `put(key, state)`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CacheStorage",
     "InMemoryCacheStorage",
+    "cached_state",
     "find_cached_state",
     "get_cache_storage",
     "set_cache_storage",
@@ -87,20 +89,23 @@ def find_cached_state(task: Task, inputs: dict[str, Any], context: dict[str, Any
     return None
 
 
-def store_cached_state(
+def cached_state(
     task: Task, inputs: dict[str, Any], context: dict[str, Any], state: State
-) -> None:
-    """Store a successful run so later runs can reuse it until `cache_for` expires."""
+) -> Cached:
+    """The `Cached` state a successful run turns into: its message and result, the inputs and
+    parameters it ran with, and when it expires (now + `cache_for`)."""
     from flowlight.engine.clock import get_clock
 
     assert task.cache_for is not None
-    _storage.put(
-        _key(task),
-        Cached(
-            state.message,
-            result=state.result,
-            cached_inputs=dict(inputs),
-            cached_parameters=dict(context.get("parameters") or {}),
-            cached_result_expiration=get_clock().now() + task.cache_for,
-        ),
+    return Cached(
+        state.message,
+        result=state.result,
+        cached_inputs=dict(inputs),
+        cached_parameters=dict(context.get("parameters") or {}),
+        cached_result_expiration=get_clock().now() + task.cache_for,
     )
+
+
+def store_cached_state(task: Task, state: Cached) -> None:
+    """Store a run's `Cached` state so later runs can reuse it until it expires."""
+    _storage.put(_key(task), state)

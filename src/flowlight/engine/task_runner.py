@@ -16,6 +16,7 @@ from flowlight.engine import signals
 from flowlight.engine.clock import get_clock
 from flowlight.engine.handlers import HandlerFailure, transition
 from flowlight.engine.state import (
+    Cached,
     Failed,
     Looped,
     Pending,
@@ -184,10 +185,12 @@ class TaskRunner:
                     )
                 run_count += 1
                 continue
-            if state.is_successful() and task.cache_for is not None:
-                from flowlight.engine.cache import store_cached_state
+            if state.is_successful() and not state.is_skipped() and task.cache_for is not None:
+                from flowlight.engine.cache import cached_state, store_cached_state
 
-                store_cached_state(task, inputs, context, state)
+                state = self._change(state, cached_state(task, inputs, context, state))
+                if isinstance(state, Cached):
+                    store_cached_state(task, state)
             return state
 
     def execute(self, inputs: dict[str, Any], context: dict[str, Any]) -> State:
