@@ -123,7 +123,7 @@ class FlowRunner:
         }
         ctx["logger"] = get_logger("flowlight.flow_run", flow_name=flow.name, flow_run_id=run_id)
         with use_context(ctx):
-            scheduled = Scheduled()
+            scheduled = Scheduled(start_time=(user_context or {}).get("scheduled_start_time"))
             try:
                 state = self._change(scheduled, Running("Running flow."))
             except HandlerFailure as failure:

@@ -29,7 +29,7 @@ def run_on_schedule(
     schedule = flow.schedule
     clock = get_clock()
     stop = threading.Event()
-    last: State = Scheduled("No scheduled run started.")
+    last: State = Scheduled("No scheduled run started.", result={})
     previous = _install_stop_handlers(stop)
     try:
         after = None

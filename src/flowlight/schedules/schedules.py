@@ -12,12 +12,15 @@ from typing import Any
 
 import pendulum
 
+from flowlight.engine.clock import get_clock
+
 __all__ = ["CronSchedule", "IntervalSchedule", "Schedule"]
 
 
 def _as_datetime(value: Any, owner: str, tz: str | None = None) -> pendulum.DateTime:
     if value is None:
-        return pendulum.now(tz or "UTC")
+        # "now" comes from the engine's clock, so a test clock moves schedules too
+        return pendulum.from_timestamp(get_clock().now(), tz=tz or "UTC")
     if isinstance(value, pendulum.DateTime):
         return value
     if isinstance(value, datetime.datetime):
@@ -61,7 +64,8 @@ class Schedule:
 
 
 class IntervalSchedule(Schedule):
-    """Every `interval`, counting from `start_date` (default: now)."""
+    """Every `interval`, counting from `start_date` (default: now); the first start time is
+    `start_date` itself."""
 
     def __init__(
         self,
@@ -82,17 +86,27 @@ class IntervalSchedule(Schedule):
         return f"<IntervalSchedule: every {self.interval}>"
 
     def times_after(self, after: pendulum.DateTime) -> Iterator[pendulum.DateTime]:
-        step = self.interval.total_seconds()
+        # As in Prefect 1: whole days are added in the start date's wall-clock time (a daily
+        # run stays at 09:00 local across a DST change), the rest as elapsed seconds (an hourly
+        # run stays hourly in UTC).
+        days = self.interval.days
+        seconds = self.interval.total_seconds() - days * 86400
         elapsed = (after - self.start_date).total_seconds()
-        k = 0 if elapsed < 0 else int(elapsed // step) + 1
+        k = max(0, int(elapsed // self.interval.total_seconds()) - 1)
         while True:
-            yield self.start_date.add(seconds=k * step)
+            when = self.start_date.add(days=k * days, seconds=k * seconds)
+            if when > after:
+                yield when
             k += 1
 
 
 class CronSchedule(Schedule):
     """On a cron expression (croniter syntax), evaluated in time zone `timezone` (or that of
-    `start_date`), so "0 9 * * *" means 09:00 local time across daylight-saving changes."""
+    `start_date`), so "0 9 * * *" means 09:00 local time across daylight-saving changes.
+
+    Cron follows wall-clock time: when clocks go back, a repeated time fires once (the first
+    time); when they go forward, a time that does not exist fires at the first time after it.
+    """
 
     def __init__(
         self,
@@ -121,8 +135,15 @@ class CronSchedule(Schedule):
         from croniter import croniter
 
         tz = self.timezone or self.start_date.timezone_name or "UTC"
-        base = max(after, self.start_date).in_timezone(tz)
+        # croniter yields times strictly after its base: start one second before start_date so
+        # that start_date itself is a start time when it matches the expression
+        base = max(after, self.start_date.subtract(seconds=1)).in_timezone(tz)
         it = croniter(self.cron, base)
+        last_wall_time = None
         while True:
-            nxt = it.get_next(datetime.datetime)
-            yield pendulum.instance(nxt).in_timezone(tz)
+            when = pendulum.instance(it.get_next(datetime.datetime)).in_timezone(tz)
+            wall_time = when.naive()
+            if last_wall_time is not None and wall_time <= last_wall_time:
+                continue  # clocks went back: a wall-clock time fires the first time only
+            last_wall_time = wall_time
+            yield when
