@@ -223,3 +223,27 @@ def test_misconfiguration_is_refused_when_the_notifier_is_made(
     with pytest.raises(ValueError) as error:
         email_notifier(**options)
     assert fix in str(error.value)
+
+
+def test_a_numeric_password_from_the_environment_is_used_as_text(
+    certificate: Certificate, records: list[DeliveryRecord], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Environment secrets are parsed like settings (digits become an int); a login needs text."""
+    password = "80417263951"
+    monkeypatch.setenv("FLOWLIGHT__CONTEXT__SECRETS__NUMERIC_PASSWORD", password)
+    controller, server = start_smtp("starttls", certificate, login=(USER, password))
+    try:
+        notifier = email_notifier(
+            to="me@example.test",
+            smtp_host="127.0.0.1",
+            smtp_port=server.port,
+            username_secret="SMTP_USER",
+            password_secret="NUMERIC_PASSWORD",
+            cafile=str(certificate.cert_path),
+        )
+        notify(notifier)
+        server.store.wait_for(1)
+    finally:
+        controller.stop()
+    assert server.store.logins == [(USER, password)]
+    assert records[-1].outcome == "sent"

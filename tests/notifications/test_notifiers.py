@@ -217,3 +217,22 @@ def test_a_notifier_bug_is_counted_not_raised(records: list[Any]) -> None:
     state = Failed(Broken())  # type: ignore[arg-type]
     assert notifier(object(), Running(), state) is state
     assert records[-1].outcome == "failed"
+
+
+def test_configured_notifiers_survive_pickling_for_remote_workers(receiver: HttpReceiver) -> None:
+    """Task handlers travel with the task to worker processes; a notifier must pickle and still
+    work on the other side (the default delivery clock is looked up at send time)."""
+    import pickle
+
+    from flowlight.utilities.notifications import email_notifier, webhook_notifier
+
+    for notifier in (
+        slack_notifier(only_states=[Failed]),
+        webhook_notifier(url=receiver.url(), signing_secret="KEY", headers={"X": "1"}),
+        email_notifier(to="me@example.test", smtp_host="127.0.0.1"),
+    ):
+        copy = pickle.loads(pickle.dumps(notifier))
+        assert type(copy) is type(notifier) and copy.channel == notifier.channel
+    hook = pickle.loads(pickle.dumps(webhook_notifier(url=receiver.url(), only_states=[Success])))
+    run_one(succeed, hook)
+    assert receiver.wait_for(1)[0].json()["state"]["type"] == "Success"

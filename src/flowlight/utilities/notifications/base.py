@@ -75,6 +75,9 @@ def read_secret(name: str, what: str) -> str:
     from flowlight.client.secrets import Secret
 
     value: object = Secret(name).get()
+    # Secrets from the environment are parsed like settings: a numeric password comes back an int.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
     if not isinstance(value, str) or not value:
         raise ValueError(
             f"Secret {name!r} holds a {type(value).__name__}, not {what} as a non-empty string; "
