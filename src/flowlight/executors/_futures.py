@@ -1,0 +1,108 @@
+"""Futures of submitted task runs, and one place that knows which of them are done.
+
+The flow runner keeps every running task run's future and asks for "whichever finish next". A
+condition variable notified by each future's done-callback answers that without polling and
+without registering waiters on thousands of futures per call. A future's `result()` is always a
+state: a run the executor lost (its worker died, its result could not be read) ends `Failed`,
+through the task's handlers, so a flow run always finishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Callable, Collection
+from typing import Any
+
+from flowlight.executors._runs import SubmittedRun
+from flowlight.executors.base import RunFuture
+
+__all__ = ["CompletionBoard", "ReadyFuture", "TrackedFuture"]
+
+_CANCELLED = (concurrent.futures.CancelledError, asyncio.CancelledError)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+class ReadyFuture:
+    """A run decided without being submitted (for example, it could not be pickled)."""
+
+    __slots__ = ("_state", "finished")
+
+    def __init__(self, state: Any) -> None:
+        self._state = state
+        self.finished = True
+
+    def result(self) -> Any:
+        return self._state
+
+
+class TrackedFuture:
+    """A submitted run: the executor's own future, and the run's final state once read."""
+
+    __slots__ = ("_decode", "_settled", "_state", "finished", "inner", "run")
+
+    def __init__(self, run: SubmittedRun, inner: Any, decode: Callable[[Any], Any]) -> None:
+        self.run = run
+        self.inner = inner
+        self.finished = False
+        self._decode = decode
+        self._settled = False
+        self._state: Any = None
+
+    @property
+    def settled(self) -> bool:
+        """True once the run's final state has been read from the executor."""
+        return self._settled
+
+    def settle(self, value: Any) -> None:
+        """Record the value the executor's future produced (read in a batch elsewhere)."""
+        self._state = self._decode(value)
+        self._settled = True
+        self.inner = None
+
+    def result(self) -> Any:
+        if not self._settled:
+            try:
+                value = self.inner.result()
+            except (Exception, *_CANCELLED) as lost:
+                self._state = self.run.fail(
+                    f"{self.run.name} did not come back from its worker ({lost!r}); the worker "
+                    "may have died (killed, out of memory) while running it."
+                )
+            else:
+                self._state = self._decode(value)
+            self._settled = True
+            self.inner = None  # let the executor release the result
+        return self._state
+
+
+class CompletionBoard:
+    """Marks tracked futures done as their callbacks fire; `wait_any` sleeps until one is."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+
+    def track(
+        self, run: SubmittedRun, inner: Any, decode: Callable[[Any], Any] = _identity
+    ) -> TrackedFuture:
+        tracked = TrackedFuture(run, inner, decode)
+        inner.add_done_callback(lambda _inner: self._mark(tracked))
+        return tracked
+
+    def _mark(self, tracked: TrackedFuture) -> None:
+        with self._changed:
+            tracked.finished = True
+            self._changed.notify_all()
+
+    def wait_any(self, futures: Collection[RunFuture]) -> list[RunFuture]:
+        """The done ones among `futures`, waiting until there is at least one."""
+        with self._changed:
+            while True:
+                done = [f for f in futures if getattr(f, "finished", True)]
+                if done or not futures:
+                    return done
+                self._changed.wait()

@@ -1,0 +1,115 @@
+"""Task runs that cross a process boundary: pickled once before submission, unpacked on a worker.
+
+Pickling in the flow's process before anything is submitted turns "some worker could not
+unpickle something" into an error that names the task and the part that cannot travel (an input,
+an upstream result, a context value, the task itself). The worker sends its final state back as
+bytes it pickled itself, so a result that cannot travel back fails that task run on the worker,
+through its handlers, instead of breaking the executor. cloudpickle is used because tasks are
+often closures or functions of `__main__`, which the standard pickle can only send by name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowlight.engine.state import Failed
+from flowlight.executors import _worker_telemetry
+from flowlight.executors._runs import SubmittedRun
+
+__all__ = ["UnpicklableRun", "pack", "run_packed", "unpack_state"]
+
+_FIX = (
+    "Pass picklable values between tasks (paths, ids, plain data) or run this flow with "
+    "LocalExecutor or LocalDaskExecutor(scheduler='threads'), which do not pickle."
+)
+
+
+class UnpicklableRun(Exception):
+    """A task run that cannot be sent to a worker; the message names the task and the culprit."""
+
+
+def _cloudpickle() -> Any:
+    try:
+        import cloudpickle  # type: ignore[import-untyped]
+    except ImportError as missing:  # pragma: no cover - the dask extra brings it
+        raise ImportError(
+            "Executors that run tasks in other processes need cloudpickle; install flowlight[dask]."
+        ) from missing
+    return cloudpickle
+
+
+def pack(run: SubmittedRun) -> bytes:
+    """The pickled call, or `UnpicklableRun` naming the task and what in it cannot be pickled."""
+    cloudpickle = _cloudpickle()
+    try:
+        payload: bytes = cloudpickle.dumps((run.fn, run.args, run.kwargs))
+        return payload
+    except Exception as exc:
+        culprit, error = _find_culprit(run, exc)
+        raise UnpicklableRun(
+            f"{run.name} cannot be sent to a worker process: {culprit} cannot be pickled "
+            f"({error!r}). {_FIX}"
+        ) from exc
+
+
+def _find_culprit(run: SubmittedRun, error: Exception) -> tuple[str, Exception]:
+    """Which part of the call fails to pickle, said the way a flow's author would look for it."""
+    cloudpickle = _cloudpickle()
+    parts: list[tuple[str, Any]] = []
+    if run.task is not None:
+        task = run.task
+        parts += [(f"its state handler {h!r}", h) for h in task.state_handlers]
+        parts.append((f"its trigger {getattr(task, 'trigger', None)!r}", task.trigger))
+        parts.append(("the task object itself", task))
+        bound = run.args[1:3]
+        inputs = bound[0] if bound and isinstance(bound[0], dict) else {}
+        parts += [(f"input '{k}' (a {type(v).__name__})", v) for k, v in inputs.items()]
+        upstream = bound[1] if len(bound) > 1 and isinstance(bound[1], dict) else {}
+        for edge, state in upstream.items():
+            name = getattr(getattr(edge, "upstream_task", None), "name", edge)
+            parts.append((f"the result of upstream task '{name}'", state))
+        parts += [(f"context value '{k}'", v) for k, v in run.context.items()]
+    else:
+        parts += [(f"argument {i}", a) for i, a in enumerate(run.args)]
+        parts += [(f"argument '{k}'", v) for k, v in run.kwargs.items()]
+    for description, part in parts:
+        try:
+            cloudpickle.dumps(part)
+        except Exception as exc:
+            return description, exc
+    return "the call", error
+
+
+def run_packed(payload: bytes) -> bytes:
+    """On a worker: run the call, flush this worker's telemetry, return the pickled outcome.
+
+    A final state whose result cannot be pickled is replaced by a `Failed` state naming the task;
+    the task's handlers see that transition here, on the worker.
+    """
+    cloudpickle = _cloudpickle()
+    fn, args, kwargs = cloudpickle.loads(payload)
+    run = SubmittedRun(fn, args, kwargs)
+    try:
+        outcome = run()
+        try:
+            packed: bytes = cloudpickle.dumps(outcome)
+        except Exception as exc:
+            if run.task is None:
+                raise
+            failed = run.fail(
+                f"{run.name} returned a result that cannot be pickled to send back to the flow "
+                f"run ({exc!r}). {_FIX}",
+                old_state=outcome,
+            )
+            try:
+                packed = cloudpickle.dumps(failed)
+            except Exception:  # a handler put something unpicklable in it: keep the words
+                packed = cloudpickle.dumps(Failed(failed.message))
+        return packed
+    finally:
+        _worker_telemetry.flush_worker()
+
+
+def unpack_state(packed: bytes) -> Any:
+    """The outcome `run_packed` returned, in the flow's process."""
+    return _cloudpickle().loads(packed)
