@@ -121,7 +121,7 @@ def free_port() -> int:
 @pytest.fixture
 def refused_url() -> str:
     """A URL on 127.0.0.1 where nothing listens, so connecting is refused."""
-    return f"http://127.0.0.1:{free_port()}/hook"
+    return f"http://127.0.0.1:{free_port()}/refused/4c0b9e7d1a"
 
 
 class FakeClock:

@@ -17,6 +17,7 @@ from structlog.testing import capture_logs
 from flowlight import Flow, task
 from flowlight.engine.state import Failed, Running, State, Success, TriggerFailed
 from flowlight.utilities.notifications import DeliveryPolicy, slack_notifier
+from flowlight.utilities.redaction import MASK, redact
 
 from .servers import FakeClock, HttpReceiver, Reply
 
@@ -70,6 +71,7 @@ def test_a_slack_alert_names_flow_task_state_message_and_run_count(
         "Run count: 1",
     ]
     assert payload["blocks"][0]["text"]["text"] == "Task 'load' in flow 'etl' is now Failed"
+    assert redact(f"see {SLACK_PATH}") == f"see {MASK}", "the URL's path alone is masked too"
     (record,) = records
     assert (record.notifier, record.outcome, record.attempts) == ("slack", "sent", 1)
     assert record.flow_run_id and record.flow_run_id in payload["text"]

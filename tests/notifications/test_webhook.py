@@ -52,7 +52,11 @@ def test_a_signed_webhook_is_verified_the_documented_way(receiver: HttpReceiver)
         signing_secret="HOOK_KEY",
     )
     flow, _ = failing_flow(notifier)
-    secrets = {"HOOK_URL": receiver.url("/alerts"), "HOOK_TOKEN": TOKEN, "HOOK_KEY": SIGNING_KEY}
+    secrets = {
+        "HOOK_URL": receiver.url("/alerts/9d41c2e07b"),
+        "HOOK_TOKEN": TOKEN,
+        "HOOK_KEY": SIGNING_KEY,
+    }
     with capture_logs() as logs:
         state = flow.run(context={"secrets": secrets})
     assert state.is_failed()

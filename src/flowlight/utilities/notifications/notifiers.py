@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 _USER_AGENT = "flowlight-notifier/1"
+_SECRET_PATH_LENGTH = 12
 
 
 def _read_url_secret(name: str) -> str:
@@ -56,8 +57,11 @@ def _read_url_secret(name: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"Secret {name!r} does not hold an http(s) URL; set it to the full URL.")
-    # The path is what makes a webhook URL secret: mask it even where it appears on its own.
-    register_secret(parts.path + (f"?{parts.query}" if parts.query else ""))
+    # A long path (Slack's /services/T.../B.../token) is what makes a webhook URL secret: mask it
+    # even where it appears on its own. Short ones ("/api") are too common to mask everywhere.
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    if len(path) >= _SECRET_PATH_LENGTH:
+        register_secret(path)
     return url
 
 
