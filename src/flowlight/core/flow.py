@@ -282,8 +282,13 @@ class Flow:
         """Add `task` with its upstream and downstream tasks and its argument values."""
         self.add_task(task)
         for up in upstream_tasks or ():
-            up_task = up.value if isinstance(up, EdgeAnnotation) else up
-            self.add_edge(self._as_task(up_task, task), task)
+            # As in Prefect 1, an upstream task of a mapped call is mapped too (child i waits for
+            # upstream child i) unless it is wrapped in unmapped(...).
+            up_mapped = mapped
+            while isinstance(up, EdgeAnnotation):
+                up_mapped = up.annotations.get("mapped", up_mapped)
+                up = up.value
+            self.add_edge(self._as_task(up, task), task, mapped=up_mapped)
         for down in downstream_tasks or ():
             self.add_edge(task, self._as_task(down, task))
         for key, value in (keyword_tasks or {}).items():
@@ -292,6 +297,15 @@ class Flow:
                 is_mapped = value.annotations.get("mapped", is_mapped)
                 is_flat = value.annotations.get("flatten", is_flat)
                 value = value.value
+            if isinstance(value, type) and issubclass(value, EdgeAnnotation):
+                raise TypeError(
+                    f"{task} got the class {value.__name__} itself for argument '{key}'; call it "
+                    f"on the value instead, e.g. {value.__name__}(x)."
+                )
+            if is_flat and not isinstance(value, Task):
+                from flowlight.engine.mapping import flattened_result
+
+                value = flattened_result(value)
             if isinstance(value, Task):
                 self.add_edge(value, task, key=key, mapped=is_mapped, flatten=is_flat)
             elif is_mapped:
@@ -301,7 +315,7 @@ class Flow:
                         f"tuple; pass a sequence, or wrap it in unmapped(...) to give every "
                         "child the same value."
                     )
-                self.add_edge(Constant(list(value)), task, key=key, mapped=True, flatten=is_flat)
+                self.add_edge(Constant(list(value)), task, key=key, mapped=True)
             else:
                 self.constants.setdefault(task, {})[key] = value
 

@@ -155,9 +155,11 @@ def _check_mappable(edges: list[Edge], upstream: Mapping[Edge, State]) -> State 
         if isinstance(s, Mapped) or not s.is_successful():
             continue
         if not _is_sequence(_mapped_over(e, s)):
+            source = f"argument '{e.key}'" if e.key else f"upstream task {e.upstream_task}"
             return Failed(
-                f"At least one upstream state has an unmappable result: argument '{e.key}' got "
-                f"{type(s.result).__name__}, not a list or tuple."
+                f"At least one upstream state has an unmappable result: {source} got "
+                f"{type(s.result).__name__}, not a list or tuple; wrap it in unmapped(...) to "
+                "give every child the whole value."
             )
     return None
 
