@@ -1,0 +1,155 @@
+"""`python -m benchmarks`: run every benchmark, print the tables, write the JSON results.
+
+Three stages, each run in fresh subprocesses:
+
+1. comparison: the same no-op flows (independent, chain, map) on flowlight and on Prefect 1.4.1,
+   alternating run by run, several repetitions; Prefect only at the sizes it finishes in
+   reasonable time (a 1,000-chain takes it about 18 s, a 3,000-chain about 4 minutes);
+2. handlers: flowlight with no handler, a no-op handler and the OpenTelemetry bridge (recording
+   into discarding exporters), each bridged run followed by the SDK floor for the telemetry it
+   produced;
+3. memory: peak RSS and run time at 1,000, 10,000 and 100,000 tasks per shape.
+
+`--quick` runs small sizes once: a smoke test of the whole pipeline, not a measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks.measure import REPOSITORY, run_floor, run_workload
+from benchmarks.prefect_env import PREFECT_REQUIREMENT, PrefectUnavailable, ensure_prefect_env
+from benchmarks.report import machine, markdown_tables, summarize
+from benchmarks.workload import SHAPES
+
+RESULTS = REPOSITORY / "benchmarks" / "results"
+
+FULL_PLAN: dict[str, Any] = {
+    "shapes": list(SHAPES),
+    "flowlight_sizes": [100, 1000, 10000],
+    "prefect_sizes": [100, 1000],
+    "handler_sizes": [1000, 10000],
+    "memory_sizes": [1000, 10000, 100000],
+    "repetitions": 3,
+}
+QUICK_PLAN: dict[str, Any] = {
+    "shapes": list(SHAPES),
+    "flowlight_sizes": [100],
+    "prefect_sizes": [100],
+    "handler_sizes": [100],
+    "memory_sizes": [100, 1000],
+    "repetitions": 1,
+}
+
+
+def _progress(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def run_plan(
+    plan: dict[str, Any], prefect_python: Path | None, progress: Callable[[str], None]
+) -> list[dict[str, Any]]:
+    """Every run of the plan, each tagged with its stage."""
+    runs: list[dict[str, Any]] = []
+
+    def record(stage: str, result: dict[str, Any], rep: int) -> dict[str, Any]:
+        result.update(stage=stage, repetition=rep)
+        runs.append(result)
+        return result
+
+    for rep in range(plan["repetitions"]):
+        for shape in plan["shapes"]:
+            for n in plan["flowlight_sizes"]:
+                if prefect_python is not None and n in plan["prefect_sizes"]:
+                    progress(f"[{rep + 1}] comparison {shape} {n:,}: prefect")
+                    record(
+                        "comparison", run_workload("prefect", shape, n, "none", prefect_python), rep
+                    )
+                progress(f"[{rep + 1}] comparison {shape} {n:,}: flowlight")
+                record("comparison", run_workload("flowlight", shape, n, "none"), rep)
+
+    for rep in range(plan["repetitions"]):
+        for shape in plan["shapes"]:
+            for n in plan["handler_sizes"]:
+                progress(f"[{rep + 1}] handlers {shape} {n:,}: none, noop, bridge, floor")
+                for handlers in ("none", "noop", "bridge"):
+                    bridged = record("handlers", run_workload("flowlight", shape, n, handlers), rep)
+                floor = run_floor(bridged["telemetry"])
+                floor.update(engine="opentelemetry-sdk", shape=shape, n=n, handlers="floor")
+                record("handlers", floor, rep)
+
+    for shape in plan["shapes"]:
+        for n in plan["memory_sizes"]:
+            progress(f"memory {shape} {n:,}")
+            record("memory", run_workload("flowlight", shape, n, "none"), 0)
+    return runs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes, one repetition")
+    parser.add_argument(
+        "--no-prefect", action="store_true", help=f"skip the {PREFECT_REQUIREMENT} comparison"
+    )
+    parser.add_argument("--repetitions", type=int, help="repetitions per measurement")
+    parser.add_argument("--output", type=Path, help="where to write the JSON results")
+    args = parser.parse_args(argv)
+
+    plan = dict(QUICK_PLAN if args.quick else FULL_PLAN)
+    if args.repetitions is not None:
+        if args.repetitions < 1:
+            parser.error(f"--repetitions must be at least 1, got {args.repetitions}")
+        plan["repetitions"] = args.repetitions
+    output = args.output or RESULTS / ("quick.json" if args.quick else "latest.json")
+
+    prefect_python: Path | None = None
+    prefect_note = f"{PREFECT_REQUIREMENT} at {plan['prefect_sizes']} tasks per shape"
+    if args.no_prefect:
+        prefect_note = "skipped (--no-prefect)"
+    else:
+        try:
+            prefect_python = ensure_prefect_env()
+        except PrefectUnavailable as error:
+            prefect_note = f"unavailable: {error}"
+            _progress(f"Prefect comparison skipped: {error}")
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    runs = run_plan(plan, prefect_python, _progress)
+    summary = summarize(runs, plan)
+    results = {
+        "schema": 1,
+        "date": started.isoformat(timespec="seconds"),
+        "mode": "quick" if args.quick else "full",
+        "machine": machine(),
+        "plan": plan,
+        "prefect": prefect_note,
+        "telemetry_sink": (
+            "discarding exporters behind the SDK's batch processors and periodic metric reader; "
+            "structlog JSON lines into a discarding sink"
+        ),
+        **summary,
+        "runs": runs,
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=1) + "\n")
+    tables = markdown_tables(summary)
+    if not args.quick and args.output is None:
+        (RESULTS / "latest.md").write_text(tables + "\n")
+    spec = results["machine"]
+    print(f"{started:%Y-%m-%d %H:%M} UTC, {spec['cpus']} CPUs ({spec['cpu_model']}), "
+          f"Python {spec['python']}; Prefect: {prefect_note}\n")  # fmt: skip
+    print(tables)
+    print(f"\nresults: {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""Running one measurement in a fresh subprocess and reading back its JSON line.
+
+A fresh process per run keeps runs independent (no warm caches, no garbage left by the previous
+run) and makes `ru_maxrss` the peak of exactly one run. Both engines log at ERROR only, as in the
+reference measurements of Prefect 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["REPOSITORY", "BenchmarkFailed", "run_floor", "run_workload"]
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+# A generous bound per run: the largest default run (100,000 tasks) takes seconds, Prefect's
+# 1,000-chain about 20 s.
+_TIMEOUT_S = 900
+
+
+class BenchmarkFailed(RuntimeError):
+    """A measured run exited with an error; the message carries its command and stderr."""
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPOSITORY), env.get("PYTHONPATH", "")) if p
+    )
+    env["PREFECT__LOGGING__LEVEL"] = "ERROR"
+    env["FLOWLIGHT__LOGGING__LEVEL"] = "ERROR"
+    env.pop("FLOWLIGHT_OTEL", None)  # the bridge is on only where a run asks for it
+    return env
+
+
+def _run_json(command: list[str]) -> dict[str, Any]:
+    finished = subprocess.run(
+        command,
+        cwd=REPOSITORY,
+        env=_environment(),
+        capture_output=True,
+        text=True,
+        timeout=_TIMEOUT_S,
+    )
+    lines = [line for line in finished.stdout.splitlines() if line.startswith("{")]
+    if finished.returncode != 0 or not lines:
+        raise BenchmarkFailed(
+            f"{' '.join(command)} exited with {finished.returncode}:\n"
+            f"{finished.stderr.strip()[-2000:]}"
+        )
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def run_workload(
+    engine: str, shape: str, n: int, handlers: str, python: Path | str | None = None
+) -> dict[str, Any]:
+    """One flow run of `engine` (see `benchmarks.workload`), in the interpreter `python`."""
+    interpreter = str(python or sys.executable)
+    return _run_json([interpreter, "-m", "benchmarks.workload", engine, shape, str(n), handlers])
+
+
+def run_floor(counts: dict[str, Any]) -> dict[str, Any]:
+    """The SDK floor for the telemetry a bridged run reported (see `benchmarks.floor`)."""
+    wanted = {k: v for k, v in counts.items() if k != "bridge_statistics"}
+    return _run_json([sys.executable, "-m", "benchmarks.floor", json.dumps(wanted)])

@@ -1,0 +1,310 @@
+"""Turning raw runs into medians, ratios and goal checks, and printing them as tables.
+
+Every figure here is a median over repetitions of fresh-process runs; ratios are taken between
+medians of runs that alternated, so a slow moment of the machine hits both sides alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import statistics
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = ["GOALS", "machine", "markdown_tables", "summarize"]
+
+GOALS = {
+    "prefect_over_flowlight_independent_1000": 200.0,
+    "flowlight_us_per_task_independent_1000": 40.0,
+    "chain_10000_over_chain_1000": 12.0,
+    "bridge_over_floor": 1.25,
+    "peak_rss_mb_100000": 1024.0,
+}
+
+
+def machine() -> dict[str, Any]:
+    """Where the numbers were measured: the ratios travel, the seconds do not."""
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    memory_gb = None
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        memory_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gb": memory_gb,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def _median(runs: Iterable[dict[str, Any]], key: str = "seconds") -> float | None:
+    values = [r[key] for r in runs]
+    return statistics.median(values) if values else None
+
+
+def _select(runs: list[dict[str, Any]], **wanted: Any) -> list[dict[str, Any]]:
+    return [r for r in runs if all(r.get(k) == v for k, v in wanted.items())]
+
+
+def _ratio(top: float | None, bottom: float | None) -> float | None:
+    return top / bottom if top is not None and bottom else None
+
+
+def comparison(
+    runs: list[dict[str, Any]], shapes: list[str], sizes: list[int]
+) -> list[dict[str, Any]]:
+    rows = []
+    for shape in shapes:
+        for n in sizes:
+            base = {"stage": "comparison", "shape": shape, "n": n, "handlers": "none"}
+            flow = _median(_select(runs, engine="flowlight", **base))
+            pref = _median(_select(runs, engine="prefect", **base))
+            if flow is None:
+                continue
+            rows.append(
+                {
+                    "shape": shape,
+                    "n": n,
+                    "flowlight_seconds": flow,
+                    "flowlight_us_per_task": flow / n * 1e6,
+                    "prefect_seconds": pref,
+                    "prefect_us_per_task": None if pref is None else pref / n * 1e6,
+                    "prefect_over_flowlight": _ratio(pref, flow),
+                    "repetitions": len(_select(runs, engine="flowlight", **base)),
+                }
+            )
+    return rows
+
+
+def handler_costs(
+    runs: list[dict[str, Any]], shapes: list[str], sizes: list[int]
+) -> list[dict[str, Any]]:
+    rows = []
+    for shape in shapes:
+        for n in sizes:
+            stage = {"stage": "handlers", "shape": shape, "n": n}
+            none = _median(_select(runs, handlers="none", **stage))
+            noop = _median(_select(runs, handlers="noop", **stage))
+            bridged = _select(runs, handlers="bridge", **stage)
+            bridge = _median(bridged)
+            floor = _median(_select(runs, handlers="floor", **stage))
+            if none is None or bridge is None:
+                continue
+            added = bridge - none
+            rows.append(
+                {
+                    "shape": shape,
+                    "n": n,
+                    "none_seconds": none,
+                    "noop_seconds": noop,
+                    "bridge_seconds": bridge,
+                    "floor_seconds": floor,
+                    "noop_added_us_per_task": None if noop is None else (noop - none) / n * 1e6,
+                    "bridge_added_us_per_task": added / n * 1e6,
+                    "floor_us_per_task": None if floor is None else floor / n * 1e6,
+                    "bridge_over_floor": _ratio(added, floor),
+                    "telemetry": bridged[-1].get("telemetry"),
+                }
+            )
+    return rows
+
+
+def growth(runs: list[dict[str, Any]], shapes: list[str], sizes: list[int]) -> list[dict[str, Any]]:
+    rows = []
+    for shape in shapes:
+        previous: dict[str, Any] | None = None
+        for n in sizes:
+            chosen = _select(runs, stage="memory", shape=shape, n=n)
+            if not chosen:
+                continue
+            row = {
+                "shape": shape,
+                "n": n,
+                "seconds": _median(chosen),
+                "us_per_task": _median(chosen, "us_per_task"),
+                "build_seconds": _median(chosen, "build_seconds"),
+                "max_rss_mb": _median(chosen, "max_rss_mb"),
+                "rss_after_import_mb": _median(chosen, "rss_after_import_mb"),
+                "seconds_over_previous": None,
+                "kib_per_added_task": None,
+            }
+            if previous is not None:
+                row["seconds_over_previous"] = _ratio(row["seconds"], previous["seconds"])
+                added = n - previous["n"]
+                row["kib_per_added_task"] = (
+                    (row["max_rss_mb"] - previous["max_rss_mb"]) * 1024 / added
+                )
+            rows.append(row)
+            previous = row
+    return rows
+
+
+def goals(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each goal of issue 7 with the measured value; `met` is None when it was not measured."""
+
+    def row(
+        name: str, measured: float | None, target: float, at_most: bool, note: str
+    ) -> dict[str, Any]:
+        met = None if measured is None else (measured <= target if at_most else measured >= target)
+        return {
+            "goal": name,
+            "measured": measured,
+            "target": target,
+            "better": "lower" if at_most else "higher",
+            "met": met,
+            "note": note,
+        }
+
+    by_key = {(r["shape"], r["n"]): r for r in summary["comparison"]}
+    independent = by_key.get(("independent", 1000), {})
+    chain_1k = by_key.get(("chain", 1000), {}).get("flowlight_seconds")
+    chain_10k = by_key.get(("chain", 10000), {}).get("flowlight_seconds")
+    bridge = [
+        r["bridge_over_floor"]
+        for r in summary["handlers"]
+        if r["n"] >= 1000 and r["bridge_over_floor"] is not None
+    ]
+    memory = {(r["shape"], r["n"]): r["max_rss_mb"] for r in summary["growth"]}
+    return [
+        row("prefect_over_flowlight_independent_1000", independent.get("prefect_over_flowlight"),
+            GOALS["prefect_over_flowlight_independent_1000"], False,
+            "Prefect 1.4.1 seconds / flowlight seconds, 1,000 independent no-op tasks"),
+        row("flowlight_us_per_task_independent_1000", independent.get("flowlight_us_per_task"),
+            GOALS["flowlight_us_per_task_independent_1000"], True,
+            "flowlight µs per task, 1,000 independent no-op tasks, no handlers"),
+        row("chain_10000_over_chain_1000", _ratio(chain_10k, chain_1k),
+            GOALS["chain_10000_over_chain_1000"], True, "linear growth: 10x the tasks"),
+        row("bridge_over_floor", max(bridge) if bridge else None, GOALS["bridge_over_floor"], True,
+            "worst shape, 1,000 tasks or more: (bridged run - plain run) / SDK floor"),
+        row("peak_rss_mb_independent_100000", memory.get(("independent", 100000)),
+            GOALS["peak_rss_mb_100000"], True, "peak RSS of the whole process"),
+        row("peak_rss_mb_map_100000", memory.get(("map", 100000)),
+            GOALS["peak_rss_mb_100000"], True, "peak RSS of the whole process"),
+    ]  # fmt: skip
+
+
+def summarize(runs: list[dict[str, Any]], plan: dict[str, Any]) -> dict[str, Any]:
+    shapes = plan["shapes"]
+    summary: dict[str, Any] = {
+        "comparison": comparison(runs, shapes, plan["flowlight_sizes"]),
+        "handlers": handler_costs(runs, shapes, plan["handler_sizes"]),
+        "growth": growth(runs, shapes, plan["memory_sizes"]),
+    }
+    summary["goals"] = goals(summary)
+    return summary
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.{digits}f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _comparison_rows(summary: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for r in summary["comparison"]:
+        ratio = r["prefect_over_flowlight"]
+        rows.append(
+            [
+                r["shape"],
+                f"{r['n']:,}",
+                _fmt(r["flowlight_seconds"], 3),
+                _fmt(r["flowlight_us_per_task"]),
+                _fmt(r["prefect_seconds"], 2),
+                _fmt(r["prefect_us_per_task"]),
+                _fmt(ratio) + (" x" if ratio else ""),
+            ]
+        )
+    return rows
+
+
+def _handler_rows(summary: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            r["shape"],
+            f"{r['n']:,}",
+            _fmt(r["none_seconds"] / r["n"] * 1e6),
+            _fmt(r["noop_added_us_per_task"]),
+            _fmt(r["bridge_added_us_per_task"]),
+            _fmt(r["floor_us_per_task"]),
+            _fmt(r["bridge_over_floor"], 2),
+        ]
+        for r in summary["handlers"]
+    ]
+
+
+def _growth_rows(summary: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            r["shape"],
+            f"{r['n']:,}",
+            _fmt(r["seconds"], 3),
+            _fmt(r["us_per_task"]),
+            _fmt(r["seconds_over_previous"]),
+            _fmt(r["build_seconds"], 2),
+            _fmt(r["max_rss_mb"]),
+            _fmt(r["kib_per_added_task"], 2),
+        ]
+        for r in summary["growth"]
+    ]
+
+
+def _goal_rows(summary: dict[str, Any]) -> list[list[str]]:
+    verdict = {True: "yes", False: "NO", None: "not measured"}
+    return [
+        [
+            g["goal"],
+            _fmt(g["measured"], 2),
+            ("<= " if g["better"] == "lower" else ">= ") + _fmt(g["target"], 2),
+            verdict[g["met"]],
+        ]
+        for g in summary["goals"]
+    ]
+
+
+def markdown_tables(summary: dict[str, Any]) -> str:
+    """The results as Markdown tables (printed, and pasted into the README)."""
+    comparison_header = ["shape", "tasks", "flowlight s", "µs/task"]
+    comparison_header += ["Prefect 1.4.1 s", "µs/task", "Prefect / flowlight"]
+    handler_header = ["shape", "tasks", "no handlers", "+ no-op handler", "+ bridge"]
+    handler_header += ["SDK floor", "bridge / floor"]
+    growth_header = ["shape", "tasks", "run s", "µs/task", "time / previous size", "build s"]
+    growth_header += ["peak RSS MB", "KiB per added task"]
+    return "\n".join(
+        [
+            "**flowlight vs Prefect 1.4.1** (no handlers; median seconds of `flow.run()`)",
+            "",
+            _table(comparison_header, _comparison_rows(summary)),
+            "",
+            "**Handlers and the OpenTelemetry bridge** (µs per task; the floor is the bare SDK "
+            "and structlog producing the same telemetry; discarding exporters)",
+            "",
+            _table(handler_header, _handler_rows(summary)),
+            "",
+            "**Growth** (no handlers; one fresh process per run; peak RSS of the process)",
+            "",
+            _table(growth_header, _growth_rows(summary)),
+            "",
+            "**Goals**",
+            "",
+            _table(["goal", "measured", "target", "met"], _goal_rows(summary)),
+        ]
+    )

@@ -1,0 +1,104 @@
+"""The benchmark's quick mode runs end to end for flowlight and writes results of the stated shape.
+
+No figure is asserted: timings belong to `python -m benchmarks`, not to tests. What is proven is
+that every stage runs real flows in fresh processes, that the bridged runs' telemetry is counted
+completely, and that the SDK floor produces exactly the telemetry it is compared with.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+SHAPES = {"independent", "chain", "map"}
+
+
+@pytest.fixture(scope="module")
+def quick_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    output = tmp_path_factory.mktemp("bench") / "quick.json"
+    finished = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--no-prefect", "--output", str(output)],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert "| shape | tasks |" in finished.stdout, "the tables are printed"
+    results: dict[str, Any] = json.loads(output.read_text())
+    return results
+
+
+def test_quick_mode_records_the_machine_and_what_was_skipped(quick_results: dict[str, Any]) -> None:
+    """The results say where and when they were measured, and that Prefect was left out."""
+    assert quick_results["schema"] == 1
+    assert quick_results["mode"] == "quick"
+    assert quick_results["machine"]["cpus"] >= 1
+    assert quick_results["date"].endswith("+00:00")
+    assert "skipped" in quick_results["prefect"]
+    assert "discarding" in quick_results["telemetry_sink"]
+
+
+def test_every_shape_is_compared_on_flowlight_alone(quick_results: dict[str, Any]) -> None:
+    """Each shape has a comparison row with flowlight's figures and no Prefect figures."""
+    rows = quick_results["comparison"]
+    assert {r["shape"] for r in rows} == SHAPES
+    for row in rows:
+        assert row["flowlight_seconds"] > 0
+        assert row["flowlight_us_per_task"] == pytest.approx(
+            row["flowlight_seconds"] / row["n"] * 1e6
+        )
+        assert row["prefect_seconds"] is None and row["prefect_over_flowlight"] is None
+    engines = {r["engine"] for r in quick_results["runs"]}
+    assert engines == {"flowlight", "opentelemetry-sdk"}
+
+
+def test_bridged_runs_record_one_span_per_run_and_the_floor_repeats_them(
+    quick_results: dict[str, Any],
+) -> None:
+    """A bridged run's telemetry is complete (a span for the flow run and each task run or mapped
+    child, nothing dropped), and the floor produced the same spans, events, lines and points."""
+    floors = [r for r in quick_results["runs"] if r["handlers"] == "floor"]
+    bridged = [r for r in quick_results["runs"] if r["handlers"] == "bridge"]
+    assert len(floors) == len(bridged) == len(SHAPES)
+    for bridge_run, floor_run in zip(bridged, floors, strict=True):
+        counts = bridge_run["telemetry"]
+        runs = bridge_run["n"] + 1 + (1 if bridge_run["shape"] == "map" else 0)
+        assert counts["spans"] == runs, bridge_run["shape"]
+        assert counts["bridge_statistics"]["spans_ended"] == runs
+        assert counts["events"] >= 2 * bridge_run["n"]
+        assert counts["log_lines"] > 0 and counts["otel_logs"] > 0
+        produced = floor_run["telemetry"]
+        for key in ("spans", "events", "log_lines", "otel_logs", "counter_adds"):
+            assert produced[key] == counts[key], key
+        assert produced["histogram_records"] == counts["histogram_records"]
+    for row in quick_results["handlers"]:
+        assert {"none_seconds", "noop_seconds", "bridge_seconds", "floor_seconds"} <= set(row)
+        assert row["floor_seconds"] > 0
+
+
+def test_memory_growth_and_goals_are_reported(quick_results: dict[str, Any]) -> None:
+    """Peak memory is reported per shape and size, and every goal of the issue has a row."""
+    growth = quick_results["growth"]
+    assert {(r["shape"], r["n"]) for r in growth} == {(s, n) for s in SHAPES for n in (100, 1000)}
+    for row in growth:
+        assert row["max_rss_mb"] >= row["rss_after_import_mb"] > 0
+    goals = {g["goal"]: g for g in quick_results["goals"]}
+    assert set(goals) == {
+        "prefect_over_flowlight_independent_1000",
+        "flowlight_us_per_task_independent_1000",
+        "chain_10000_over_chain_1000",
+        "bridge_over_floor",
+        "peak_rss_mb_independent_100000",
+        "peak_rss_mb_map_100000",
+    }
+    # Quick mode never reaches the sizes the goals are set at, so it claims nothing about them.
+    assert goals["peak_rss_mb_map_100000"]["met"] is None
+    assert goals["prefect_over_flowlight_independent_1000"]["met"] is None
+    assert goals["bridge_over_floor"]["met"] is None
