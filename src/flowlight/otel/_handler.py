@@ -91,11 +91,19 @@ def _record_transition(obj: Any, old_state: Any, new_state: Any) -> None:
     telemetry.metrics.transition(record.flow, record.task, new_name)
     if is_retrying(new_state):
         telemetry.metrics.retry(record.flow, record.task)
-    _log_transition(telemetry, record, context, old_state, new_state)
+    try:
+        _log_transition(telemetry, record, context, old_state, new_state)
+    except Exception:
+        # A broken log sink must not cost the span its end or the run its metrics.
+        STATS.add("log_errors")
+        _log.debug("flowlight.otel: could not log a transition", exc_info=True)
 
     if is_final(new_state) and not _retry_follows(obj, record, new_state):
         table.pop(run_id)
         if record.is_flow:
+            if telemetry.settings.record_values:
+                # At the end, not the start: secrets read during the run are registered by now.
+                record.span.set_attributes(_parameter_attributes(context.get("parameters")))
             _finish_flow_run(telemetry, record, new_state)
         else:
             _finish_run(telemetry, record, new_state)
@@ -127,8 +135,6 @@ def _open_run(telemetry: Telemetry, context: Any, obj: Any, *, is_flow: bool) ->
         run_name = context.get("flow_run_name")
         if run_name and run_name != flow_run_id:
             attributes["flowlight.flow_run.name"] = redact(str(run_name))
-        if telemetry.settings.record_values:
-            attributes.update(_parameter_attributes(context.get("parameters")))
         name = flow
     else:
         task = redact(str(context.get("task_name") or getattr(obj, "name", "") or "task"))
@@ -168,7 +174,11 @@ def _open_run(telemetry: Telemetry, context: Any, obj: Any, *, is_flow: bool) ->
 
 
 def _finish_run(telemetry: Telemetry, record: RunRecord, final_state: Any) -> None:
-    if telemetry.settings.record_values and not is_failed(final_state):
+    if (
+        telemetry.settings.record_values
+        and not is_failed(final_state)
+        and not _is_parameter(record.task_object)
+    ):
         result = getattr(final_state, "result", None)
         if result is not None and not isinstance(result, BaseException):
             record.span.set_attribute("flowlight.result", _value_text(result))
@@ -177,6 +187,11 @@ def _finish_run(telemetry: Telemetry, record: RunRecord, final_state: Any) -> No
     telemetry.metrics.task_finished(
         record.flow, record.task, state_name(final_state), record.seconds()
     )
+
+
+def _is_parameter(task: Any) -> bool:
+    """Parameters are recorded once, on the flow span, when the run ends."""
+    return any(cls.__name__ == "Parameter" for cls in type(task).__mro__)
 
 
 def _finish_flow_run(telemetry: Telemetry, record: RunRecord, final_state: Any) -> None:

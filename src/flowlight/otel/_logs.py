@@ -127,8 +127,6 @@ def emit_transition(
     run's own structlog logger (`flowlight.context["logger"]`), so the event follows the level
     and rendering the application chose for its runs.
     """
-    if console:
-        getattr(_logger(run_logger), level)(EVENT_NAME, **fields)
     if otel_logger is not None:
         number, text = _SEVERITY[level]
         attributes = {
@@ -144,6 +142,9 @@ def emit_transition(
             event_name=EVENT_NAME,
             context=trace.set_span_in_context(span),
         )
+    # Last: a broken stderr (closed by a test runner, say) must not cost the OpenTelemetry record.
+    if console:
+        getattr(_logger(run_logger), level)(EVENT_NAME, **fields)
 
 
 def _body(fields: dict[str, Any]) -> str:

@@ -33,6 +33,7 @@ from flowlight.otel._otlp_json import (
     request_to_json_line,
     spans_to_request,
 )
+from flowlight.otel._redact import redact_spans
 from flowlight.otel._stats import STATS
 
 __all__ = [
@@ -138,7 +139,10 @@ class _Spooler:
 
 
 class SpoolingSpanExporter(SpanExporter):
-    """Spans to a collector (`primary`), or to the local file when there is none or it fails."""
+    """Spans to a collector (`primary`), or to the local file when there is none or it fails.
+
+    Each batch is redacted once more on its way out (see `_redact`).
+    """
 
     def __init__(
         self,
@@ -150,6 +154,7 @@ class SpoolingSpanExporter(SpanExporter):
         self._spooler = _Spooler("traces", spool, health)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        spans = redact_spans(spans)
         primary = self._primary
         send = None if primary is None else lambda: _ok(primary.export(spans))
         delivered = self._spooler.deliver(send, lambda: spans_to_request(spans))

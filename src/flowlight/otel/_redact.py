@@ -1,0 +1,74 @@
+"""The last redaction pass, on spans about to be exported.
+
+The handler redacts what it writes, but a value can become secret after it was recorded: a
+parameter or a result holding a token is only known to be one once `Secret.get()` hands it out,
+perhaps later in the same run. Spans leave the process in batches (at the latest when the flow
+run ends), so redacting each batch again on its way out masks those too, off the task's path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.trace import Status
+
+from flowlight.utilities.redaction import redact, registered_secret_count
+
+__all__ = ["redact_spans"]
+
+
+def redact_spans(spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
+    """`spans` with every registered secret masked; spans without one are passed through as is."""
+    if registered_secret_count() == 0:
+        return spans
+    return [_redact_span(span) for span in spans]
+
+
+def _redact_span(span: ReadableSpan) -> ReadableSpan:
+    attributes, changed = _redact_attributes(span.attributes)
+    events = []
+    for event in span.events:
+        event_attributes, event_changed = _redact_attributes(event.attributes)
+        if event_changed:
+            events.append(Event(event.name, event_attributes, event.timestamp))
+            changed = True
+        else:
+            events.append(event)
+    status = span.status
+    if status.description and redact(status.description) != status.description:
+        status = Status(status.status_code, redact(status.description))
+        changed = True
+    name = redact(span.name)
+    if not changed and name == span.name:
+        return span
+    return ReadableSpan(
+        name=name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=attributes,
+        events=events,
+        links=span.links,
+        kind=span.kind,
+        status=status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+def _redact_attributes(attributes: Any) -> tuple[dict[str, Any], bool]:
+    cleaned: dict[str, Any] = {}
+    changed = False
+    for key, value in (attributes or {}).items():
+        if isinstance(value, str):
+            new: Any = redact(value)
+        elif isinstance(value, (list, tuple)) and any(isinstance(v, str) for v in value):
+            new = type(value)(redact(v) if isinstance(v, str) else v for v in value)
+        else:
+            new = value
+        changed = changed or new != value
+        cleaned[key] = new
+    return cleaned, changed

@@ -1,0 +1,86 @@
+"""Configuration from the standard OTEL_* variables and flowlight's own FLOWLIGHT__OTEL__*."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import flowlight.otel as otel
+from flowlight.otel._config import read_settings
+
+from . import flows
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("OTEL_", "FLOWLIGHT__OTEL__")):
+            monkeypatch.delenv(name)
+
+
+def test_one_endpoint_serves_every_signal_with_the_http_paths(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """OTEL_EXPORTER_OTLP_ENDPOINT is a base URL: HTTP adds /v1/<signal>; gRPC uses it as is;
+    the per-signal variable wins for its signal and is used as given."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318/")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://127.0.0.1:9999/custom/logs")
+    settings = read_settings()
+    assert settings.protocols["traces"] == "http/protobuf"
+    assert settings.endpoints == {
+        "traces": "http://127.0.0.1:4318/v1/traces",
+        "metrics": "http://127.0.0.1:4318/v1/metrics",
+        "logs": "http://127.0.0.1:9999/custom/logs",
+    }
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+    assert read_settings().endpoints["traces"] == "http://127.0.0.1:4318/"
+
+
+def test_no_endpoint_means_local_files(tmp_path: Path) -> None:
+    settings = read_settings(telemetry_dir=tmp_path)
+    assert not settings.uses_collector
+    assert settings.telemetry_dir == tmp_path
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "complaint"),
+    [
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", "use 'grpc' or 'http/protobuf'"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "127.0.0.1:4317", "has no scheme"),
+        ("FLOWLIGHT__OTEL__FLUSH_TIMEOUT", "soon", "FLOWLIGHT__OTEL__FLUSH_TIMEOUT"),
+        ("FLOWLIGHT__OTEL__RECORD_VALUES", "maybe", "use true or false"),
+    ],
+)
+def test_a_bad_setting_is_named_with_what_to_write_instead(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, complaint: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=complaint):
+        read_settings()
+
+
+def test_standard_variables_set_service_resource_and_endpoint(
+    receiver: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """configure() with no arguments reads OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
+    OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_PROTOCOL."""
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "nightly-etl")
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=test,team=data")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", receiver.protocol)
+    monkeypatch.setenv("FLOWLIGHT__OTEL__TELEMETRY_DIR", str(tmp_path))
+    otel.configure()
+    try:
+        otel.instrument(flows.success_flow()).run()
+        receiver.received.wait_for(lambda r: len(r.spans()) >= 3)
+    finally:
+        otel.shutdown()
+    resource = receiver.received.spans()[0].resource
+    assert resource["service.name"] == "nightly-etl"
+    assert resource["deployment.environment"] == "test"
+    assert resource["team"] == "data"
+    assert list(tmp_path.glob("*.jsonl")) == []

@@ -1,0 +1,82 @@
+"""Notifier outcomes on the trace and in the metrics: a real webhook notifier posting to a real
+HTTP server on 127.0.0.1, and to a port where nothing listens."""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import flowlight.otel as otel
+from flowlight import Flow, task
+from flowlight.engine.state import Failed
+from flowlight.utilities.notifications.delivery import DeliveryPolicy
+from flowlight.utilities.notifications.notifiers import webhook_notifier
+
+from .receivers import ReceivedTelemetry
+
+
+class _Accept(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def webhook_url() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Accept)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    server.shutdown()
+    server.server_close()
+
+
+def refused_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}/hook"
+
+
+def notifying_flow(url: str) -> Flow:
+    notify = webhook_notifier(
+        url=url,
+        only_states=[Failed],
+        flood_control=False,
+        delivery=DeliveryPolicy(max_attempts=1, timeout=2.0),
+    )
+
+    @task(state_handlers=[notify])
+    def bad() -> None:
+        raise ValueError("nope")
+
+    with Flow("notified") as flow:
+        bad()
+    return flow
+
+
+@pytest.mark.parametrize("outcome", ["sent", "failed"])
+def test_a_notification_is_a_span_event_and_a_count(
+    received: ReceivedTelemetry, webhook_url: str, outcome: str
+) -> None:
+    """A webhook delivery for the failed task shows as `notification.<outcome>` on the task's span
+    and as flowlight.notifications{notifier="webhook", outcome=...}."""
+    url = webhook_url if outcome == "sent" else refused_url()
+    otel.instrument(notifying_flow(url)).run()
+    received.wait_for(
+        lambda r: len(r.spans()) >= 2 and r.metric_points("flowlight.notifications") != []
+    )
+    bad = next(s for s in received.spans() if s.name == "bad")
+    event = dict(bad.events)[f"notification.{outcome}"]
+    assert event["flowlight.notification.notifier"] == "webhook"
+    assert event["flowlight.notification.attempts"] == 1
+    assert (
+        received.metric_value("flowlight.notifications", notifier="webhook", outcome=outcome) == 1
+    )
