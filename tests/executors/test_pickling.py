@@ -1,0 +1,122 @@
+"""Task runs that cannot travel to another process fail with an error naming the task.
+
+What cannot be pickled is found before anything is submitted (the task itself, an input, an
+upstream result, a context value); a result that cannot be sent back fails its run on the
+worker. Either way the task's handlers see the Failed state, the flow run finishes, and the
+message says which task, which part, and what to do instead.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flowlight import Flow, Parameter, task
+from flowlight.engine.state import State
+from flowlight.executors import Executor, LocalDaskExecutor
+
+from .recording import TransitionLog
+
+
+@task
+def returns_a_lock() -> Any:
+    return threading.Lock()
+
+
+@task
+def uses(value: object) -> str:
+    return type(value).__name__
+
+
+@task
+def fine() -> int:
+    return 1
+
+
+class HandlerWithALock:
+    """A state handler holding something that cannot be pickled."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def __call__(self, obj: Any, old: State, new: State) -> State:
+        return new
+
+    def __repr__(self) -> str:
+        return "HandlerWithALock()"
+
+
+def test_an_input_that_cannot_be_pickled_fails_its_task_before_submission(
+    process_executor: Callable[[], Executor], tmp_path: Path
+) -> None:
+    """A lock given as a task's argument: the task fails, naming itself and the input, and its
+    handlers (called here, in the flow's process) see Pending -> Failed."""
+    log = TransitionLog(tmp_path / "calls.jsonl")
+    with Flow("lock input") as flow:
+        failing = uses(threading.Lock())
+        fine()
+    state = log.attach(flow).run(executor=process_executor())
+    failed = state.result[failing]
+    assert failed.is_failed()
+    assert "Task 'uses' cannot be sent to a worker process" in failed.message
+    assert "input 'value' (a lock)" in failed.message
+    assert "LocalDaskExecutor(scheduler='threads')" in failed.message
+    assert log.transcripts()["uses"] == [f"Pending -> Failed: {failed.message}"]
+    assert state.is_failed()
+    assert all(s.is_successful() for t, s in state.result.items() if t.name == "fine")
+
+
+def test_a_task_whose_handler_cannot_be_pickled_is_named_with_its_handler(
+    process_executor: Callable[[], Executor],
+) -> None:
+    with Flow("lock handler") as flow:
+        held = fine()
+    held.state_handlers = [HandlerWithALock()]
+    state = flow.run(executor=process_executor())
+    message = state.result[held].message
+    assert state.result[held].is_failed()
+    assert "Task 'fine' cannot be sent to a worker process" in message
+    assert "its state handler HandlerWithALock()" in message
+
+
+def test_a_parameter_value_that_cannot_be_pickled_names_the_context_value(
+    process_executor: Callable[[], Executor],
+) -> None:
+    """Parameter values travel in every task run's context."""
+    with Flow("lock parameter") as flow:
+        used = uses(Parameter("resource"))
+    state = flow.run(parameters={"resource": threading.Lock()}, executor=process_executor())
+    assert state.is_failed()
+    assert "context value 'parameters'" in state.result[used].message
+
+
+def test_a_result_that_cannot_be_pickled_fails_its_task_on_the_worker(
+    process_executor: Callable[[], Executor], tmp_path: Path
+) -> None:
+    """The task ran and returned a lock: its run ends Failed on the worker (its handlers see
+    Success -> Failed there), and the task downstream is TriggerFailed, not hung."""
+    log = TransitionLog(tmp_path / "calls.jsonl")
+    with Flow("lock result") as flow:
+        produced = returns_a_lock()
+        consumer = uses(produced)
+    state = log.attach(flow).run(executor=process_executor())
+    failed = state.result[produced]
+    assert failed.is_failed()
+    assert "Task 'returns_a_lock' returned a result that cannot be pickled" in failed.message
+    assert log.transcripts()["returns_a_lock"] == [
+        "Pending -> Running: Starting task run.",
+        "Running -> Success: Task run succeeded.",
+        f"Success -> Failed: {failed.message}",
+    ]
+    assert type(state.result[consumer]).__name__ == "TriggerFailed"
+
+
+def test_threads_do_not_pickle_so_the_same_flow_succeeds() -> None:
+    """The same lock-passing flow is fine when nothing crosses a process boundary."""
+    with Flow("lock on threads") as flow:
+        consumer = uses(returns_a_lock())
+    state = flow.run(executor=LocalDaskExecutor(scheduler="threads"))
+    assert state.is_successful()
+    assert state.result[consumer].result == "lock"
