@@ -34,12 +34,28 @@ def test_a_failing_bridge_never_turns_a_success_into_a_failure(
 
 def test_the_handler_returns_the_proposed_state_itself(local_files: Path) -> None:
     """Whatever it records, the handler hands back the very state object it was given."""
+    from flowlight import context
     from flowlight.engine.state import Pending, Running
 
     flow = flows.success_flow()
     handler = otel.OtelHandler()
     new = Running("Starting task run.")
-    assert handler(flow, Pending(), new) is new
+    with context(flow_run_id="run-1", flow_name="etl"):
+        assert handler(flow, Pending(), new) is new
+        assert "traceparent" in context
+    assert "traceparent" not in context
+
+
+def test_outside_a_run_the_handler_records_nothing(local_files: Path) -> None:
+    """Called by hand with no run in the context, the handler leaves the context alone (a
+    traceparent there would become the parent of later, unrelated runs)."""
+    from flowlight import context
+    from flowlight.engine.state import Pending, Running
+
+    new = Running("Starting task run.")
+    assert otel.OtelHandler()(flows.success_flow(), Pending(), new) is new
+    assert "traceparent" not in context
+    assert otel.statistics()["transitions_outside_runs"] == 1
 
 
 def test_instrument_refuses_what_is_not_a_flow() -> None:

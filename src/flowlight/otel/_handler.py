@@ -76,7 +76,12 @@ def _record_transition(obj: Any, old_state: Any, new_state: Any) -> None:
     telemetry = _session.active()
     context = _run_context()
     task_run_id = context.get("task_run_id")
-    run_id = task_run_id or context.get("flow_run_id") or f"object-{id(obj)}"
+    run_id = task_run_id or context.get("flow_run_id")
+    if not run_id:
+        # Called outside any run (by hand, say): there is no run to record, and writing a
+        # traceparent into this context would make it the parent of unrelated runs.
+        STATS.add("transitions_outside_runs")
+        return
     table = _session.TABLE
     record = table.get(run_id)
     if record is None:
