@@ -33,6 +33,7 @@ from flowlight.otel._states import (
     state_name,
 )
 from flowlight.otel._stats import STATS
+from flowlight.utilities import _prefect1
 from flowlight.utilities.redaction import redact, redact_value
 
 __all__ = ["OtelHandler"]
@@ -66,7 +67,10 @@ class OtelHandler:
         return "OtelHandler()"
 
 
-def _run_context() -> Any:
+def _run_context(obj: Any) -> Any:
+    """`flowlight.context`, or for a Prefect 1 flow or task the view over prefect.context."""
+    if _prefect1.is_prefect1_object(obj):
+        return _prefect1.run_context(obj)
     import flowlight
 
     return flowlight.context
@@ -74,7 +78,7 @@ def _run_context() -> Any:
 
 def _record_transition(obj: Any, old_state: Any, new_state: Any) -> None:
     telemetry = _session.active()
-    context = _run_context()
+    context = _run_context(obj)
     task_run_id = context.get("task_run_id")
     run_id = task_run_id or context.get("flow_run_id")
     if not run_id:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from flowlight.settings import setting
+from flowlight.utilities import _prefect1
 from flowlight.utilities.logging import get_logger
 from flowlight.utilities.notifications.delivery import (
     DeliveryPolicy,
@@ -96,7 +97,7 @@ def _run_context() -> Mapping[str, Any]:
 def _is_flow(obj: Any) -> bool:
     from flowlight.core.flow import Flow
 
-    return isinstance(obj, Flow)
+    return isinstance(obj, Flow) or _prefect1.is_prefect1_flow(obj)
 
 
 class Notifier:
@@ -149,7 +150,9 @@ class Notifier:
         Raises only `NotificationError`, and only with `raise_on_failure=True`.
         """
         try:
-            self._handle(obj, old_state, new_state)
+            # On a Prefect 1 flow or task, flowlight.context reads that run's prefect.context.
+            with _prefect1.flowlight_context_for(obj):
+                self._handle(obj, old_state, new_state)
         except NotificationError:
             raise
         except Exception as error:  # a notifier must not fail the task it watches

@@ -1,0 +1,200 @@
+"""The same flows, run on Prefect 1.4.1 or on flowlight: the engine is chosen by one import.
+
+Run as a script, `python scenarios.py ENGINE SCENARIO [SCENARIO ...]` with ENGINE `prefect` or
+`flowlight`: each scenario's flow is instrumented with `flowlight.otel.instrument(flow)` and run;
+telemetry goes where the standard `OTEL_*` variables say; one JSON line per scenario on stdout
+gives the final states, so the test can check the run itself before comparing traces. The
+`notify` scenario also puts notifiers on a task that fails and on its flow (see there).
+
+The flows are written once, against Prefect 1's API, exactly as a user's flow would be: moving
+them from one engine to the other is the import change at the top of `load_engine`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sys
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+SCENARIOS: dict[str, Callable[[Any], Any]] = {}
+
+
+def scenario(build: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    SCENARIOS[build.__name__] = build
+    return build
+
+
+def load_engine(name: str) -> Any:
+    """Flow, task, signals, triggers and states of `name`, Prefect 1 or flowlight."""
+    if name == "prefect":
+        from prefect import Flow, task
+        from prefect.engine import signals, state
+        from prefect.triggers import all_finished
+    elif name == "flowlight":
+        from flowlight import Flow, task  # type: ignore[assignment]
+        from flowlight.engine import signals, state  # type: ignore[no-redef]
+        from flowlight.triggers import all_finished  # type: ignore[assignment]
+    else:
+        raise SystemExit(f"unknown engine {name!r}; use 'prefect' or 'flowlight'")
+    return SimpleNamespace(
+        Flow=Flow, task=task, signals=signals, state=state, all_finished=all_finished
+    )
+
+
+@scenario
+def success(e: Any) -> Any:
+    @e.task
+    def extract() -> int:
+        return 1
+
+    @e.task
+    def load(value: int) -> int:
+        return value + 1
+
+    with e.Flow("success") as flow:
+        load(extract())
+    return flow
+
+
+@scenario
+def failure(e: Any) -> Any:
+    @e.task
+    def bad() -> None:
+        raise ValueError("nope")
+
+    with e.Flow("failure") as flow:
+        bad()
+    return flow
+
+
+@scenario
+def retries(e: Any) -> Any:
+    attempts = {"count": 0}
+
+    @e.task(max_retries=2, retry_delay=datetime.timedelta(seconds=0))
+    def flaky() -> int:
+        attempts["count"] += 1
+        if attempts["count"] < 3:
+            raise ValueError(f"try {attempts['count']}")
+        return attempts["count"]
+
+    @e.task(max_retries=1, retry_delay=datetime.timedelta(seconds=0))
+    def always() -> None:
+        raise ValueError("always")
+
+    with e.Flow("retries") as flow:
+        flaky()
+        always()
+    return flow
+
+
+@scenario
+def skip(e: Any) -> Any:
+    @e.task
+    def skipper() -> None:
+        raise e.signals.SKIP("not today")
+
+    @e.task
+    def after(value: Any) -> Any:
+        return value
+
+    with e.Flow("skip") as flow:
+        after(skipper())
+    return flow
+
+
+@scenario
+def trigger_failure(e: Any) -> Any:
+    @e.task
+    def bad() -> None:
+        raise ValueError("nope")
+
+    @e.task
+    def down(value: Any) -> Any:
+        return value
+
+    @e.task(trigger=e.all_finished)
+    def cleanup(value: Any) -> str:
+        return "cleaned"
+
+    with e.Flow("trigger-failure") as flow:
+        failed = bad()
+        down(failed)
+        cleanup(failed)
+    return flow
+
+
+@scenario
+def mapping(e: Any) -> Any:
+    @e.task
+    def double(x: int) -> int:
+        return 2 * x
+
+    @e.task
+    def total(values: list[int]) -> int:
+        return sum(values)
+
+    with e.Flow("mapping") as flow:
+        total(double.map([1, 2, 3]))
+    return flow
+
+
+@scenario
+def mapping_failure(e: Any) -> Any:
+    @e.task
+    def inverse(x: int) -> float:
+        return 1 / x
+
+    with e.Flow("mapping-failure") as flow:
+        inverse.map([1, 0, 4])
+    return flow
+
+
+@scenario
+def notify(e: Any) -> Any:
+    """Alerting on an existing flow: a webhook notifier on a task and on the flow, and a Slack
+    notifier whose URL is a secret set the engine's own way (on Prefect 1 in prefect.context)."""
+    from flowlight.utilities.notifications import slack_notifier, webhook_notifier
+
+    alert = webhook_notifier(url=os.environ["NOTIFY_URL"], only_states=[e.state.Failed])
+    slack = slack_notifier(webhook_secret="ALERTS_SLACK_URL", only_states=[e.state.Failed])
+
+    @e.task(state_handlers=[alert, slack])
+    def load() -> None:
+        raise ValueError("warehouse unreachable")
+
+    with e.Flow("notify", state_handlers=[alert]) as flow:
+        load()
+    return flow
+
+
+def describe(final: Any) -> dict[str, Any]:
+    """The run's outcome as plain data: flow state and each task's state (children too)."""
+    tasks: dict[str, Any] = {}
+    for task_object, task_state in (final.result or {}).items():
+        entry: Any = type(task_state).__name__
+        children = getattr(task_state, "map_states", None)
+        if children:
+            entry = [entry, [type(child).__name__ for child in children]]
+        tasks[task_object.name] = entry
+    return {"flow": type(final).__name__, "tasks": tasks}
+
+
+def main(argv: list[str]) -> int:
+    engine = load_engine(argv[1])
+    import flowlight.otel
+
+    for name in argv[2:]:
+        flow = flowlight.otel.instrument(SCENARIOS[name](engine))
+        final = flow.run()
+        print(json.dumps({"scenario": name, **describe(final)}), flush=True)
+    flowlight.otel.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
