@@ -17,6 +17,12 @@ run: $(VENV)/.installed
 system-deps:
 	bash .ci/system-deps.sh
 
+# TypeScript and Grafana's dashboard types, for the dashboard schema test (tests/ops).
+SCHEMA_CHECK := dashboards/schema-check
+$(SCHEMA_CHECK)/node_modules/.installed: $(SCHEMA_CHECK)/package.json
+	npm install --prefix $(SCHEMA_CHECK) --no-audit --no-fund --no-package-lock --silent
+	touch $@
+
 lint: $(VENV)/.installed
 	$(PY) -m ruff check src tests examples benchmarks
 	$(PY) -m ruff format --check src tests
@@ -24,7 +30,7 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(PY) -m mypy
 
-test: system-deps $(VENV)/.installed lint typecheck
+test: system-deps $(VENV)/.installed $(SCHEMA_CHECK)/node_modules/.installed lint typecheck
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed
