@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import pendulum
+
 from flowlight.engine.clock import get_clock
 from flowlight.engine.state import Scheduled, State
 
@@ -43,7 +45,9 @@ def run_on_schedule(
                 break
             run_context = {**(context or {}), "scheduled_start_time": start}
             last = run_once(run_context)
-            after = start
+            # As in Prefect 1, start times missed while a run took longer are skipped, not
+            # caught up in a burst: the next run is the next start time after now.
+            after = max(start, pendulum.from_timestamp(clock.now(), tz="UTC"))
     finally:
         _restore_handlers(previous)
     return last
