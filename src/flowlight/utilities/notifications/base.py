@@ -94,10 +94,21 @@ def _run_context() -> Mapping[str, Any]:
     return current()
 
 
-def _is_flow(obj: Any) -> bool:
-    from flowlight.core.flow import Flow
+_flow_class: type | None = None
 
-    return isinstance(obj, Flow) or _prefect1.is_prefect1_flow(obj)
+
+def _is_flow(obj: Any) -> bool:
+    global _flow_class
+    if _flow_class is None:  # imported late: the engine's modules import this package
+        from flowlight.core.flow import Flow
+
+        _flow_class = Flow
+    return isinstance(obj, _flow_class) or _prefect1.is_prefect1_flow(obj)
+
+
+def _ends_run(state: Any) -> bool:
+    finished = getattr(state, "is_finished", None)
+    return bool(callable(finished) and finished())
 
 
 class Notifier:
@@ -150,6 +161,8 @@ class Notifier:
         Raises only `NotificationError`, and only with `raise_on_failure=True`.
         """
         try:
+            if not self.wants(new_state) and not (_ends_run(new_state) and _is_flow(obj)):
+                return new_state  # the hot path: most transitions are of no interest
             # On a Prefect 1 flow or task, flowlight.context reads that run's prefect.context.
             with _prefect1.flowlight_context_for(obj):
                 self._handle(obj, old_state, new_state)
@@ -165,12 +178,14 @@ class Notifier:
         return new_state
 
     def _handle(self, obj: Any, old_state: Any, new_state: Any) -> None:
-        run_context = _run_context()
-        is_flow = _is_flow(obj)
-        flow_run_id = run_context.get("flow_run_id")
         wanted = self.wants(new_state)
-        finished = getattr(new_state, "is_finished", None)
-        if is_flow and callable(finished) and finished():
+        ends_run = _ends_run(new_state)
+        is_flow = _is_flow(obj)
+        if not wanted and not (is_flow and ends_run):
+            return
+        run_context = _run_context()
+        flow_run_id = run_context.get("flow_run_id")
+        if is_flow and ends_run:
             held = ledger.end_run(self.channel, flow_run_id)
             if wanted or held:
                 kind = "state_change" if wanted else "suppressed_summary"
