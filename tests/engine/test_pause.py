@@ -282,3 +282,41 @@ def test_without_a_terminal_a_paused_flow_process_exits_at_once(tmp_path: Path) 
         'FINAL Running("Running flow.") [\'Paused("Trigger function is "manual_only"")\']'
         in done.stdout
     )
+
+
+def test_a_paused_mapped_child_holds_back_only_what_depends_on_it() -> None:
+    """A child that raises PAUSE stays Paused inside its Mapped parent; in a chained map only the
+    child fed by it waits (Pending, no transition), the other pipelines finish, and the reduce
+    step and the flow run wait, as Prefect 1 waits on unfinished mapped children."""
+    rec = Recorder()
+
+    @task
+    def gate(x: int) -> int:
+        if x == 2:
+            raise signals.PAUSE("check item 2")
+        return x
+
+    @task(state_handlers=[rec])
+    def inc(x: int) -> int:
+        return x + 1
+
+    @task(state_handlers=[rec])
+    def total(xs: list[int]) -> int:
+        return sum(xs)
+
+    with Flow("mapped-pause") as flow:
+        gated = gate.map([1, 2, 3])
+        incremented = inc.map(gated)
+        summed = total(incremented)
+    state = flow.run()
+
+    gate_children = state.result[gated].map_states
+    assert [s.is_successful() for s in gate_children] == [True, False, True]
+    assert isinstance(gate_children[1], Paused)
+    children = state.result[incremented].map_states
+    assert [s.result for s in children] == [2, None, 4]
+    assert type(children[1]) is Pending
+    assert rec.of("<Task: inc>[1]") == []
+    assert rec.of("<Task: total>") == []
+    assert type(state.result[summed]) is Pending
+    assert not state.is_finished()

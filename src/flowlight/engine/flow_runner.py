@@ -29,7 +29,7 @@ from flowlight.engine.state import (
     State,
     Success,
 )
-from flowlight.engine.task_runner import run_task
+from flowlight.engine.task_runner import is_unfinished, run_task
 from flowlight.executors.base import Executor, RunFuture
 from flowlight.executors.local import LocalExecutor
 from flowlight.utilities.context import current, use_context
@@ -153,7 +153,7 @@ class FlowRunner:
     def final_state(self, states: Mapping[Task, State]) -> State | None:
         """Success or Failed from the reference tasks; None while one of them is unfinished."""
         reference = [states[t] for t in self.flow.reference_tasks() if t in states]
-        if any(not s.is_finished() for s in reference):
+        if any(is_unfinished(s) for s in reference):
             return None
         for s in reference:
             if s.is_failed() or (
@@ -227,7 +227,7 @@ class FlowRunner:
         if isinstance(t, Constant):
             finish(t, Success(result=t.value))  # constants are values, not runs: no handlers
             return
-        if any(not s.is_finished() for s in upstream.values()):
+        if any(not s.is_finished() if e.mapped else is_unfinished(s) for e, s in upstream.items()):
             # An upstream task is paused (or was given an unfinished state): this task waits, as
             # in Prefect 1, without a transition, so the flow run stays unfinished.
             finish(t, initial or Pending())

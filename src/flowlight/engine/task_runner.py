@@ -19,6 +19,7 @@ from flowlight.engine.state import (
     Cached,
     Failed,
     Looped,
+    Mapped,
     Pending,
     Resume,
     Retrying,
@@ -36,7 +37,7 @@ from flowlight.utilities.context import use_context
 if TYPE_CHECKING:
     from flowlight.core.task import Task
 
-__all__ = ["TaskRunner", "run_task"]
+__all__ = ["TaskRunner", "is_unfinished", "run_task"]
 
 UPSTREAM_SKIPPED = (
     "Upstream task was skipped; if this was not the intended behavior, consider changing "
@@ -95,6 +96,8 @@ class TaskRunner:
         if isinstance(state, Retrying):
             context["task_run_count"] = state.run_count + 1
 
+        if any(is_unfinished(s) for s in upstream_states.values()):
+            return state  # an upstream is paused: wait, without a transition (Prefect 1)
         decided = self.check_upstream_skipped(upstream_states)
         if decided is None and not context.get("resume"):
             decided = self.check_trigger(upstream_states)
@@ -229,6 +232,14 @@ class TaskRunner:
         if not self.handlers:
             return new
         return transition(self.task, self.handlers, old, new)
+
+
+def is_unfinished(state: State) -> bool:
+    """True while `state` (or, for a mapped task, one of its children) is not finished: a task
+    downstream of it waits instead of judging it with its trigger."""
+    if not state.is_finished():
+        return True
+    return isinstance(state, Mapped) and any(not c.is_finished() for c in state.map_states)
 
 
 def _may_start(state: State) -> bool:
