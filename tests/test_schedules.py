@@ -395,9 +395,12 @@ def test_ctrl_c_during_a_run_finishes_that_run_and_exits_0(tmp_path: Path) -> No
     assert "KeyboardInterrupt" not in err
 
 
-def test_ctrl_c_while_waiting_for_the_next_run_exits_0_at_once(tmp_path: Path) -> None:
-    """SIGINT between runs (the next one is an hour away) stops the wait immediately; the process
-    exits 0 with the last run's state."""
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_stop_signal_while_waiting_for_the_next_run_exits_0_at_once(
+    tmp_path: Path, signum: int
+) -> None:
+    """SIGINT or SIGTERM between runs (the next one is an hour away) stops the wait immediately;
+    the process exits 0 with the last run's state."""
     process = _start_scheduled_process(tmp_path, first_run_in=0.2)
     try:
         _read_until(process, "RUNNING")
@@ -405,7 +408,7 @@ def test_ctrl_c_while_waiting_for_the_next_run_exits_0_at_once(tmp_path: Path) -
         process.stdin.write("first\n")
         process.stdin.flush()
         _read_until(process, "FLOW Running -> Success")
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         out, err = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
