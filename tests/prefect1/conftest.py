@@ -131,14 +131,20 @@ def scenario_env(endpoint: str, engine: str, tmp: Path, **extra: str) -> dict[st
 
 
 def run_scenarios(
-    python: Path, engine: str, scenarios: tuple[str, ...], tmp: Path, **extra_env: str
+    python: Path,
+    engine: str,
+    scenarios: tuple[str, ...],
+    tmp: Path,
+    options: tuple[str, ...] = (),
+    **extra_env: str,
 ) -> EngineRun:
-    """Run `scenarios` on `engine` with `python` into a fresh receiver; wait for the exports."""
+    """Run `scenarios` on `engine` with `python` into a fresh receiver; `options` go to the
+    script (`--executor ...`, `--runner ...`)."""
     tmp.mkdir(parents=True, exist_ok=True)
     receiver = HttpReceiver().start()
     try:
         completed = subprocess.run(
-            [str(python), str(SCENARIO_SCRIPT), engine, *scenarios],
+            [str(python), str(SCENARIO_SCRIPT), engine, *scenarios, *options],
             env=scenario_env(receiver.endpoint, engine, tmp, **extra_env),
             capture_output=True,
             text=True,
@@ -179,18 +185,31 @@ def structured_log_lines(stderr: str) -> list[dict[str, Any]]:
     return events
 
 
+@pytest.fixture(scope="module", params=["local", "local-dask-threads"])
+def executor(request: pytest.FixtureRequest) -> str:
+    """Each comparison runs with Prefect 1's default executor and with its dask threads one
+    (and flowlight's counterparts), where task runs share the process but not the thread."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def prefect1_run(prefect1_python: Path, tmp_path_factory: pytest.TempPathFactory) -> EngineRun:
+def prefect1_run(
+    prefect1_python: Path, executor: str, tmp_path_factory: pytest.TempPathFactory
+) -> EngineRun:
     """Every traced scenario run once on Prefect 1.4.1."""
     tmp = tmp_path_factory.mktemp("prefect1-run")
-    return run_scenarios(prefect1_python, "prefect", TRACED_SCENARIOS, tmp)
+    return run_scenarios(
+        prefect1_python, "prefect", TRACED_SCENARIOS, tmp, ("--executor", executor)
+    )
 
 
 @pytest.fixture(scope="module")
-def flowlight_run(tmp_path_factory: pytest.TempPathFactory) -> EngineRun:
+def flowlight_run(executor: str, tmp_path_factory: pytest.TempPathFactory) -> EngineRun:
     """The same scenarios, unchanged but for the import, run once on flowlight."""
     tmp = tmp_path_factory.mktemp("flowlight-run")
-    return run_scenarios(Path(sys.executable), "flowlight", TRACED_SCENARIOS, tmp)
+    return run_scenarios(
+        Path(sys.executable), "flowlight", TRACED_SCENARIOS, tmp, ("--executor", executor)
+    )
 
 
 @pytest.fixture

@@ -1,10 +1,11 @@
 """The same flows, run on Prefect 1.4.1 or on flowlight: the engine is chosen by one import.
 
-Run as a script, `python scenarios.py ENGINE SCENARIO [SCENARIO ...]` with ENGINE `prefect` or
-`flowlight`: each scenario's flow is instrumented with `flowlight.otel.instrument(flow)` and run;
-telemetry goes where the standard `OTEL_*` variables say; one JSON line per scenario on stdout
-gives the final states, so the test can check the run itself before comparing traces. The
-`notify` scenario also puts notifiers on a task that fails and on its flow (see there).
+Run as a script: `python scenarios.py ENGINE SCENARIO [SCENARIO ...] [--executor NAME]
+[--runner flow_runner]`, ENGINE being `prefect` or `flowlight`. Each scenario's flow is
+instrumented with `flowlight.otel.instrument(flow)` and run; telemetry goes where the standard
+`OTEL_*` variables say; one JSON line per scenario on stdout gives the final states, so a test
+can check the run itself before comparing traces. The `notify` scenario also puts notifiers on a
+task that fails and on its flow (see there).
 
 The flows are written once, against Prefect 1's API, exactly as a user's flow would be: moving
 them from one engine to the other is the import change at the top of `load_engine`.
@@ -12,6 +13,7 @@ them from one engine to the other is the import change at the top of `load_engin
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
@@ -86,8 +88,12 @@ def retries(e: Any) -> Any:
     def always() -> None:
         raise ValueError("always")
 
+    @e.task
+    def report(value: int) -> str:
+        return f"succeeded after {value} attempts"
+
     with e.Flow("retries") as flow:
-        flaky()
+        report(flaky())
         always()
     return flow
 
@@ -184,13 +190,44 @@ def describe(final: Any) -> dict[str, Any]:
     return {"flow": type(final).__name__, "tasks": tasks}
 
 
+def make_executor(engine_name: str, executor: str) -> Any:
+    """The executor named on the command line, from the engine's own package."""
+    if executor == "local":
+        return None  # the engine's default, LocalExecutor
+    if executor != "local-dask-threads":
+        raise SystemExit(f"unknown executor {executor!r}; use local or local-dask-threads")
+    if engine_name == "prefect":
+        from prefect.executors import LocalDaskExecutor
+    else:
+        from flowlight.executors import LocalDaskExecutor  # type: ignore[assignment]
+    return LocalDaskExecutor(scheduler="threads", num_workers=4)
+
+
+def run_flow(flow: Any, engine_name: str, executor: Any, runner: str) -> Any:
+    """`flow.run()`, or on Prefect 1 a FlowRunner used directly (its context has no run ids)."""
+    if runner == "flow_runner":
+        if engine_name != "prefect":
+            raise SystemExit("--runner flow_runner is Prefect 1's FlowRunner; use --engine prefect")
+        from prefect.engine.flow_runner import FlowRunner
+
+        return FlowRunner(flow=flow).run(return_tasks=flow.tasks, executor=executor)
+    return flow.run(executor=executor) if executor is not None else flow.run()
+
+
 def main(argv: list[str]) -> int:
-    engine = load_engine(argv[1])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("engine", choices=["prefect", "flowlight"])
+    parser.add_argument("scenarios", nargs="+", choices=sorted(SCENARIOS))
+    parser.add_argument("--executor", default="local", choices=["local", "local-dask-threads"])
+    parser.add_argument("--runner", default="flow.run", choices=["flow.run", "flow_runner"])
+    options = parser.parse_args(argv[1:])
+    engine = load_engine(options.engine)
     import flowlight.otel
 
-    for name in argv[2:]:
+    for name in options.scenarios:
         flow = flowlight.otel.instrument(SCENARIOS[name](engine))
-        final = flow.run()
+        executor = make_executor(options.engine, options.executor)
+        final = run_flow(flow, options.engine, executor, options.runner)
         print(json.dumps({"scenario": name, **describe(final)}), flush=True)
     flowlight.otel.shutdown()
     return 0

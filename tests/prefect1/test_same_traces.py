@@ -58,6 +58,8 @@ EXPECTED_EVENTS: dict[str, dict[tuple[str, ...], tuple[str, ...]]] = {
             "Running->Failed",
             "exception:ValueError",
         ),
+        # On Prefect 1 it first runs in the local runner's third pass over the tasks.
+        ("retries", "report"): RAN,
     },
     "skip": {
         ("skip",): FLOW_OK,
@@ -123,7 +125,7 @@ def test_the_runs_end_in_the_same_states_on_both_engines(
     assert prefect1_run.outcomes == flowlight_run.outcomes
     assert prefect1_run.outcomes["retries"] == {
         "flow": "Failed",
-        "tasks": {"flaky": "Success", "always": "Failed"},
+        "tasks": {"flaky": "Success", "always": "Failed", "report": "Success"},
     }
 
 
