@@ -23,6 +23,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from flowlight.otel._states import (
     cicd_result,
     is_failed,
+    is_successful,
     message_of,
     retry_start_time,
     state_name,
@@ -158,11 +159,15 @@ def end_run_span(record: RunRecord, final_state: Any) -> None:
     """Set the final attributes and status on the run's span and end it."""
     span = record.span
     result_key = "cicd.pipeline.result" if record.is_flow else "cicd.pipeline.task.run.result"
-    span.set_attribute(result_key, cicd_result(final_state))
-    span.set_attribute("flowlight.state", state_name(final_state))
-    span.set_attribute("flowlight.run_count", record.run_count)
+    span.set_attributes(
+        {
+            result_key: cicd_result(final_state),
+            "flowlight.state": state_name(final_state),
+            "flowlight.run_count": record.run_count,
+        }
+    )
     if is_failed(final_state):
         span.set_status(Status(StatusCode.ERROR, message_of(final_state)))
-    elif "Success" in {cls.__name__ for cls in type(final_state).__mro__}:
+    elif is_successful(final_state):
         span.set_status(Status(StatusCode.OK))
     span.end()

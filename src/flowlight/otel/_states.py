@@ -16,6 +16,7 @@ __all__ = [
     "is_failed",
     "is_final",
     "is_retrying",
+    "is_successful",
     "message_of",
     "retry_start_time",
     "state_name",
@@ -40,6 +41,11 @@ def state_name(state: Any) -> str:
 
 def is_failed(state: Any) -> bool:
     return "Failed" in _family(type(state))
+
+
+def is_successful(state: Any) -> bool:
+    """Success and its kin (Mapped, Skipped, Cached), as in Prefect 1's hierarchy."""
+    return "Success" in _family(type(state))
 
 
 def is_retrying(state: Any) -> bool:
