@@ -214,3 +214,16 @@ def test_long_messages_are_clipped() -> None:
         trace_url_template=None,
     )
     assert notice.message is not None and len(notice.message) == 1500
+
+
+def test_a_newline_in_a_name_cannot_break_the_email_subject() -> None:
+    notice = notice_for(
+        FakeTask(),
+        Running(),
+        Failed("x"),
+        task_context(task_full_name="load\nBcc: someone@example.test"),
+        is_flow=False,
+        trace_url_template=None,
+    )
+    subject = email_parts(notice)[0]
+    assert "\n" not in subject and "\r" not in subject

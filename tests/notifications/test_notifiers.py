@@ -238,3 +238,15 @@ def test_configured_notifiers_survive_pickling_for_remote_workers(receiver: Http
     hook = pickle.loads(pickle.dumps(webhook_notifier(url=receiver.url(), only_states=[Success])))
     run_one(succeed, hook)
     assert receiver.wait_for(1)[0].json()["state"]["type"] == "Success"
+
+
+def test_prefect_1_options_are_accepted_and_proxies_are_used(receiver: HttpReceiver) -> None:
+    """`backend_info=False` (common in Prefect 1 code) runs unchanged; `proxies` routes the POST
+    through the proxy, here the local receiver, which sees the absolute target URL."""
+    target = "http://slack.invalid/services/T0/B0/proxied-31f0"
+    notifier = slack_notifier(
+        only_states=[Success], backend_info=False, proxies={"http": receiver.url("")}
+    )
+    _, task_state = run_one(succeed, notifier, {"secrets": {"SLACK_WEBHOOK_URL": target}})
+    assert task_state.is_successful()
+    assert receiver.wait_for(1)[0].path == target

@@ -292,7 +292,8 @@ def webhook_body(payload: Mapping[str, Any]) -> bytes:
 
 def email_parts(notice: Notice) -> tuple[str, str, str]:
     """Subject, plain-text body and HTML body of an e-mail alert."""
-    subject = f"[flowlight] {notice.headline}"
+    # A newline in a task or flow name must not end the Subject header.
+    subject = " ".join(f"[flowlight] {notice.headline}".split())
     text = "\n".join(_plain_lines(notice)) + "\n"
     rows = "".join(
         f"<tr><th align='left'>{html.escape(label)}</th><td>{html.escape(value)}</td></tr>"

@@ -66,13 +66,26 @@ def _read_url_secret(name: str) -> str:
 
 
 class SlackNotifier(Notifier):
-    """Posts to a Slack incoming webhook whose URL is the Secret `webhook_secret`."""
+    """Posts to a Slack incoming webhook whose URL is the Secret `webhook_secret`.
+
+    Prefect 1's `proxies` (a requests proxies mapping) is honoured. Its `backend_info` is
+    accepted so ported code runs unchanged, and ignored: flowlight never calls a cloud API.
+    """
 
     kind: ClassVar[NotifierKind] = "slack"
 
-    def __init__(self, *, webhook_secret: str = "SLACK_WEBHOOK_URL", **options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        webhook_secret: str = "SLACK_WEBHOOK_URL",
+        backend_info: bool = True,
+        proxies: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(**options)
         self.webhook_secret = webhook_secret
+        self.proxies = dict(proxies) if proxies else None
+        del backend_info
 
     @property
     def channel(self) -> str:
@@ -82,7 +95,10 @@ class SlackNotifier(Notifier):
         url = _read_url_secret(self.webhook_secret)
         body = json.dumps(slack_payload(notice), ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": _USER_AGENT}
-        return deliver(lambda timeout: post_once(url, body, headers, timeout), self.delivery)
+        proxies = self.proxies
+        return deliver(
+            lambda timeout: post_once(url, body, headers, timeout, proxies), self.delivery
+        )
 
 
 class WebhookNotifier(Notifier):
@@ -244,7 +260,8 @@ def slack_notifier(*args: Any, **options: Any) -> Any:
     """Slack alerts: a state handler as is, or `slack_notifier(**options)` for a configured one.
 
     Options: `webhook_secret` (default "SLACK_WEBHOOK_URL"), `only_states`, `ignore_states`,
-    `flood_control`, `trace_url_template`, `raise_on_failure`, `delivery`.
+    `flood_control`, `trace_url_template`, `raise_on_failure`, `delivery`; Prefect 1's `proxies`
+    and `backend_info` (accepted and ignored: no cloud API is called).
     """
     return _apply(SlackNotifier, args, options)
 

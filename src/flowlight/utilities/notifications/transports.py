@@ -42,14 +42,26 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def post_once(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> AttemptResult:
+def post_once(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    timeout: float,
+    proxies: Mapping[str, str] | None = None,
+) -> AttemptResult:
     """POST `body` to `url` once and classify the answer.
 
     2xx is sent; 429 and 5xx are worth retrying (with the server's Retry-After, if any); any other
     status is not; a refused or dropped connection and a timeout are worth retrying.
     """
     try:
-        response = requests.post(url, data=body, headers=dict(headers), timeout=timeout)
+        response = requests.post(
+            url,
+            data=body,
+            headers=dict(headers),
+            timeout=timeout,
+            proxies=dict(proxies) if proxies else None,
+        )
     except requests.Timeout:
         return AttemptResult("retry", f"no answer within {timeout:g} s")
     except requests.ConnectionError as error:
