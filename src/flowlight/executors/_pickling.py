@@ -10,8 +10,11 @@ often closures or functions of `__main__`, which the standard pickle can only se
 
 from __future__ import annotations
 
+import functools
+import io
 from typing import Any
 
+from flowlight.core.task import Constant
 from flowlight.engine.state import Failed
 from flowlight.executors import _worker_telemetry
 from flowlight.executors._runs import SubmittedRun
@@ -38,12 +41,42 @@ def _cloudpickle() -> Any:
     return cloudpickle
 
 
+def _constant_stand_in(name: str, slug: str | None) -> Constant:
+    stand_in = Constant(None, name=name)
+    stand_in.slug = slug
+    return stand_in
+
+
+@functools.cache
+def _pickler_class() -> Any:
+    base: Any = _cloudpickle().Pickler
+
+    class Pickler(base):  # type: ignore[misc]
+        """cloudpickle, except that a Constant task travels as its name, without its value.
+
+        A mapped child's upstream states are keyed by edges, and the edge from a literal list
+        holds that whole list, while the child's inputs already hold its own item: sending the
+        list with each of N children would make a map cost N squared.
+        """
+
+        def reducer_override(self, obj: Any) -> Any:
+            if type(obj) is Constant:
+                return _constant_stand_in, (obj.name, obj.slug)
+            return super().reducer_override(obj)
+
+    return Pickler
+
+
+def _dumps(call: Any) -> bytes:
+    buffer = io.BytesIO()
+    _pickler_class()(buffer, protocol=_cloudpickle().DEFAULT_PROTOCOL).dump(call)
+    return buffer.getvalue()
+
+
 def pack(run: SubmittedRun) -> bytes:
     """The pickled call, or `UnpicklableRun` naming the task and what in it cannot be pickled."""
-    cloudpickle = _cloudpickle()
     try:
-        payload: bytes = cloudpickle.dumps((run.fn, run.args, run.kwargs))
-        return payload
+        return _dumps((run.fn, run.args, run.kwargs))
     except Exception as exc:
         culprit, error = _find_culprit(run, exc)
         raise UnpicklableRun(
