@@ -9,9 +9,11 @@ process after a successful run with a retry and a failed run.
 from __future__ import annotations
 
 import re
+import subprocess
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ._contract_metrics import CONTRACT, contract_exposition
@@ -108,3 +110,27 @@ def test_queries_use_only_names_a_real_flowlight_process_exports(flow_process: F
         stem = instrument.name.replace(".", "_")
         assert any(name.startswith(stem + "_") for name in exported.labels), instrument.name
     assert mismatches(exported) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "known bridge bug: flushing the MeterProvider at the end of a flow run makes the "
+        "PrometheusMetricReader queue an extra snapshot, so the next scrape serves every family "
+        "twice (promtool: 'second HELP line'), older copy first. Remove this mark when the "
+        "bridge flushes only its push readers."
+    ),
+)
+def test_bridge_scrape_endpoint_passes_promtool_check_metrics(flow_process: FlowProcess) -> None:
+    """After flow runs, one scrape of the bridge's endpoint is a valid exposition in which each
+    family and series appears once and every metric has a description (promtool check metrics)."""
+    assert flow_process.run_flow(failing_attempts=4) == "Failed"
+    checked = subprocess.run(
+        ["promtool", "check", "metrics"],
+        input=get_text(flow_process.metrics_url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
