@@ -174,7 +174,11 @@ class Notifier:
                 notifier=self.kind,
                 error=redact(repr(error)),
             )
-            self._record("failed", f"notifier error {type(error).__name__}", 0, {})
+            try:
+                run_context = _run_context()
+            except Exception:
+                run_context = {}
+            self._record("failed", f"notifier error {type(error).__name__}", 0, run_context)
         return new_state
 
     def _handle(self, obj: Any, old_state: Any, new_state: Any) -> None:
