@@ -13,7 +13,6 @@ import subprocess
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ._contract_metrics import CONTRACT, contract_exposition
@@ -112,15 +111,6 @@ def test_queries_use_only_names_a_real_flowlight_process_exports(flow_process: F
     assert mismatches(exported) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known bridge bug: flushing the MeterProvider at the end of a flow run makes the "
-        "PrometheusMetricReader queue an extra snapshot, so the next scrape serves every family "
-        "twice (promtool: 'second HELP line'), older copy first. Remove this mark when the "
-        "bridge flushes only its push readers."
-    ),
-)
 def test_bridge_scrape_endpoint_passes_promtool_check_metrics(flow_process: FlowProcess) -> None:
     """After flow runs, one scrape of the bridge's endpoint is a valid exposition in which each
     family and series appears once and every metric has a description (promtool check metrics)."""

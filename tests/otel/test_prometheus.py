@@ -48,3 +48,21 @@ def test_the_prometheus_endpoint_serves_the_contracts_names(tmp_path: Path) -> N
     assert "# HELP flowlight_flow_runs_total Finished flow runs" in text
     assert "target_info{" in text
     assert "flow_run_id" not in text and "map_index" not in text
+
+
+def test_a_flow_runs_end_does_not_make_the_next_scrape_serve_a_family_twice(
+    tmp_path: Path,
+) -> None:
+    """The flush at a flow run's end pushes the OTLP readers only; a scrape after two runs
+    holds each metric family once."""
+    telemetry = otel.configure(telemetry_dir=str(tmp_path), prometheus_port=0)
+    try:
+        assert telemetry.prometheus is not None
+        for _ in range(2):
+            otel.instrument(flows.success_flow()).run()
+        text = requests.get(telemetry.prometheus.url, timeout=10).text
+    finally:
+        otel.shutdown()
+    help_lines = [line for line in text.splitlines() if line.startswith("# HELP ")]
+    assert len(help_lines) == len(set(help_lines))
+    assert "# HELP flowlight_flow_runs_total" in text

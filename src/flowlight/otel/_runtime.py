@@ -55,6 +55,8 @@ class Telemetry:
     owned: list[Any] = field(default_factory=list)
     borrowed: list[Any] = field(default_factory=list)
     prometheus: PrometheusEndpoint | None = None
+    # What a flush pushes: providers and push readers, never a pull (Prometheus) reader.
+    flushables: list[Any] = field(default_factory=list)
 
     def flush(self, timeout_s: float | None = None) -> bool:
         """Export everything recorded so far, waiting at most `timeout_s` (default: the setting).
@@ -67,7 +69,7 @@ class Telemetry:
         done = threading.Event()
 
         def flush_all() -> None:
-            for provider in (*self.owned, *self.borrowed):
+            for provider in self.flushables:
                 try:
                     provider.force_flush()
                 except Exception:
@@ -102,8 +104,9 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
     resource = _resource(settings)
     health = _health(settings)
     directory = settings.telemetry_dir
-    telemetry_owned: list[Any] = []
+    owned: list[Any] = []
     borrowed: list[Any] = []
+    flushables: list[Any] = []
 
     tracer_provider: Any = trace.get_tracer_provider()
     if _is_unset(tracer_provider):
@@ -118,22 +121,22 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
             )
         )
         _install(trace.set_tracer_provider, tracer_provider)
-        telemetry_owned.append(tracer_provider)
+        owned.append(tracer_provider)
     else:
         borrowed.append(tracer_provider)
+    flushables.append(tracer_provider)
 
     prometheus: PrometheusEndpoint | None = None
     meter_provider: Any = metrics.get_meter_provider()
     if _is_unset(meter_provider):
-        readers: list[Any] = [
-            PeriodicExportingMetricReader(
-                SpoolingMetricExporter(
-                    _metric_exporter(settings),
-                    JsonLinesFile(directory, "metrics"),
-                    health,
-                )
+        push_reader = PeriodicExportingMetricReader(
+            SpoolingMetricExporter(
+                _metric_exporter(settings),
+                JsonLinesFile(directory, "metrics"),
+                health,
             )
-        ]
+        )
+        readers: list[Any] = [push_reader]
         if settings.prometheus_port is not None:
             prometheus = start_prometheus_endpoint(
                 settings.prometheus_host, settings.prometheus_port
@@ -141,9 +144,13 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
             readers.append(prometheus.reader)
         meter_provider = MeterProvider(resource=resource, metric_readers=readers)
         _install(metrics.set_meter_provider, meter_provider)
-        telemetry_owned.append(meter_provider)
+        owned.append(meter_provider)
+        # Only the push reader: flushing the provider would also make the Prometheus reader queue
+        # a snapshot, and the next scrape would serve every family twice.
+        flushables.append(push_reader)
     else:
         borrowed.append(meter_provider)
+        flushables.append(meter_provider)
 
     otel_logger: _logs.Logger | None = None
     if settings.otel_logs:
@@ -160,9 +167,10 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
                 )
             )
             _install(_logs.set_logger_provider, logger_provider)
-            telemetry_owned.append(logger_provider)
+            owned.append(logger_provider)
         else:
             borrowed.append(logger_provider)
+        flushables.append(logger_provider)
         otel_logger = logger_provider.get_logger(SCOPE)
 
     return Telemetry(
@@ -170,9 +178,10 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
         tracer=tracer_provider.get_tracer(SCOPE),
         metrics=FlowMetrics(meter_provider.get_meter(SCOPE)),
         otel_logger=otel_logger,
-        owned=telemetry_owned,
+        owned=owned,
         borrowed=borrowed,
         prometheus=prometheus,
+        flushables=flushables,
     )
 
 
