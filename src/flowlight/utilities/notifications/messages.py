@@ -98,6 +98,10 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
 
 
+def _optional_text(value: Any) -> str | None:
+    return redact(str(value)) if value is not None else None
+
+
 def _as_datetime(value: Any) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
@@ -146,12 +150,12 @@ def notice_for(
     flow_name = run_context.get("flow_name") or (getattr(obj, "name", None) if is_flow else None)
     return Notice(
         kind=kind,
-        flow_name=redact(str(flow_name)) if flow_name is not None else None,
+        flow_name=_optional_text(flow_name),
         flow_run_id=run_context.get("flow_run_id"),
-        flow_run_name=run_context.get("flow_run_name"),
-        task_name=redact(str(task_name)) if task_name is not None else None,
-        task_slug=redact(str(task_slug)) if task_slug is not None else None,
-        task_full_name=redact(str(task_full_name)) if task_full_name is not None else None,
+        flow_run_name=_optional_text(run_context.get("flow_run_name")),
+        task_name=_optional_text(task_name),
+        task_slug=_optional_text(task_slug),
+        task_full_name=_optional_text(task_full_name),
         task_run_id=task_run_id,
         map_index=map_index,
         task_tags=tuple(redact(t) for t in tags),
