@@ -151,3 +151,27 @@ def test_replay_without_a_collector_says_what_to_set(
     monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
     with pytest.raises(ValueError, match="OTEL_EXPORTER_OTLP_ENDPOINT"):
         otel.replay(telemetry_dir)
+
+
+def test_the_flowlight_command_replays_the_files(local_files: Path, receiver: Any) -> None:
+    """`flowlight telemetry replay DIR --endpoint URL` sends what a run wrote while offline and
+    reports the count per signal."""
+    from flowlight.cli import main
+
+    otel.instrument(flows.success_flow()).run()
+    otel.flush(timeout_s=10)
+    assert (
+        main(
+            [
+                "telemetry",
+                "replay",
+                str(local_files),
+                "--endpoint",
+                receiver.endpoint,
+                "--protocol",
+                receiver.protocol,
+            ]
+        )
+        == 0
+    )
+    assert sorted(s.name for s in receiver.received.spans()) == ["etl", "extract", "load"]

@@ -95,7 +95,7 @@ class CollectorHealth:
         if warn:
             _log.warning(
                 "flowlight.otel: could not export telemetry to %s; keeping it in %s "
-                "(send it later with `python -m flowlight.otel replay`)",
+                "(send it later with `flowlight telemetry replay`)",
                 self.endpoint,
                 self.directory,
             )
