@@ -21,9 +21,11 @@ if TYPE_CHECKING:
 __all__ = [
     "CacheStorage",
     "InMemoryCacheStorage",
+    "cache_candidates",
     "cached_state",
     "find_cached_state",
     "get_cache_storage",
+    "remember_cached_state",
     "set_cache_storage",
     "store_cached_state",
 ]
@@ -79,14 +81,44 @@ def _key(task: Task) -> str:
     return task.cache_key or task.name
 
 
+def cache_candidates(task: Task) -> dict[str, list[Cached]]:
+    """The stored states for `task`'s key, as the flow runner hands them to the task run in
+    `context["caches"]` (Prefect 1's name): a run on a worker process sees the flow process's
+    cache without sharing its memory."""
+    key = _key(task)
+    return {key: _storage.get(key)}
+
+
 def find_cached_state(task: Task, inputs: dict[str, Any], context: dict[str, Any]) -> State | None:
-    """A stored state the task's validator accepts for these inputs, or None."""
+    """A stored state the task's validator accepts for these inputs, or None: the newest first,
+    from this process's storage, then from those the flow runner passed in the context."""
     validator = task.cache_validator or cache_validators.duration_only
     parameters = context.get("parameters")
-    for candidate in reversed(_storage.get(_key(task))):
+    key = _key(task)
+    given: list[Cached] = (context.get("caches") or {}).get(key) or []
+    for candidate in [*reversed(_storage.get(key)), *reversed(given)]:
         if validator(candidate, inputs, parameters):
             return candidate
     return None
+
+
+def remember_cached_state(task: Task, state: State) -> None:
+    """Store a `Cached` state a task run returned, unless the storage already holds it (a cache
+    hit, or a run in this process that stored it itself). Called by the flow runner, so a cache
+    filled by runs on worker processes lives on in the flow's process."""
+    if not isinstance(state, Cached):
+        return
+    key = _key(task)
+    if not any(_same_cached(state, kept) for kept in _storage.get(key)):
+        _storage.put(key, state)
+
+
+def _same_cached(a: Cached, b: Cached) -> bool:
+    return (
+        a.cached_result_expiration == b.cached_result_expiration
+        and a.cached_inputs == b.cached_inputs
+        and a == b
+    )
 
 
 def cached_state(

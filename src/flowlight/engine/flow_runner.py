@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pendulum
 
 from flowlight.core.task import Constant
+from flowlight.engine.cache import cache_candidates, remember_cached_state
 from flowlight.engine.handlers import HandlerFailure, transition
 from flowlight.engine.mapping import MappedRun, edge_value, map_children, plan_map
 from flowlight.engine.state import (
@@ -202,6 +203,8 @@ class FlowRunner:
             for future in self.executor.wait_any(list(in_flight)):
                 t, mapped_run, index = in_flight.pop(future)
                 result = future.result()
+                if t.cache_for is not None:
+                    remember_cached_state(t, result)
                 if mapped_run is None:
                     finish(t, result)
                 elif mapped_run.child_done(index, result):
@@ -221,6 +224,8 @@ class FlowRunner:
         edges: list[Edge] = self.flow._upstream[t]
         upstream = {e: states[e.upstream_task] for e in edges}
         ctx = _task_context(flow_ctx, t)
+        if t.cache_for is not None:
+            ctx["caches"] = cache_candidates(t)
         if initial is not None and initial.is_finished():
             finish(t, initial)
             return
