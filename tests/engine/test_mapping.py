@@ -616,3 +616,18 @@ def test_a_task_subclass_maps_like_a_function_task() -> None:
         result = Square().map([2, 3])
     state = flow.run()
     assert state.result[result].result == [4, 9]
+
+
+def test_a_map_with_every_argument_unmapped_runs_once_as_a_plain_task() -> None:
+    """With nothing left to map over, Prefect 1 runs the task once as an ordinary task, and so
+    does flowlight: its state is a plain Success, not Mapped."""
+
+    @task
+    def add(x: int, y: int) -> int:
+        return x + y
+
+    with Flow("nothing-mapped") as flow:
+        result = add.map(unmapped(1), y=unmapped(2))
+    final = flow.run().result[result]
+    assert repr(final) == 'Success("Task run succeeded.")'
+    assert final.result == 3
