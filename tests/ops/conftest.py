@@ -38,6 +38,7 @@ class FlowProcess:
     metrics_url: str
     target: str
     lines: queue.Queue[str]
+    stderr_log: Path
 
     def run_flow(self, failing_attempts: int, timeout: float = 30) -> str:
         """Run the flow once more with task "load" failing its first attempts; its final state."""
@@ -52,7 +53,8 @@ class FlowProcess:
                 line = self.lines.get(timeout=timeout)
             except queue.Empty:
                 raise AssertionError(
-                    f"flow process printed no {word!r} line in {timeout} s"
+                    f"flow process printed no {word!r} line in {timeout} s "
+                    f"(exit code {self.process.poll()}); its stderr:\n{self.stderr_log.read_text()}"
                 ) from None
             if line.startswith(word + " "):
                 return line.split()[1]
@@ -79,16 +81,18 @@ def flow_process(tmp_path: Path, webhook: WebhookReceiver) -> Iterator[FlowProce
         env.pop(name, None)
     workdir = tmp_path / "flow"
     workdir.mkdir()
-    process = subprocess.Popen(
-        [sys.executable, str(FLOW_PROCESS)],
-        cwd=workdir,
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=(workdir / "stderr.log").open("w"),
-        text=True,
-        start_new_session=True,
-    )
+    stderr_log = workdir / "stderr.log"
+    with stderr_log.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, str(FLOW_PROCESS)],
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            start_new_session=True,
+        )
     lines: queue.Queue[str] = queue.Queue()
 
     def read_stdout() -> None:
@@ -96,11 +100,13 @@ def flow_process(tmp_path: Path, webhook: WebhookReceiver) -> Iterator[FlowProce
         for line in process.stdout:
             lines.put(line.strip())
 
-    threading.Thread(target=read_stdout, name="flow-process-stdout", daemon=True).start()
-    flow = FlowProcess(process, f"http://127.0.0.1:{port}/metrics", f"127.0.0.1:{port}", lines)
+    reader = threading.Thread(target=read_stdout, name="flow-process-stdout", daemon=True)
+    reader.start()
+    address = f"127.0.0.1:{port}"
+    flow = FlowProcess(process, f"http://{address}/metrics", address, lines, stderr_log)
     try:
         first_state = flow.expect("ready", timeout=60)
-        assert first_state == "Success", (workdir / "stderr.log").read_text()
+        assert first_state == "Success", stderr_log.read_text()
         wait_until(
             lambda: "flowlight_flow_runs_total" in get_text(flow.metrics_url),
             timeout=10,
@@ -111,6 +117,9 @@ def flow_process(tmp_path: Path, webhook: WebhookReceiver) -> Iterator[FlowProce
         if process.stdin is not None:
             process.stdin.close()
         stop_process_group(process)
+        reader.join(timeout=10)  # ends at end of output, once the process is gone
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 @pytest.fixture
