@@ -55,7 +55,12 @@ def test_notifiers_on_a_prefect1_task_and_flow_post_to_a_local_server(
     assert flow_post["flow"]["name"] == "notify"
 
     spans = {span.name: span for span in run.received.spans()}
-    assert task_post["flow"]["run_id"] == spans["notify"].attributes["cicd.pipeline.run.id"]
+    flow_run_id = spans["notify"].attributes["cicd.pipeline.run.id"]
+    assert task_post["flow"]["run_id"] == flow_run_id
+    # Prefect 1's local runs get a random uuid as name besides the id: alerts name the run by
+    # the id its telemetry carries.
+    assert flow_post["flow"]["run_name"] == flow_run_id
+    assert "flowlight.flow_run.name" not in spans["notify"].attributes
     assert task_post["task"]["run_id"] == spans["load"].attributes["cicd.pipeline.task.run.id"]
     assert task_post["trace"]["trace_id"] == spans["load"].trace_id
     assert flow_post["trace"]["trace_id"] == spans["notify"].trace_id

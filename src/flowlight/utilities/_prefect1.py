@@ -17,16 +17,22 @@ context, `prefect.context`, which lacks or means differently what those handlers
   context from the flow's). So what handlers write is also kept here, in this process, per run,
   and a run that does not find a value in its own context looks it up from its mapped parent and
   then its flow run.
+- `flow_run_name` of a local `flow.run()` is a second random uuid: it reads as the run id.
 - `logger` is a standard-library logger, not a structlog one: it is hidden, so handlers fall back
   to their own logging.
 
-Prefect 1 is found at run time: nothing here imports it unless a Prefect 1 object is handed in
-(an object is one when its class derives from `prefect.core.task.Task` or `prefect.core.flow.Flow`).
-Values kept for other runs live in bounded tables: a process that runs flows for months does not
-grow. Task runs of one flow run spread over several processes (Prefect 1's `DaskExecutor`) still
-get their ids and the flow run's trace context, which travel in `prefect.context`; a mapped child
-in another process than its parent, or a task run first started in a later pass of `flow.run()`
-in another process, does not see values its mapped parent or its flow run wrote.
+Prefect 1 is never imported here: an object is a Prefect 1 one when its class derives from
+`prefect.core.task.Task` or `prefect.core.flow.Flow`, and that is only asked once `prefect` is in
+`sys.modules`. Values kept for other runs live in bounded tables, so a process that runs flows
+for months does not grow.
+
+Where the kept values cannot reach (measured with Prefect 1's `DaskExecutor` on two worker
+processes): ids and the flow run's trace context travel in `prefect.context`, so task runs of the
+local runner's first pass are in the flow run's trace wherever they run; but a mapped child that
+runs on another worker than its parent has the flow run's span as its parent, and a task run that
+starts on a worker in a later pass (a retry, or a task downstream of one) starts a trace of its
+own; a retried task's earlier attempts then stay in a span that the first worker never ends.
+With `LocalExecutor` and `LocalDaskExecutor` (threads) nothing of this applies.
 """
 
 from __future__ import annotations
@@ -139,6 +145,19 @@ _FLOW_RUNS = _BoundedTable(256)
 _TASK_RUNS = _BoundedTable(8192)
 
 
+def _run_name(name: Any, flow_run_id: str) -> str:
+    """The flow run's name; as in flowlight, its id when it has none. Prefect 1's local
+    `flow.run()` names every run with a fresh uuid4 that nothing else refers to: that counts as
+    none, so alerts and spans name the run by the id its telemetry carries."""
+    if not name:
+        return flow_run_id
+    try:
+        uuid.UUID(str(name))
+    except ValueError:
+        return str(name)
+    return flow_run_id
+
+
 def _prefect_context() -> MutableMapping[str, Any]:
     context: MutableMapping[str, Any] = sys.modules["prefect"].context
     return context
@@ -187,6 +206,8 @@ class Prefect1RunContext(MutableMapping[str, Any]):
             return True, None if self._is_flow else self._run_id
         if key == "parent_task_run_id":
             return True, self._parent_run_id
+        if key == "flow_run_name":
+            return True, _run_name(self._live.get("flow_run_name"), self._flow_run_id)
         if key in _HIDDEN_KEYS:
             return True, None
         if key == "task_tags" and not self._is_flow:
