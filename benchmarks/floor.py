@@ -97,13 +97,19 @@ def measure_floor(counts: dict[str, Any]) -> dict[str, Any]:
     produce(2, {key: 2 * int(counts[key]) // spans for key in _TOTALS})
     pipeline.start_counting()
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     produce(spans, {key: int(counts[key]) for key in _TOTALS})
     pipeline.flush()
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
 
     produced = pipeline.finish()
-    return {"seconds": seconds, "max_rss_mb": peak_rss_mb(), "telemetry": produced}
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "max_rss_mb": peak_rss_mb(),
+        "telemetry": produced,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ import statistics
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["GOALS", "machine", "markdown_tables", "summarize"]
+__all__ = ["CLOCKS", "GOALS", "machine", "markdown_tables", "summarize"]
 
 GOALS = {
     "prefect_over_flowlight_independent_1000": 200.0,
@@ -22,6 +22,13 @@ GOALS = {
     "bridge_over_floor": 1.25,
     "peak_rss_mb_100000": 1024.0,
 }
+
+
+# Which measurement the tables use. "cpu" is the process's CPU time (every thread of it, so the
+# batch processors' export threads count too): on a shared, loaded machine it measures the work
+# done, where wall time also measures the wait for a core. On a quiet machine the two agree for
+# the single-threaded runs.
+CLOCKS = {"cpu": "cpu_seconds", "wall": "seconds"}
 
 
 def machine() -> dict[str, Any]:
@@ -61,14 +68,15 @@ def _ratio(top: float | None, bottom: float | None) -> float | None:
 
 
 def comparison(
-    runs: list[dict[str, Any]], shapes: list[str], sizes: list[int]
+    runs: list[dict[str, Any]], shapes: list[str], sizes: list[int], clock: str
 ) -> list[dict[str, Any]]:
     rows = []
     for shape in shapes:
         for n in sizes:
             base = {"stage": "comparison", "shape": shape, "n": n, "handlers": "none"}
-            flow = _median(_select(runs, engine="flowlight", **base))
-            pref = _median(_select(runs, engine="prefect", **base))
+            flow_runs = _select(runs, engine="flowlight", **base)
+            prefect_runs = _select(runs, engine="prefect", **base)
+            flow, pref = _median(flow_runs, clock), _median(prefect_runs, clock)
             if flow is None:
                 continue
             rows.append(
@@ -80,24 +88,26 @@ def comparison(
                     "prefect_seconds": pref,
                     "prefect_us_per_task": None if pref is None else pref / n * 1e6,
                     "prefect_over_flowlight": _ratio(pref, flow),
-                    "repetitions": len(_select(runs, engine="flowlight", **base)),
+                    "flowlight_wall_seconds": _median(flow_runs),
+                    "prefect_wall_seconds": _median(prefect_runs),
+                    "repetitions": len(flow_runs),
                 }
             )
     return rows
 
 
 def handler_costs(
-    runs: list[dict[str, Any]], shapes: list[str], sizes: list[int]
+    runs: list[dict[str, Any]], shapes: list[str], sizes: list[int], clock: str
 ) -> list[dict[str, Any]]:
     rows = []
     for shape in shapes:
         for n in sizes:
             stage = {"stage": "handlers", "shape": shape, "n": n}
-            none = _median(_select(runs, handlers="none", **stage))
-            noop = _median(_select(runs, handlers="noop", **stage))
+            none = _median(_select(runs, handlers="none", **stage), clock)
+            noop = _median(_select(runs, handlers="noop", **stage), clock)
             bridged = _select(runs, handlers="bridge", **stage)
-            bridge = _median(bridged)
-            floor = _median(_select(runs, handlers="floor", **stage))
+            bridge = _median(bridged, clock)
+            floor = _median(_select(runs, handlers="floor", **stage), clock)
             if none is None or bridge is None:
                 continue
             added = bridge - none
@@ -119,7 +129,9 @@ def handler_costs(
     return rows
 
 
-def growth(runs: list[dict[str, Any]], shapes: list[str], sizes: list[int]) -> list[dict[str, Any]]:
+def growth(
+    runs: list[dict[str, Any]], shapes: list[str], sizes: list[int], clock: str
+) -> list[dict[str, Any]]:
     rows = []
     for shape in shapes:
         previous: dict[str, Any] | None = None
@@ -130,8 +142,9 @@ def growth(runs: list[dict[str, Any]], shapes: list[str], sizes: list[int]) -> l
             row = {
                 "shape": shape,
                 "n": n,
-                "seconds": _median(chosen),
-                "us_per_task": _median(chosen, "us_per_task"),
+                "seconds": _median(chosen, clock),
+                "us_per_task": (_median(chosen, clock) or 0.0) / n * 1e6,
+                "wall_seconds": _median(chosen),
                 "build_seconds": _median(chosen, "build_seconds"),
                 "max_rss_mb": _median(chosen, "max_rss_mb"),
                 "rss_after_import_mb": _median(chosen, "rss_after_import_mb"),
@@ -195,10 +208,11 @@ def goals(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 def summarize(runs: list[dict[str, Any]], plan: dict[str, Any]) -> dict[str, Any]:
     shapes = plan["shapes"]
+    clock = CLOCKS[plan["clock"]]
     summary: dict[str, Any] = {
-        "comparison": comparison(runs, shapes, plan["flowlight_sizes"]),
-        "handlers": handler_costs(runs, shapes, plan["handler_sizes"]),
-        "growth": growth(runs, shapes, plan["memory_sizes"]),
+        "comparison": comparison(runs, shapes, plan["flowlight_sizes"], clock),
+        "handlers": handler_costs(runs, shapes, plan["handler_sizes"], clock),
+        "growth": growth(runs, shapes, plan["memory_sizes"], clock),
     }
     summary["goals"] = goals(summary)
     return summary
@@ -280,8 +294,9 @@ def _goal_rows(summary: dict[str, Any]) -> list[list[str]]:
     ]
 
 
-def markdown_tables(summary: dict[str, Any]) -> str:
-    """The results as Markdown tables (printed, and pasted into the README)."""
+def markdown_tables(summary: dict[str, Any], clock: str) -> str:
+    """The results as Markdown tables (printed, and pasted into the README); `clock` names the
+    measurement the figures are (`cpu` or `wall`)."""
     comparison_header = ["shape", "tasks", "flowlight s", "µs/task"]
     comparison_header += ["Prefect 1.4.1 s", "µs/task", "Prefect / flowlight"]
     handler_header = ["shape", "tasks", "no handlers", "+ no-op handler", "+ bridge"]
@@ -290,16 +305,17 @@ def markdown_tables(summary: dict[str, Any]) -> str:
     growth_header += ["peak RSS MB", "KiB per added task"]
     return "\n".join(
         [
-            "**flowlight vs Prefect 1.4.1** (no handlers; median seconds of `flow.run()`)",
+            f"**flowlight vs Prefect 1.4.1** (no handlers; median {clock} seconds of `flow.run()`)",
             "",
             _table(comparison_header, _comparison_rows(summary)),
             "",
-            "**Handlers and the OpenTelemetry bridge** (µs per task; the floor is the bare SDK "
-            "and structlog producing the same telemetry; discarding exporters)",
+            f"**Handlers and the OpenTelemetry bridge** ({clock} µs per task; the floor is the "
+            "bare SDK and structlog producing the same telemetry; discarding exporters)",
             "",
             _table(handler_header, _handler_rows(summary)),
             "",
-            "**Growth** (no handlers; one fresh process per run; peak RSS of the process)",
+            f"**Growth** (no handlers, {clock} time; one fresh process per run; peak RSS of the "
+            "process)",
             "",
             _table(growth_header, _growth_rows(summary)),
             "",

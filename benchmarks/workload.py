@@ -90,9 +90,10 @@ def measure(engine_name: str, shape: str, n: int, handlers: str) -> dict[str, An
         bridge.instrument(flow)
     build_seconds = time.perf_counter() - started
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     state = flow.run()
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     if not state.is_successful():
         raise SystemExit(f"the {shape} flow of {n} tasks did not succeed: {state!r}")
 
@@ -104,6 +105,7 @@ def measure(engine_name: str, shape: str, n: int, handlers: str) -> dict[str, An
         "handlers": handlers,
         "seconds": seconds,
         "us_per_task": seconds / n * 1e6,
+        "cpu_seconds": cpu_seconds,
         "build_seconds": build_seconds,
         "warmup_seconds": warmup_seconds,
         "rss_after_import_mb": rss_after_import,
