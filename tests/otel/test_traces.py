@@ -6,12 +6,19 @@ exporters into a receiver on 127.0.0.1, and reads the decoded protocol messages.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 from typing import Any
 
 import flowlight.otel as otel
 
 from . import flows
 from .receivers import ReceivedTelemetry, SpanView
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def run_and_collect(flow: Any, received: ReceivedTelemetry, spans: int) -> list[SpanView]:
@@ -171,3 +178,46 @@ def test_instrument_is_idempotent_and_returns_the_flow(received: ReceivedTelemet
         assert sum(isinstance(h, otel.OtelHandler) for h in obj.state_handlers) == 1
     spans = run_and_collect(flow, received, spans=3)
     assert len(spans) == 3
+
+
+def test_spans_the_users_code_starts_in_a_task_are_children_of_the_task_span(
+    receiver: Any, tmp_path: Path
+) -> None:
+    """While a task runs its span is the current span, so a span started by the task's own code
+    (or by an instrumented library) on the global tracer joins the flow run's trace under the
+    task. Run in a fresh interpreter: the global tracer provider can be set once per process."""
+    script = """
+        import flowlight.otel
+        from opentelemetry import trace
+        from flowlight import Flow, task
+
+        @task
+        def fetch():
+            with trace.get_tracer("user-code").start_as_current_span("GET /rows"):
+                pass
+
+        with Flow("nested") as flow:
+            fetch()
+        flowlight.otel.instrument(flow).run()
+        assert not trace.get_current_span().get_span_context().is_valid
+    """
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "FLOWLIGHT"))}
+    environment.update(
+        PYTHONPATH=str(REPO),
+        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL=receiver.protocol,
+        FLOWLIGHT__OTEL__TELEMETRY_DIR=str(tmp_path),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    receiver.received.wait_for(lambda r: len(r.spans()) >= 3)
+    named = by_name(receiver.received.spans())
+    user_span = named["GET /rows"][0]
+    assert user_span.parent_span_id == named["fetch"][0].span_id
+    assert user_span.trace_id == named["nested"][0].trace_id

@@ -20,7 +20,9 @@ from flowlight.otel._spans import (
     RunRecord,
     add_transition_event,
     end_run_span,
+    make_current,
     parent_context,
+    release_current,
     start_span,
     traceparent_of,
 )
@@ -91,6 +93,7 @@ def _record_transition(obj: Any, old_state: Any, new_state: Any) -> None:
     if record is None:
         record = _open_run(telemetry, context, obj, is_flow=task_run_id is None)
         table.put(run_id, record)
+        make_current(record)
     record.run_count = int(context.get("task_run_count") or 1) if not record.is_flow else 1
     record.last_state = new_state
     STATS.add("transitions")
@@ -109,6 +112,7 @@ def _record_transition(obj: Any, old_state: Any, new_state: Any) -> None:
 
     if is_final(new_state) and not _retry_follows(obj, record, new_state):
         table.pop(run_id)
+        release_current(record)
         if record.is_flow:
             if telemetry.settings.record_values:
                 # At the end, not the start: secrets read during the run are registered by now.

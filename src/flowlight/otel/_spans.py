@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
@@ -35,7 +36,9 @@ __all__ = [
     "RunTable",
     "add_transition_event",
     "end_run_span",
+    "make_current",
     "parent_context",
+    "release_current",
     "traceparent_of",
 ]
 
@@ -56,6 +59,8 @@ class RunRecord:
     last_state: Any = None
     run_count: int = 1
     attributes: dict[str, Any] = field(default_factory=dict)
+    current_token: Any = None  # from making the span current, while the run is in progress
+    current_thread: int = 0
 
     @property
     def is_flow(self) -> bool:
@@ -97,6 +102,20 @@ class RunTable:
 
     def __len__(self) -> int:
         return len(self._runs)
+
+
+def make_current(record: RunRecord) -> None:
+    """Make the run's span the current span of this thread, so spans the user's own code starts
+    during the run (an instrumented HTTP client, say) become its children."""
+    record.current_token = otel_context.attach(trace.set_span_in_context(record.span))
+    record.current_thread = threading.get_ident()
+
+
+def release_current(record: RunRecord) -> None:
+    """Undo `make_current`, when still in the thread (and so the context) that did it."""
+    token, record.current_token = record.current_token, None
+    if token is not None and record.current_thread == threading.get_ident():
+        otel_context.detach(token)
 
 
 def parent_context(traceparent: Any) -> Context | None:
