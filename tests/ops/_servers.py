@@ -15,6 +15,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
@@ -56,14 +57,22 @@ def wait_until(
         time.sleep(every)
 
 
+def get_bytes(url: str, timeout: float = 2.0) -> bytes:
+    """The body of a 2xx answer; an HTTP error is raised with its connection closed."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return bytes(response.read())
+    except urllib.error.HTTPError as error:
+        error.close()
+        raise
+
+
 def get_json(url: str, timeout: float = 2.0) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        return json.load(response)
+    return json.loads(get_bytes(url, timeout))
 
 
 def get_text(url: str, timeout: float = 2.0) -> str:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        return str(response.read().decode("utf-8"))
+    return get_bytes(url, timeout).decode("utf-8")
 
 
 @contextmanager
@@ -235,8 +244,8 @@ def _ready(server: Server) -> bool:
         raise AssertionError(
             f"{server.log.stem} exited with {server.process.returncode}:\n{server.log.read_text()}"
         )
-    with urllib.request.urlopen(f"{server.url}/-/ready", timeout=1) as response:
-        return bool(response.status == 200)
+    get_bytes(f"{server.url}/-/ready", timeout=1)  # raises until the server answers 200
+    return True
 
 
 def query(prometheus_url: str, promql: str) -> list[dict[str, Any]]:
