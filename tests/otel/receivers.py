@@ -86,14 +86,16 @@ class ReceivedTelemetry:
         default_factory=lambda: {"traces": [], "metrics": [], "logs": []}
     )
     raw: list[bytes] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
-    def add(self, signal: str, raw: bytes) -> None:
+    def add(self, signal: str, raw: bytes, headers: dict[str, str] | None = None) -> None:
         request = _REQUEST_TYPES[signal]()
         request.ParseFromString(raw)
         with self._changed:
             self.requests[signal].append(request)
             self.raw.append(raw)
+            self.headers.append({k.lower(): v for k, v in (headers or {}).items()})
             self._changed.notify_all()
 
     def wait_for(self, predicate: Callable[[ReceivedTelemetry], bool], timeout: float = 20) -> None:
@@ -173,6 +175,10 @@ def _span_view(span: Span, resource: dict[str, Any]) -> SpanView:
     )
 
 
+def _metadata(context: Any) -> dict[str, str]:
+    return {item.key: item.value for item in context.invocation_metadata()}
+
+
 class GrpcReceiver:
     """An OTLP/gRPC receiver on 127.0.0.1 (a free port); `endpoint` is what exporters dial."""
 
@@ -184,17 +190,17 @@ class GrpcReceiver:
 
         class Traces(trace_service_pb2_grpc.TraceServiceServicer):
             def Export(self, request: Any, context: Any) -> Any:
-                received.add("traces", request.SerializeToString())
+                received.add("traces", request.SerializeToString(), _metadata(context))
                 return trace_service_pb2.ExportTraceServiceResponse()
 
         class Metrics(metrics_service_pb2_grpc.MetricsServiceServicer):
             def Export(self, request: Any, context: Any) -> Any:
-                received.add("metrics", request.SerializeToString())
+                received.add("metrics", request.SerializeToString(), _metadata(context))
                 return metrics_service_pb2.ExportMetricsServiceResponse()
 
         class Logs(logs_service_pb2_grpc.LogsServiceServicer):
             def Export(self, request: Any, context: Any) -> Any:
-                received.add("logs", request.SerializeToString())
+                received.add("logs", request.SerializeToString(), _metadata(context))
                 return logs_service_pb2.ExportLogsServiceResponse()
 
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
@@ -231,7 +237,7 @@ class HttpReceiver:
                     self.send_response(404)
                     self.end_headers()
                     return
-                received.add(signal, body)
+                received.add(signal, body, dict(self.headers.items()))
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-protobuf")
                 self.send_header("Content-Length", "0")

@@ -84,3 +84,36 @@ def test_standard_variables_set_service_resource_and_endpoint(
     assert resource["deployment.environment"] == "test"
     assert resource["team"] == "data"
     assert list(tmp_path.glob("*.jsonl")) == []
+
+
+def test_otlp_headers_go_with_every_export_and_every_replay(
+    receiver: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """OTEL_EXPORTER_OTLP_HEADERS reach the collector on each signal's export, and a replay of
+    spooled files sends them too."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-tenant=team-a,x-scope=flows")
+    otel.configure(
+        endpoint=receiver.endpoint, protocol=receiver.protocol, telemetry_dir=str(tmp_path)
+    )
+    try:
+        otel.instrument(flows.success_flow()).run()
+        received = receiver.received
+        received.wait_for(lambda r: all(r.requests[s] for s in ("traces", "metrics", "logs")))
+    finally:
+        otel.shutdown()
+    assert received.headers
+    assert all(h.get("x-tenant") == "team-a" for h in received.headers)
+    assert all(h.get("x-scope") == "flows" for h in received.headers)
+
+    otel.configure(telemetry_dir=str(tmp_path / "offline"))
+    try:
+        otel.instrument(flows.success_flow()).run()
+    finally:
+        otel.shutdown()
+    before = len(received.headers)
+    report = otel.replay(
+        tmp_path / "offline", endpoint=receiver.endpoint, protocol=receiver.protocol
+    )
+    assert report.complete
+    assert len(received.headers) > before
+    assert all(h.get("x-tenant") == "team-a" for h in received.headers[before:])
