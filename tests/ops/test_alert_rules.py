@@ -12,6 +12,8 @@ import pytest
 import yaml
 
 from ._promql import (
+    COLLECTOR_CONFIG,
+    GRAFANA_ALERTS,
     GRAFANA_DATASOURCES,
     PROMETHEUS_RULES,
     PROMTOOL_TESTS,
@@ -125,3 +127,18 @@ def test_grafana_alert_rules_are_complete_for_file_provisioning() -> None:
         assert rule["execErrState"] == "Error", name
         assert all("$" not in value for value in rule["labels"].values()), name
         assert {"summary", "description"} <= set(rule["annotations"]), name
+
+
+def test_grafana_sends_its_alerts_where_alertmanager_sends_the_prometheus_ones() -> None:
+    """Grafana's notification policy routes to a provisioned contact point, a webhook with the
+    same URL and grouping as Alertmanager's receiver."""
+    notifications = load_yaml(GRAFANA_ALERTS.parent / "flowlight-notifications.yaml")
+    contact_points = {point["name"]: point for point in notifications["contactPoints"]}
+    (policy,) = notifications["policies"]
+    assert policy["receiver"] in contact_points
+    (receiver,) = contact_points[policy["receiver"]]["receivers"]
+    alertmanager = load_yaml(COLLECTOR_CONFIG / "alertmanager.yml")
+    (webhook,) = alertmanager["receivers"][0]["webhook_configs"]
+    assert receiver["type"] == "webhook"
+    assert receiver["settings"]["url"] == webhook["url"]
+    assert policy["group_by"] == alertmanager["route"]["group_by"]
