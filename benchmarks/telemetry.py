@@ -28,9 +28,8 @@ from opentelemetry.sdk._logs.export import (
     LogRecordExporter,
     LogRecordExportResult,
 )
-from opentelemetry.sdk.metrics import Counter, Histogram, MeterProvider
+from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
-    AggregationTemporality,
     HistogramDataPoint,
     MetricExporter,
     MetricExportResult,
@@ -112,16 +111,13 @@ class _CountingLogExporter(LogRecordExporter):
 
 
 class _CountingMetricExporter(MetricExporter):
-    """Adds up the delta collections: counter increments of 1 and histogram records."""
+    """Keeps the totals of the last collection (cumulative, the SDK's default temporality):
+    counter increments of 1 and histogram records, less those before `start_counting`."""
 
     def __init__(self, counts: TelemetryCounts) -> None:
-        super().__init__(
-            preferred_temporality={
-                Counter: AggregationTemporality.DELTA,
-                Histogram: AggregationTemporality.DELTA,
-            }
-        )
+        super().__init__()
         self.counts = counts
+        self.baseline = (0, 0)
 
     def export(
         self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
@@ -135,8 +131,8 @@ class _CountingMetricExporter(MetricExporter):
                             records += point.count
                         elif isinstance(point, NumberDataPoint):
                             adds += int(point.value)
-        self.counts.counter_adds += adds
-        self.counts.histogram_records += records
+        self.counts.counter_adds = adds - self.baseline[0]
+        self.counts.histogram_records = records - self.baseline[1]
         return MetricExportResult.SUCCESS
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
@@ -180,8 +176,9 @@ class DiscardingPipeline:
         self.logger_provider.add_log_record_processor(
             BatchLogRecordProcessor(_CountingLogExporter(self.counts), max_queue_size=_QUEUE_SIZE)
         )
+        self._metric_exporter = _CountingMetricExporter(self.counts)
         reader = PeriodicExportingMetricReader(
-            _CountingMetricExporter(self.counts), export_interval_millis=_METRIC_INTERVAL_MS
+            self._metric_exporter, export_interval_millis=_METRIC_INTERVAL_MS
         )
         self.meter_provider = MeterProvider(metric_readers=[reader])
         self._bridge: Any = None
@@ -224,6 +221,11 @@ class DiscardingPipeline:
     def start_counting(self) -> None:
         """Flush what was recorded so far (a warm-up run) and count from zero."""
         self.flush()
+        exporter = self._metric_exporter
+        exporter.baseline = (
+            exporter.baseline[0] + self.counts.counter_adds,
+            exporter.baseline[1] + self.counts.histogram_records,
+        )
         fresh = TelemetryCounts()
         for name in fresh.__dataclass_fields__:
             setattr(self.counts, name, getattr(fresh, name))
