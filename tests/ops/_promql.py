@@ -168,20 +168,10 @@ _TOKEN = re.compile(
 _KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right"}
 _OPERATOR_WORDS = {"and", "or", "unless", "bool", "offset", "atan2"}
 # Aggregations may be followed by `by (...)` instead of `(`: never metric names.
-_AGGREGATIONS = {
-    "sum",
-    "min",
-    "max",
-    "avg",
-    "group",
-    "stddev",
-    "stdvar",
-    "count",
-    "count_values",
-    "bottomk",
-    "topk",
-    "quantile",
-}
+_AGGREGATIONS = frozenset(
+    {"sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values"}
+    | {"bottomk", "topk", "quantile"}
+)
 
 
 def _tokens(promql: str) -> list[tuple[str, str]]:
@@ -228,9 +218,9 @@ def names_used(promql: str) -> NamesUsed:
             used.metrics.add(text)
             used.selector_labels.setdefault(text, set())
         elif text == "{":
-            labels = used.selector_labels.setdefault(last_metric or "", set())
             if last_metric is None:
                 raise ValueError(f"selector without a metric name in {promql!r}")
+            labels = used.selector_labels.setdefault(last_metric, set())
             index += 1
             while tokens[index][1] != "}":
                 label, operator, value = tokens[index], tokens[index + 1], tokens[index + 2]
