@@ -247,3 +247,33 @@ def test_a_numeric_password_from_the_environment_is_used_as_text(
         controller.stop()
     assert server.store.logins == [(USER, password)]
     assert records[-1].outcome == "sent"
+
+
+def test_in_a_flow_run_an_unreachable_smtp_server_leaves_the_task_successful(
+    records: list[DeliveryRecord],
+) -> None:
+    """A real flow: the alert to a closed port fails after its retries (fake clock), the task
+    still ends Success; the same notifier pointed at a live server delivers."""
+    from flowlight import Flow, task
+    from flowlight.engine.clock import use_clock
+    from flowlight.engine.state import Success
+
+    controller, server = start_smtp("plain")
+    try:
+        for port, outcome in ((free_port(), "failed"), (server.port, "sent")):
+            notifier = email_notifier(
+                to="me@example.test",
+                smtp_host="127.0.0.1",
+                smtp_port=port,
+                security="plain",
+                only_states=[Success],
+            )
+            work = task(lambda: 1, name="load", state_handlers=[notifier])
+            with use_clock(FakeClock()):
+                state = Flow("etl", tasks=[work]).run()
+            assert state.result[work].is_successful()
+            assert records[-1].outcome == outcome
+        message = parse(server.store.wait_for(1)[0])
+    finally:
+        controller.stop()
+    assert message["Subject"] == "[flowlight] Task 'load' in flow 'etl' is now Success"
