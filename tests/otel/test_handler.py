@@ -77,3 +77,16 @@ def test_the_public_names_are_pinned() -> None:
         "shutdown",
         "statistics",
     ]
+
+
+def test_a_bad_setting_is_reported_when_instrumenting_and_the_flow_still_runs(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A misspelt protocol is logged by instrument() with the variable and the fix; the run
+    succeeds and the unrecorded transitions are counted."""
+    otel.shutdown()
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grcp")
+    flow = otel.instrument(flows.success_flow())
+    assert "use 'grpc' or 'http/protobuf'" in caplog.text
+    assert flow.run().is_successful()
+    assert otel.statistics()["handler_errors"] >= 6

@@ -15,6 +15,7 @@ flowlight does not import this package, or OpenTelemetry.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, TypeVar
 
 from flowlight.otel import _session
@@ -39,6 +40,8 @@ __all__ = [
 ]
 
 FlowT = TypeVar("FlowT")
+
+_log = logging.getLogger("flowlight.otel")
 
 
 def configure(
@@ -75,7 +78,8 @@ def instrument(flow: FlowT) -> FlowT:
     """Attach the bridge's handler to `flow` and each of its tasks, once; return `flow`.
 
     Idempotent: a flow or task that already has the handler is left as it is. The handler goes
-    last, so it records the state the user's own handlers settled on.
+    last, so it records the state the user's own handlers settled on. A configuration error is
+    logged as a warning here; the flow still runs.
     """
     tasks = getattr(flow, "tasks", None)
     if not hasattr(flow, "state_handlers") or tasks is None:
@@ -83,6 +87,12 @@ def instrument(flow: FlowT) -> FlowT:
             f"flowlight.otel.instrument needs a Flow (with .state_handlers and .tasks), "
             f"got {flow!r}"
         )
+    try:
+        _session.active()
+    except ValueError as error:
+        # A bad OTEL_*/FLOWLIGHT__OTEL__* value: say so now; the flow still runs (the handler
+        # counts each transition it could not record).
+        _log.warning("%s", error)
     for obj in (flow, *tasks):
         _attach(obj)
     return flow
