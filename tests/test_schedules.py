@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -319,10 +320,26 @@ def test_a_cron_scheduled_flow_runs_at_local_times(clock: FakeClock) -> None:
 
 _SCHEDULED_SCRIPT = """
 import sys
-import datetime
-import pendulum
 from flowlight import Flow, task
-from flowlight.schedules import IntervalSchedule
+from flowlight.schedules import Schedule
+
+
+class NowThenHourly(Schedule):
+    # The first start is the moment the loop first asks, then hourly: however slow the machine,
+    # the first run starts at once and the next one is an hour away.
+    def __init__(self):
+        super().__init__()
+        self.first = None
+
+    def times_after(self, after):
+        if self.first is None:
+            self.first = after.add(microseconds=1)
+        when = self.first
+        while when <= after:
+            when = when.add(hours=1)
+        while True:
+            yield when
+            when = when.add(hours=1)
 
 def on_flow(obj, old, new):
     print("FLOW", type(old).__name__, "->", type(new).__name__, flush=True)
@@ -336,21 +353,17 @@ def work():
     print("TASK GOT", line.strip(), flush=True)
     return line.strip()
 
-schedule = IntervalSchedule(
-    start_date=pendulum.now("UTC").add(seconds=float(sys.argv[1])),
-    interval=datetime.timedelta(hours=1),
-)
-flow = Flow("forever", schedule=schedule, tasks=[work], state_handlers=[on_flow])
+flow = Flow("forever", schedule=NowThenHourly(), tasks=[work], state_handlers=[on_flow])
 state = flow.run()
 print("EXITING", repr(state), flush=True)
 """
 
 
-def _start_scheduled_process(tmp_path: Path, first_run_in: float) -> subprocess.Popen[str]:
+def _start_scheduled_process(tmp_path: Path) -> subprocess.Popen[str]:
     script = tmp_path / "scheduled.py"
     script.write_text(textwrap.dedent(_SCHEDULED_SCRIPT))
     return subprocess.Popen(
-        [sys.executable, str(script), str(first_run_in)],
+        [sys.executable, str(script)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -372,7 +385,9 @@ def _read_until(process: subprocess.Popen[str], marker: str) -> list[str]:
 def test_ctrl_c_during_a_run_finishes_that_run_and_exits_0(tmp_path: Path) -> None:
     """SIGINT while a scheduled run is in flight: the run completes (its task and the flow's final
     handler), no further run starts, and the process exits 0."""
-    process = _start_scheduled_process(tmp_path, first_run_in=0.2)
+    process = _start_scheduled_process(tmp_path)
+    watchdog = threading.Timer(60, process.kill)  # a hung child fails the test, not the suite
+    watchdog.start()
     try:
         before = _read_until(process, "RUNNING")
         process.send_signal(signal.SIGINT)
@@ -381,6 +396,7 @@ def test_ctrl_c_during_a_run_finishes_that_run_and_exits_0(tmp_path: Path) -> No
         process.stdin.flush()
         out, err = process.communicate(timeout=60)
     finally:
+        watchdog.cancel()
         if process.poll() is None:
             process.kill()
     lines = before + out.splitlines()
@@ -401,7 +417,9 @@ def test_a_stop_signal_while_waiting_for_the_next_run_exits_0_at_once(
 ) -> None:
     """SIGINT or SIGTERM between runs (the next one is an hour away) stops the wait immediately;
     the process exits 0 with the last run's state."""
-    process = _start_scheduled_process(tmp_path, first_run_in=0.2)
+    process = _start_scheduled_process(tmp_path)
+    watchdog = threading.Timer(60, process.kill)  # a hung child fails the test, not the suite
+    watchdog.start()
     try:
         _read_until(process, "RUNNING")
         assert process.stdin is not None
@@ -411,6 +429,7 @@ def test_a_stop_signal_while_waiting_for_the_next_run_exits_0_at_once(
         process.send_signal(signum)
         out, err = process.communicate(timeout=60)
     finally:
+        watchdog.cancel()
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, err
