@@ -51,6 +51,7 @@ def test_every_shipped_promql_expression_parses_with_promtool(tmp_path: Path) ->
 
 
 def test_prometheus_rule_file_passes_promtool_check_rules() -> None:
+    """The shipped rule file, as Prometheus loads it, holds the four alerts."""
     checked = promtool("check", "rules", PROMETHEUS_RULES)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "SUCCESS: 4 rules found" in checked.stdout

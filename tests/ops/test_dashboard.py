@@ -29,6 +29,8 @@ def _datasources() -> dict[str, dict[str, Any]]:
 
 
 def test_dashboard_has_identity_and_a_current_schema() -> None:
+    """A fixed uid (links and provisioning rely on it), a title, a schema version Grafana 11
+    reads, and no instance-specific id."""
     dashboard = load_dashboard()
     assert dashboard["uid"] == "flowlight-overview"
     assert dashboard["title"]
@@ -37,6 +39,8 @@ def test_dashboard_has_identity_and_a_current_schema() -> None:
 
 
 def test_panels_have_unique_ids_and_tile_the_grid_without_overlap() -> None:
+    """Every panel is of a known type, titled and described, inside the 24-column grid, and no
+    two panels share a cell."""
     panels = load_dashboard()["panels"]
     assert len({panel["id"] for panel in panels}) == len(panels)
     occupied: dict[tuple[int, int], str] = {}
@@ -69,6 +73,8 @@ def test_every_target_uses_a_provisioned_data_source_of_the_right_type() -> None
 
 
 def test_every_variable_a_query_uses_is_defined() -> None:
+    """Each $variable in the dashboard is one of its template variables or a Grafana built-in,
+    and query variables use a provisioned data source."""
     dashboard = load_dashboard()
     defined = {variable["name"] for variable in dashboard["templating"]["list"]}
     for variable in dashboard["templating"]["list"]:
@@ -114,6 +120,8 @@ def test_data_sources_are_provisioned_with_fixed_uids_and_trace_links() -> None:
 
 
 def test_dashboard_provider_loads_the_path_compose_mounts_the_dashboard_at() -> None:
+    """Grafana's file provider reads the folder into which compose.yaml mounts the dashboard
+    JSON."""
     provider = load_yaml(GRAFANA_DASHBOARD_PROVIDERS)["providers"][0]
     compose = load_yaml(COLLECTOR_CONFIG / "compose.yaml")
     mounts = compose["services"]["grafana"]["volumes"]

@@ -60,6 +60,7 @@ def test_dashboard_type_checks_against_grafana_schema_and_a_broken_copy_does_not
 
 
 def test_schema_package_is_the_version_of_the_grafana_image() -> None:
+    """The types checked against are those of the Grafana that compose.yaml runs."""
     package = json.loads((SCHEMA_CHECK / "package.json").read_text())
     image = load_yaml(COLLECTOR_CONFIG / "compose.yaml")["services"]["grafana"]["image"]
     assert image == f"grafana/grafana:{package['devDependencies']['@grafana/schema']}"

@@ -45,6 +45,8 @@ def _shipped_files() -> list[Path]:
     "path", _shipped_files(), ids=lambda p: str(p.relative_to(COLLECTOR_CONFIG.parent))
 )
 def test_every_shipped_config_file_parses(path: Path) -> None:
+    """Each YAML and JSON file under collector-config/, dashboards/ and the promtool tests is a
+    non-empty mapping."""
     if path.suffix == ".json":
         document: Any = json.loads(path.read_text())
     else:
@@ -53,6 +55,8 @@ def test_every_shipped_config_file_parses(path: Path) -> None:
 
 
 def test_collector_config_is_structurally_sound() -> None:
+    """The shipped collector configuration has none of the problems _collector.problems() looks
+    for."""
     assert problems(load_yaml(COLLECTOR)) == []
 
 
@@ -111,6 +115,7 @@ def test_collector_check_catches_a_broken_config(how: str) -> None:
 
 
 def test_compose_images_are_pinned_to_exact_versions() -> None:
+    """Every service of the stack runs an image with an exact x.y.z tag, never latest."""
     services = load_yaml(COMPOSE)["services"]
     assert set(services) >= {
         "otel-collector",
@@ -126,6 +131,8 @@ def test_compose_images_are_pinned_to_exact_versions() -> None:
 
 
 def test_compose_publishes_ports_on_loopback_only_and_mounts_files_that_exist() -> None:
+    """No port is published beyond 127.0.0.1, and every file or folder a service mounts from the
+    repository exists."""
     for name, service in load_yaml(COMPOSE)["services"].items():
         for port in service.get("ports", []):
             assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
@@ -178,6 +185,8 @@ def test_stack_components_reach_each_other_by_compose_service_name() -> None:
 
 
 def test_jaeger_monitor_tab_reads_the_span_metrics_namespace() -> None:
+    """Jaeger queries Prometheus for the span metrics under the namespace the collector's
+    connector writes them with."""
     namespace = load_yaml(COLLECTOR)["connectors"]["spanmetrics"]["namespace"]
     jaeger = load_yaml(COMPOSE)["services"]["jaeger"]["environment"]
     assert jaeger["PROMETHEUS_QUERY_NAMESPACE"] == namespace.replace(".", "_")
@@ -206,6 +215,7 @@ def test_prometheus_config_passes_promtool_and_finds_the_mounted_rules(tmp_path:
 
 
 def test_alertmanager_config_passes_amtool() -> None:
+    """The shipped Alertmanager configuration passes amtool check-config."""
     checked = subprocess.run(
         ["amtool", "check-config", str(COLLECTOR_CONFIG / "alertmanager.yml")],
         capture_output=True,
