@@ -26,6 +26,7 @@ from ._servers import (
     wait_until,
     webhook_receiver,
 )
+from .flow_process import LOAD_MAX_RETRIES
 
 FLOW_PROCESS = Path(__file__).resolve().parent / "flow_process.py"
 
@@ -67,14 +68,20 @@ def webhook() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture
-def flow_process(tmp_path: Path, webhook: WebhookReceiver) -> Iterator[FlowProcess]:
-    """The flow process after its first (successful, once retried) run, endpoint serving."""
+def flow_process(
+    request: pytest.FixtureRequest, tmp_path: Path, webhook: WebhookReceiver
+) -> Iterator[FlowProcess]:
+    """The flow process after its first run, endpoint serving. The first run's task "load"
+    fails once and succeeds on its retry, or, parametrized indirectly with N, fails its first N
+    attempts (4: the run ends Failed)."""
+    first_failures = int(getattr(request, "param", 1))
     port = free_port()
     env = {
         **os.environ,
         "FLOWLIGHT__OTEL__PROMETHEUS_PORT": str(port),
         "FLOWLIGHT__OTEL__PROMETHEUS_HOST": "127.0.0.1",
         "FLOW_PROCESS_NOTIFY_URL": webhook.url.replace("/alerts", "/flowlight"),
+        "FLOW_PROCESS_FIRST_FAILURES": str(first_failures),
         "OTEL_SERVICE_NAME": "flowlight-ops-test",
     }
     for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "FLOWLIGHT_OTEL"):
@@ -106,7 +113,8 @@ def flow_process(tmp_path: Path, webhook: WebhookReceiver) -> Iterator[FlowProce
     flow = FlowProcess(process, f"http://{address}/metrics", address, lines, stderr_log)
     try:
         first_state = flow.expect("ready", timeout=60)
-        assert first_state == "Success", stderr_log.read_text()
+        expected = "Success" if first_failures <= LOAD_MAX_RETRIES else "Failed"
+        assert first_state == expected, stderr_log.read_text()
         wait_until(
             lambda: "flowlight_flow_runs_total" in get_text(flow.metrics_url),
             timeout=10,

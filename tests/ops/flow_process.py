@@ -1,10 +1,10 @@
 """A long-running flowlight process whose metrics Prometheus scrapes (the alert-path tests).
 
 Run as a script with FLOWLIGHT__OTEL__PROMETHEUS_PORT set. It instruments flow "nightly-etl"
-with the OpenTelemetry bridge and runs it once, in which task "load" fails once and succeeds on
-its retry: that run creates every series the alert rules read, so Prometheus has seen them at
-their first values before anything goes wrong. It then prints "ready" and, for each line read
-from standard input (a number N), runs the flow again with "load" failing its first N attempts.
+with the OpenTelemetry bridge and runs it once, with task "load" failing its first
+FLOW_PROCESS_FIRST_FAILURES attempts (default 1: it fails once and succeeds on its retry; 4: all
+attempts fail). It then prints "ready" and the run's final state and, for each line read from
+standard input (a number N), runs the flow again with "load" failing its first N attempts.
 It serves the scrape endpoint until standard input is closed. With FLOW_PROCESS_NOTIFY_URL set,
 the flow also has a webhook notifier posting there, so notification metrics are exported too.
 """
@@ -44,7 +44,8 @@ def build_flow() -> Flow:
 
 def main() -> None:
     flow = build_flow()
-    first = flow.run(parameters={"failing_attempts": 1})
+    first_failures = int(os.environ.get("FLOW_PROCESS_FIRST_FAILURES", "1"))
+    first = flow.run(parameters={"failing_attempts": first_failures})
     print("ready", type(first).__name__, flush=True)
     for line in sys.stdin:
         state = flow.run(parameters={"failing_attempts": int(line)})

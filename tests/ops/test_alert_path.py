@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
+
+import pytest
 
 from ._promql import dashboard_expressions
 from ._servers import Server, WebhookReceiver, get_json, query, wait_until
@@ -21,10 +24,10 @@ FLOW = "nightly-etl"
 ALERT_BOUND_S = 30
 
 
-def _wait_for_scrape_and_discovery(prom: Server, am: Server, flow: FlowProcess) -> None:
-    """Prometheus has found its Alertmanager and has scraped the flow's zero Failed series.
+def _wait_for_discovery(prom: Server, flow: FlowProcess) -> None:
+    """Prometheus has found its Alertmanager and scrapes the flow process.
 
-    Until both hold, an alert could be dropped (discovery) or an increase missed (no first sample).
+    Before that, an alert could be dropped (Alertmanager not yet discovered) or a change missed.
     """
     wait_until(
         lambda: get_json(f"{prom.url}/api/v1/alertmanagers")["data"]["activeAlertmanagers"],
@@ -36,6 +39,10 @@ def _wait_for_scrape_and_discovery(prom: Server, am: Server, flow: FlowProcess) 
         timeout=30,
         what="the flow process's scrape target to be up",
     )
+
+
+def _wait_for_first_run_series(prom: Server) -> None:
+    """Prometheus has scraped the first (healthy) run's series: Failed at 0, retries of load."""
     wait_until(
         lambda: (
             query(prom.url, f'flowlight_flow_runs_total{{flow="{FLOW}", state="Failed"}} == 0')
@@ -46,29 +53,8 @@ def _wait_for_scrape_and_discovery(prom: Server, am: Server, flow: FlowProcess) 
     )
 
 
-def test_failed_run_and_retries_reach_the_webhook_through_alertmanager(
-    alert_path: tuple[Server, Server], flow_process: FlowProcess, webhook: WebhookReceiver
-) -> None:
-    """A healthy run raises no alert; a run whose task fails all four attempts (three retries)
-    makes FlowlightFlowRunFailed and FlowlightTaskRetryRateHigh reach the webhook through
-    Alertmanager within 30 s, labelled with the flow (and the task), as the rule file says."""
-    prom, am = alert_path
-    _wait_for_scrape_and_discovery(prom, am, flow_process)
-    assert query(prom.url, "ALERTS") == [], "the healthy first run must not raise an alert"
-    assert webhook.firing_alerts() == []
-
-    assert flow_process.run_flow(failing_attempts=4) == "Failed"
-    started = time.monotonic()
-
-    failed = webhook.wait_for_alert("FlowlightFlowRunFailed", timeout=ALERT_BOUND_S)
-    failed_after = time.monotonic() - started
-    retries = webhook.wait_for_alert("FlowlightTaskRetryRateHigh", timeout=ALERT_BOUND_S)
-    retries_after = time.monotonic() - started
-    print(
-        "\nalert at the webhook after the failed run: "
-        f"FlowRunFailed {failed_after:.2f} s, TaskRetryRateHigh {retries_after:.2f} s"
-    )
-
+def _assert_flow_alerts(failed: dict[str, Any], retries: dict[str, Any]) -> None:
+    """Both alerts carry the flow's (and the task's) labels and say what happened."""
     assert failed["labels"] == {
         "alertname": "FlowlightFlowRunFailed",
         "flow": FLOW,
@@ -81,14 +67,53 @@ def test_failed_run_and_retries_reach_the_webhook_through_alertmanager(
         "task": "load",
         "severity": "warning",
     }
-    # increase() extrapolates over the few seconds the series has existed, so the count it
-    # reports is at least the three retries, not exactly three.
     retried = re.search(
-        r"of flow nightly-etl was retried (\d+) times", retries["annotations"]["description"]
+        rf"of flow {FLOW} was retried (\d+) times", retries["annotations"]["description"]
     )
     assert retried is not None and int(retried[1]) >= 3, retries["annotations"]
+
+
+def test_failed_run_and_retries_reach_the_webhook_through_alertmanager(
+    alert_path: tuple[Server, Server], flow_process: FlowProcess, webhook: WebhookReceiver
+) -> None:
+    """A healthy run raises no alert; a later run whose task fails all four attempts (three
+    retries) makes FlowlightFlowRunFailed and FlowlightTaskRetryRateHigh reach the webhook
+    through Alertmanager within 30 s, labelled with the flow (and the task)."""
+    prom, _ = alert_path
+    _wait_for_discovery(prom, flow_process)
+    _wait_for_first_run_series(prom)
+    assert query(prom.url, "ALERTS") == [], "the healthy first run must not raise an alert"
+    assert webhook.firing_alerts() == []
+
+    assert flow_process.run_flow(failing_attempts=4) == "Failed"
+    started = time.monotonic()
+    failed = webhook.wait_for_alert("FlowlightFlowRunFailed", timeout=ALERT_BOUND_S)
+    failed_after = time.monotonic() - started
+    retries = webhook.wait_for_alert("FlowlightTaskRetryRateHigh", timeout=ALERT_BOUND_S)
+    retries_after = time.monotonic() - started
+    print(
+        "\nalert at the webhook after the failed run: "
+        f"FlowRunFailed {failed_after:.2f} s, TaskRetryRateHigh {retries_after:.2f} s"
+    )
+
+    _assert_flow_alerts(failed, retries)
     fired = {alert["labels"]["alertname"] for alert in webhook.firing_alerts()}
     assert fired == {"FlowlightFlowRunFailed", "FlowlightTaskRetryRateHigh"}
+
+
+@pytest.mark.parametrize("flow_process", [4], indirect=True)
+def test_a_process_whose_first_run_failed_before_any_scrape_still_alerts(
+    alert_path: tuple[Server, Server], flow_process: FlowProcess, webhook: WebhookReceiver
+) -> None:
+    """A fresh process's first run failed (three retries) before Prometheus even started, so
+    Prometheus first sees its series at Failed=1 and retries=3, with no change to increase()
+    over. The rules count the whole value of a series that is new, as they must for short-lived
+    processes: both alerts still reach the webhook."""
+    prom, _ = alert_path
+    _wait_for_discovery(prom, flow_process)
+    failed = webhook.wait_for_alert("FlowlightFlowRunFailed", timeout=ALERT_BOUND_S)
+    retries = webhook.wait_for_alert("FlowlightTaskRetryRateHigh", timeout=ALERT_BOUND_S)
+    _assert_flow_alerts(failed, retries)
 
 
 def test_every_dashboard_query_returns_series_from_a_real_flow(
@@ -97,8 +122,9 @@ def test_every_dashboard_query_returns_series_from_a_real_flow(
     """Each dashboard target and variable query, run against what Prometheus scraped from the
     bridge after a successful and a failed run, returns at least one series: no panel of the
     dashboard stays empty for a metric or label the bridge does not export."""
-    prom, am = alert_path
-    _wait_for_scrape_and_discovery(prom, am, flow_process)
+    prom, _ = alert_path
+    _wait_for_discovery(prom, flow_process)
+    _wait_for_first_run_series(prom)
     assert flow_process.run_flow(failing_attempts=4) == "Failed"
     expressions = dashboard_expressions()
 
