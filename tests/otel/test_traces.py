@@ -221,3 +221,22 @@ def test_spans_the_users_code_starts_in_a_task_are_children_of_the_task_span(
     user_span = named["GET /rows"][0]
     assert user_span.parent_span_id == named["fetch"][0].span_id
     assert user_span.trace_id == named["nested"][0].trace_id
+
+
+def test_a_flow_run_inside_the_applications_span_joins_its_trace(
+    received: ReceivedTelemetry,
+) -> None:
+    """`flow.run()` called inside a span of the application's makes the flow run's span its
+    child; after the run no flowlight span is left current."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    tracer = TracerProvider().get_tracer("application")
+    with tracer.start_as_current_span("nightly job") as job:
+        otel.instrument(flows.handler_raises_flow()).run()
+        assert trace.get_current_span() is job
+    received.wait_for(lambda r: len(r.spans()) >= 2)
+    flow_span = by_name(received.spans())["handler-raises"][0]
+    assert flow_span.parent_span_id == format(job.get_span_context().span_id, "016x")
+    assert flow_span.trace_id == format(job.get_span_context().trace_id, "032x")
+    assert not trace.get_current_span().get_span_context().is_valid

@@ -30,6 +30,7 @@ from flowlight.otel._states import (
     is_failed,
     is_final,
     is_retrying,
+    is_running,
     message_of,
     retry_start_time,
     state_name,
@@ -93,12 +94,18 @@ def _record_transition(obj: Any, old_state: Any, new_state: Any) -> None:
     if record is None:
         record = _open_run(telemetry, context, obj, is_flow=task_run_id is None)
         table.put(run_id, record)
-        make_current(record)
     record.run_count = int(context.get("task_run_count") or 1) if not record.is_flow else 1
     record.last_state = new_state
     STATS.add("transitions")
 
     add_transition_event(record.span, old_state, new_state, record.run_count)
+    if not record.is_flow:
+        # Current exactly while the task's code runs: a paused or hidden final state must not
+        # leave it current in the thread.
+        if is_running(new_state):
+            make_current(record)
+        else:
+            release_current(record)
     new_name = state_name(new_state)
     telemetry.metrics.transition(record.flow, record.task, new_name)
     if is_retrying(new_state):
@@ -216,6 +223,7 @@ def _finish_flow_run(telemetry: Telemetry, record: RunRecord, final_state: Any) 
     """
     final_states = getattr(final_state, "result", None)
     for _run_id, leftover in _session.TABLE.pop_task_runs_of(record.flow_run_id):
+        release_current(leftover)
         state = _final_state_of(leftover, final_states)
         if state is None:
             leftover.span.set_attribute("flowlight.state", state_name(leftover.last_state))

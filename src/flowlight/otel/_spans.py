@@ -107,6 +107,8 @@ class RunTable:
 def make_current(record: RunRecord) -> None:
     """Make the run's span the current span of this thread, so spans the user's own code starts
     during the run (an instrumented HTTP client, say) become its children."""
+    if record.current_token is not None:
+        return
     record.current_token = otel_context.attach(trace.set_span_in_context(record.span))
     record.current_thread = threading.get_ident()
 
@@ -119,13 +121,18 @@ def release_current(record: RunRecord) -> None:
 
 
 def parent_context(traceparent: Any) -> Context | None:
-    """The span context a `traceparent` string names, or None when there is none or it is bad."""
-    if not isinstance(traceparent, str) or not traceparent:
-        return None
-    extracted = _propagator.extract({"traceparent": traceparent})
-    if not trace.get_current_span(extracted).get_span_context().is_valid:
-        return None
-    return extracted
+    """The parent for a new run's span: the span a `traceparent` string names; else the caller's
+    current span (`flow.run()` inside the application's own span), unless that is a flowlight
+    run's span left current in this thread; else None, a new trace."""
+    if isinstance(traceparent, str) and traceparent:
+        extracted = _propagator.extract({"traceparent": traceparent})
+        if trace.get_current_span(extracted).get_span_context().is_valid:
+            return extracted
+    current = trace.get_current_span()
+    attributes = getattr(current, "attributes", None) or {}
+    if current.get_span_context().is_valid and "flowlight.run.kind" not in attributes:
+        return None  # the current context: the application's span is the parent
+    return Context()
 
 
 def traceparent_of(span: Span) -> tuple[str, str]:

@@ -16,6 +16,7 @@ __all__ = [
     "is_failed",
     "is_final",
     "is_retrying",
+    "is_running",
     "is_successful",
     "message_of",
     "retry_start_time",
@@ -41,6 +42,10 @@ def state_name(state: Any) -> str:
 
 def is_failed(state: Any) -> bool:
     return "Failed" in _family(type(state))
+
+
+def is_running(state: Any) -> bool:
+    return "Running" in _family(type(state))
 
 
 def is_successful(state: Any) -> bool:
