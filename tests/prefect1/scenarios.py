@@ -35,15 +35,22 @@ def load_engine(name: str) -> Any:
     if name == "prefect":
         from prefect import Flow, task
         from prefect.engine import signals, state
+        from prefect.schedules import IntervalSchedule
         from prefect.triggers import all_finished
     elif name == "flowlight":
         from flowlight import Flow, task  # type: ignore[assignment]
         from flowlight.engine import signals, state  # type: ignore[no-redef]
+        from flowlight.schedules import IntervalSchedule  # type: ignore[assignment]
         from flowlight.triggers import all_finished  # type: ignore[assignment]
     else:
         raise SystemExit(f"unknown engine {name!r}; use 'prefect' or 'flowlight'")
     return SimpleNamespace(
-        Flow=Flow, task=task, signals=signals, state=state, all_finished=all_finished
+        Flow=Flow,
+        task=task,
+        signals=signals,
+        state=state,
+        all_finished=all_finished,
+        IntervalSchedule=IntervalSchedule,
     )
 
 
@@ -157,6 +164,28 @@ def mapping_failure(e: Any) -> Any:
 
     with e.Flow("mapping-failure") as flow:
         inverse.map([1, 0, 4])
+    return flow
+
+
+@scenario
+def schedule(e: Any) -> Any:
+    """Two runs, 0.5 s apart, by one `flow.run()` (Prefect 1 gives both the same flow_run_id).
+
+    The first starts 1 s after the flow is built: a run whose time has passed before `flow.run()`
+    asks the schedule would be left out, and a busy machine may take a few hundred ms.
+    """
+    import pendulum
+
+    start = pendulum.now("UTC").add(seconds=1)
+    every = datetime.timedelta(seconds=0.5)
+    runs = e.IntervalSchedule(start_date=start, interval=every, end_date=start.add(seconds=0.7))
+
+    @e.task
+    def ping() -> int:
+        return 1
+
+    with e.Flow("schedule", schedule=runs) as flow:
+        ping()
     return flow
 
 

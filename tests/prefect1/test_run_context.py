@@ -11,10 +11,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
 import pytest
+from tests.otel.receivers import SpanView
 
 from flowlight import Flow, task
 from flowlight.utilities import _prefect1
@@ -48,6 +50,39 @@ def test_a_prefect1_flow_runner_used_directly_still_gives_one_trace_per_run(
         assert shapes == by_flow[flow], flow
     for span in direct.received.spans():
         uuid.UUID(span.attributes["cicd.pipeline.run.id"])
+
+
+def traces_of(run: EngineRun) -> list[list[SpanView]]:
+    by_trace: dict[str, list[SpanView]] = {}
+    for span in run.received.spans():
+        by_trace.setdefault(span.trace_id, []).append(span)
+    return list(by_trace.values())
+
+
+def test_each_scheduled_run_of_a_prefect1_flow_is_a_trace_of_its_own(
+    prefect1_python: Path, tmp_path: Path
+) -> None:
+    """Prefect 1's `flow.run()` of a scheduled flow gives every run the same flow_run_id; the
+    adapter gives each run its own, so two runs are two traces (not the second nested in the
+    first), each with its flow span as root and its own run and task run ids, as on flowlight."""
+    runs = {
+        engine: run_scenarios(python, engine, ("schedule",), tmp_path / engine)
+        for engine, python in (("prefect", prefect1_python), ("flowlight", Path(sys.executable)))
+    }
+    for engine, run in runs.items():
+        traces = traces_of(run)
+        assert len(traces) == 2, engine
+        run_ids = set()
+        for spans in traces:
+            (root,) = [span for span in spans if not span.parent_span_id]
+            (ping,) = [span for span in spans if span.name == "ping"]
+            assert root.name == "schedule" and ping.parent_span_id == root.span_id, engine
+            assert root.event_names == ping.event_names == ["Running", "Success"], engine
+            run_ids.add(root.attributes["cicd.pipeline.run.id"])
+            assert (
+                ping.attributes["cicd.pipeline.run.id"] == root.attributes["cicd.pipeline.run.id"]
+            )
+        assert len(run_ids) == 2, engine
 
 
 def test_task_run_ids_are_derived_from_the_flow_run_slug_and_map_index(

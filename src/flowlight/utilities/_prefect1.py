@@ -6,7 +6,8 @@ context, `prefect.context`, which lacks or means differently what those handlers
 
 - `flow_run_id` is there when the flow was started with `flow.run()`, not when a `FlowRunner` is
   used directly: then one is made on the flow's first transition and put into `prefect.context`,
-  where every task run of that flow run inherits it.
+  where every task run of that flow run inherits it. And `flow.run()` of a flow with a schedule
+  gives all its runs the same id: each run after the first gets one of its own.
 - `task_run_id` is new for every pass the local `flow.run()` makes over the tasks (so a retried
   task changes id), and a mapped child shares its parent's. flowlight needs one id per task run
   (retries included) and one per mapped child, the same in every process: here it is derived
@@ -158,6 +159,43 @@ def _run_name(name: Any, flow_run_id: str) -> str:
     return flow_run_id
 
 
+# Prefect 1 flow run id -> the scheduled start time it was first seen with, and the id used.
+_RUNS_SEEN = _BoundedTable(256)
+# Where a flow run whose Prefect id was already used passes its own id on to its task runs.
+_OWN_FLOW_RUN_ID = "flowlight_flow_run_id"
+
+
+def _flow_run_id(live: MutableMapping[str, Any], *, is_flow: bool) -> str:
+    """The id of the flow run `live` belongs to: Prefect's, unless Prefect reuses it.
+
+    A FlowRunner used directly gives none: one is made on the flow's first transition and put
+    into `prefect.context`, where the flow's task runs inherit it. A local `flow.run()` of a flow
+    with a schedule gives every scheduled run the same id (and a new `scheduled_start_time`):
+    the first keeps it, each later one gets an id derived from it and its start time, passed to
+    its task runs in `prefect.context` under `flowlight_flow_run_id`.
+    """
+    prefect_id = live.get("flow_run_id")
+    if not prefect_id:
+        prefect_id = live["flow_run_id"] = str(uuid.uuid4())
+    prefect_id = str(prefect_id)
+    carried = live.get(_OWN_FLOW_RUN_ID)
+    start: Any = live.get("scheduled_start_time")
+    isoformat = getattr(start, "isoformat", None)
+    start_key = str(isoformat() if callable(isoformat) else start)
+    seen_start = _RUNS_SEEN.get(prefect_id, "start")
+    if seen_start == start_key:
+        return str(_RUNS_SEEN.get(prefect_id, "id") or prefect_id)
+    if not is_flow:
+        return str(carried or prefect_id)
+    own_id = prefect_id
+    if seen_start is not None:
+        own_id = str(uuid.uuid5(_TASK_RUN_NAMESPACE, f"{prefect_id}@{start_key}"))
+        live[_OWN_FLOW_RUN_ID] = own_id
+    _RUNS_SEEN.put(prefect_id, "start", start_key)
+    _RUNS_SEEN.put(prefect_id, "id", own_id)
+    return own_id
+
+
 def _prefect_context() -> MutableMapping[str, Any]:
     context: MutableMapping[str, Any] = sys.modules["prefect"].context
     return context
@@ -178,12 +216,7 @@ class Prefect1RunContext(MutableMapping[str, Any]):
         live = _prefect_context()
         self._live = live
         self._is_flow = _kind(type(obj)) == "flow"
-        flow_run_id = live.get("flow_run_id")
-        if not flow_run_id:
-            # A FlowRunner used directly: make the id once, where the flow's task runs inherit it.
-            flow_run_id = str(uuid.uuid4())
-            live["flow_run_id"] = flow_run_id
-        self._flow_run_id = str(flow_run_id)
+        self._flow_run_id = _flow_run_id(live, is_flow=self._is_flow)
         self._parent_run_id: str | None = None
         if self._is_flow:
             self._run_id = self._flow_run_id
