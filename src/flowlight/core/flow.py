@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from flowlight.core.edge import Edge, EdgeAnnotation
-from flowlight.core.task import Constant, Parameter, Task
+from flowlight.core.task import Constant, Parameter, Task, run_signature
 from flowlight.engine.handlers import StateHandler, validate_state_handlers
 from flowlight.engine.state import State
 
@@ -371,9 +371,7 @@ class Flow:
 
 def _run_argument_names(task: Task) -> set[str] | None:
     """Names the task's run() accepts, or None when it takes **kwargs."""
-    import inspect
-
-    params = inspect.signature(task.run).parameters.values()
+    params = run_signature(task).parameters.values()
     if any(p.kind is p.VAR_KEYWORD for p in params):
         return None
     return {p.name for p in params}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import datetime
 import inspect
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, overload
 
@@ -19,9 +20,33 @@ from flowlight.engine.state import State
 if TYPE_CHECKING:
     from flowlight.core.flow import Flow
 
-__all__ = ["Constant", "FunctionTask", "GetItem", "Parameter", "Task", "task"]
+__all__ = ["Constant", "FunctionTask", "GetItem", "Parameter", "Task", "run_signature", "task"]
 
 _NO_DEFAULT = object()
+
+# Building a flow reads a task's run() signature on every call of the task, and
+# inspect.signature costs more than the rest of the call; a flow of 100,000 calls of one task
+# needs it once. Keyed weakly by the function, so tasks made on the fly do not pile up.
+_signatures: weakref.WeakKeyDictionary[Any, dict[bool, inspect.Signature]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def run_signature(task: Task) -> inspect.Signature:
+    """`inspect.signature(task.run)`, computed once per run function (signatures are immutable)."""
+    run = task.run
+    function = getattr(run, "__func__", run)
+    is_method = function is not run
+    try:
+        known = _signatures.get(function)
+    except TypeError:  # a callable that cannot be weakly referenced: do not cache
+        return inspect.signature(run)
+    if known is None:
+        known = _signatures[function] = {}
+    signature = known.get(is_method)
+    if signature is None:
+        signature = known[is_method] = inspect.signature(run)
+    return signature
 
 
 def _seconds(name: str, owner: str, value: Any) -> float | None:
@@ -179,7 +204,7 @@ class Task:
         return self
 
     def _bind_arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-        signature = inspect.signature(self.run)
+        signature = run_signature(self)
         for param in signature.parameters.values():
             if param.kind is param.VAR_POSITIONAL:
                 raise TypeError(
