@@ -15,7 +15,9 @@ from typing import Any
 
 from flowlight import Flow, Parameter, task
 from flowlight.engine.state import State
-from flowlight.executors import Executor, LocalDaskExecutor
+from flowlight.executors import Executor, LocalDaskExecutor, LocalExecutor
+from flowlight.executors._pickling import pack
+from flowlight.executors._runs import SubmittedRun
 
 from .recording import TransitionLog
 
@@ -120,3 +122,33 @@ def test_threads_do_not_pickle_so_the_same_flow_succeeds() -> None:
     state = flow.run(executor=LocalDaskExecutor(scheduler="threads"))
     assert state.is_successful()
     assert state.result[consumer].result == "lock"
+
+
+@task
+def identity(x: int) -> int:
+    return x
+
+
+class PayloadSizes(LocalExecutor):
+    """Runs in-process, but first pickles each run as the process executors do, noting sizes."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        self.sizes.append(len(pack(SubmittedRun(fn, args, kwargs))))
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_a_mapped_child_travels_with_its_own_item_not_the_whole_list() -> None:
+    """The payload of one child of a map over a literal list does not grow with the list: the
+    list (the value of a Constant task upstream) is not sent with each child."""
+    largest = {}
+    for n in (10, 10_000):
+        with Flow(f"map over {n}") as flow:
+            identity.map(list(range(n)))
+        executor = PayloadSizes()
+        state = flow.run(executor=executor)
+        assert state.is_successful()
+        largest[n] = max(executor.sizes)
+    assert largest[10_000] < largest[10] + 64

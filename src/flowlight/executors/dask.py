@@ -147,7 +147,9 @@ class DaskExecutor(Executor):
             payload = pack(run)
         except UnpicklableRun as error:
             return ReadyFuture(run.fail(str(error)))
-        label = run.context.get("task_full_name") or getattr(fn, "__name__", "call")
+        # Keys start with the task's name: dask groups its statistics (and its dashboard, and
+        # its scheduling of many similar tasks) by that prefix, so mapped children share one.
+        label = run.context.get("task_name") or getattr(fn, "__name__", "call")
         key = f"{label}-{run.context.get('task_run_id') or uuid.uuid4()}"
         inner = self.client.submit(run_packed, payload, key=key, pure=False)
         return self._board.track(run, inner, unpack_state)
