@@ -38,6 +38,8 @@ TRACED_SCENARIOS = (
     "trigger_failure",
     "mapping",
     "mapping_failure",
+    "loop",
+    "handler_raises",
 )
 
 

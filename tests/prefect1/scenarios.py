@@ -33,12 +33,12 @@ def scenario(build: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def load_engine(name: str) -> Any:
     """Flow, task, signals, triggers and states of `name`, Prefect 1 or flowlight."""
     if name == "prefect":
-        from prefect import Flow, task
+        from prefect import Flow, context, task
         from prefect.engine import signals, state
         from prefect.schedules import IntervalSchedule
         from prefect.triggers import all_finished
     elif name == "flowlight":
-        from flowlight import Flow, task  # type: ignore[assignment]
+        from flowlight import Flow, context, task  # type: ignore[assignment]
         from flowlight.engine import signals, state  # type: ignore[no-redef]
         from flowlight.schedules import IntervalSchedule  # type: ignore[assignment]
         from flowlight.triggers import all_finished  # type: ignore[assignment]
@@ -46,6 +46,7 @@ def load_engine(name: str) -> Any:
         raise SystemExit(f"unknown engine {name!r}; use 'prefect' or 'flowlight'")
     return SimpleNamespace(
         Flow=Flow,
+        context=context,
         task=task,
         signals=signals,
         state=state,
@@ -164,6 +165,41 @@ def mapping_failure(e: Any) -> Any:
 
     with e.Flow("mapping-failure") as flow:
         inverse.map([1, 0, 4])
+    return flow
+
+
+@scenario
+def loop(e: Any) -> Any:
+    """A task that raises LOOP twice: one task run, its loops as transitions."""
+
+    @e.task
+    def countdown() -> int:
+        count = e.context.get("task_loop_count", 1)
+        if count < 3:
+            raise e.signals.LOOP(message=f"loop {count}", result=count)
+        return count
+
+    with e.Flow("loop") as flow:
+        countdown()
+    return flow
+
+
+@scenario
+def handler_raises(e: Any) -> Any:
+    """A user's handler that raises on Success fails the task; the bridge, after it, never sees
+    that transition and ends the span from the flow's final states."""
+
+    def broken(obj: Any, old: Any, new: Any) -> Any:
+        if type(new).__name__ == "Success":
+            raise RuntimeError("handler broke")
+        return new
+
+    @e.task(state_handlers=[broken])
+    def work() -> int:
+        return 1
+
+    with e.Flow("handler-raises") as flow:
+        work()
     return flow
 
 
