@@ -2,8 +2,9 @@
 produced, made directly with the SDK and structlog, in its own process.
 
 `python -m benchmarks.floor COUNTS_JSON` takes the counts a bridged run reported (see
-`benchmarks.telemetry.TelemetryCounts`) and produces the same number of spans with the same
-number of attributes, the same events, structlog JSON lines with as many fields, OpenTelemetry log
+`benchmarks.telemetry.TelemetryCounts`) and produces the same number of spans, in one trace as
+a flow run makes them (a root span and its children), with the same number of attributes, the
+same events, structlog JSON lines with as many fields, OpenTelemetry log
 records with as many attributes, counter adds and histogram records, into the same counting
 pipeline, then flushes it. That is the least any bridge could cost for that telemetry: the ratio
 (bridged run - plain run) / floor is what the bridge's own code adds on top. Prints one JSON line.
@@ -66,32 +67,44 @@ def measure_floor(counts: dict[str, Any]) -> dict[str, Any]:
     log_attributes = _attributes(per_log_attributes, "log")
     metric_attributes = {"flow": "bench", "task": "noop", "state": "Success"}
 
+    def record(span: Any, share: int, totals: dict[str, int], index: int) -> None:
+        """Span `index`'s share of the events, lines, log records and metric points."""
+        context = trace.set_span_in_context(span)
+        for _ in range(spread(totals["events"], share, index)):
+            span.add_event("Success", event_attributes)
+        for _ in range(spread(totals["log_lines"], share, index)):
+            logger.info("flowlight.state_transition", **line_fields)
+        for _ in range(spread(totals["otel_logs"], share, index)):
+            otel_logger.emit(
+                body="noop: Running -> Success (Task run succeeded.)",
+                severity_number=SeverityNumber.INFO,
+                severity_text="INFO",
+                attributes=log_attributes,
+                event_name="flowlight.state_transition",
+                context=context,
+            )
+        for _ in range(spread(totals["counter_adds"], share, index)):
+            counter.add(1, metric_attributes)
+        for _ in range(spread(totals["histogram_records"], share, index)):
+            histogram.record(0.001, metric_attributes)
+
+    def end(span: Any) -> None:
+        for key in ("result", "state", "run_count")[:_ATTRIBUTES_AT_END]:
+            span.set_attribute(f"end.{key}", "Success")
+        span.set_status(Status(StatusCode.OK))
+        span.end()
+
     def produce(count: int, totals: dict[str, int]) -> None:
-        """`count` spans, with the `totals` of everything else spread over them."""
-        for i in range(count):
-            span = tracer.start_span("noop", attributes=start_attributes)
-            context = trace.set_span_in_context(span)
-            for _ in range(spread(totals["events"], count, i)):
-                span.add_event("Success", event_attributes)
-            for _ in range(spread(totals["log_lines"], count, i)):
-                logger.info("flowlight.state_transition", **line_fields)
-            for _ in range(spread(totals["otel_logs"], count, i)):
-                otel_logger.emit(
-                    body="noop: Running -> Success (Task run succeeded.)",
-                    severity_number=SeverityNumber.INFO,
-                    severity_text="INFO",
-                    attributes=log_attributes,
-                    event_name="flowlight.state_transition",
-                    context=context,
-                )
-            for _ in range(spread(totals["counter_adds"], count, i)):
-                counter.add(1, metric_attributes)
-            for _ in range(spread(totals["histogram_records"], count, i)):
-                histogram.record(0.001, metric_attributes)
-            for key in ("result", "state", "run_count")[:_ATTRIBUTES_AT_END]:
-                span.set_attribute(f"end.{key}", "Success")
-            span.set_status(Status(StatusCode.OK))
-            span.end()
+        """One trace of `count` spans, as a flow run makes it: a root span (the flow run's)
+        and `count - 1` children, with the `totals` of everything else spread over them."""
+        root = tracer.start_span("flow", attributes=start_attributes)
+        parent = trace.set_span_in_context(root)
+        record(root, count, totals, 0)
+        for i in range(1, count):
+            span = tracer.start_span("noop", context=parent, attributes=start_attributes)
+            record(span, count, totals, i)
+            end(span)
+        end(root)
 
     # One small round first, as the bridged run had its warm-up flow: first-use costs excluded.
     produce(2, {key: 2 * int(counts[key]) // spans for key in _TOTALS})
