@@ -240,3 +240,18 @@ def test_a_flow_run_inside_the_applications_span_joins_its_trace(
     assert flow_span.parent_span_id == format(job.get_span_context().span_id, "016x")
     assert flow_span.trace_id == format(job.get_span_context().trace_id, "032x")
     assert not trace.get_current_span().get_span_context().is_valid
+
+
+def test_task_tags_are_a_span_attribute(received: ReceivedTelemetry) -> None:
+    """A task's tags are recorded as a string array (sorted, as the context holds them)."""
+    from flowlight import Flow, task
+
+    @task(tags=["etl", "critical"])
+    def load() -> None:
+        return None
+
+    with Flow("tagged") as flow:
+        load()
+    named = by_name(run_and_collect(flow, received, spans=2))
+    assert named["load"][0].attributes["flowlight.task.tags"] == ["critical", "etl"]
+    assert "flowlight.task.tags" not in named["tagged"][0].attributes

@@ -164,9 +164,11 @@ def _open_run(telemetry: Telemetry, context: Any, obj: Any, *, is_flow: bool) ->
                 "cicd.pipeline.task.name": task,
                 "cicd.pipeline.task.run.id": str(context.get("task_run_id")),
                 "flowlight.task.slug": redact(str(context.get("task_slug") or "")),
-                "flowlight.task.tags": [redact(str(t)) for t in context.get("task_tags") or ()],
             }
         )
+        tags = context.get("task_tags")
+        if tags:
+            attributes["flowlight.task.tags"] = [redact(str(t)) for t in tags]
         if map_index is not None:
             attributes["flowlight.task.map_index"] = int(map_index)
             attributes["flowlight.task.parent_run_id"] = str(
