@@ -7,6 +7,7 @@ children at once. The flow's own handlers see exactly two transitions.
 
 from __future__ import annotations
 
+import os
 import sys
 import uuid
 from collections import deque
@@ -53,8 +54,6 @@ def run_flow(
     **kwargs: Any,
 ) -> State:
     """What `Flow.run` does: validate everything first, then run once or on the schedule."""
-    import os
-
     if kwargs:
         raise TypeError(f"flow.run() got unknown arguments {sorted(kwargs)}.")
     if os.environ.get("FLOWLIGHT_OTEL", "").strip().lower() in {"1", "true", "yes", "on"}:
@@ -186,7 +185,6 @@ class FlowRunner:
         ready = deque(t for t in order if waiting[t] == 0)
         states: dict[Task, State] = {}
         in_flight: dict[RunFuture, tuple[Task, MappedRun | None, int]] = {}
-        maps: dict[Task, MappedRun] = {}
 
         def finish(t: Task, final: State) -> None:
             states[t] = final
@@ -199,7 +197,7 @@ class FlowRunner:
         while ready or in_flight:
             while ready:
                 t = ready.popleft()
-                self._start(t, flow_ctx, given.get(t), states, in_flight, maps, finish)
+                self._start(t, flow_ctx, given.get(t), states, in_flight, finish)
             for future in self.executor.wait_any(list(in_flight)):
                 t, mapped_run, index = in_flight.pop(future)
                 result = future.result()
@@ -218,7 +216,6 @@ class FlowRunner:
         initial: State | None,
         states: dict[Task, State],
         in_flight: dict[RunFuture, tuple[Task, MappedRun | None, int]],
-        maps: dict[Task, MappedRun],
         finish: Any,
     ) -> None:
         edges: list[Edge] = self.flow._upstream[t]
@@ -242,7 +239,6 @@ class FlowRunner:
             if mapped_run.decided is not None:
                 finish(t, mapped_run.decided)
                 return
-            maps[t] = mapped_run
             children = map_children(t, edges, upstream, self.flow.constants.get(t), mapped_run)
             if not children:
                 finish(t, mapped_run.parent_state())
