@@ -39,6 +39,7 @@ With `LocalExecutor` and `LocalDaskExecutor` (threads) nothing of this applies.
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 import threading
 import uuid
@@ -92,6 +93,7 @@ def is_prefect1_flow(obj: Any) -> bool:
     return "prefect" in sys.modules and _kind(type(obj)) == "flow"
 
 
+@functools.lru_cache(maxsize=4096)  # each run asks once per transition
 def task_run_id_for(flow_run_id: str, task_slug: str, map_index: int | None = None) -> str:
     """The task run id flowlight uses for a Prefect 1 task run: the same in every process."""
     name = (
