@@ -93,7 +93,7 @@ def is_prefect1_flow(obj: Any) -> bool:
     return "prefect" in sys.modules and _kind(type(obj)) == "flow"
 
 
-@functools.lru_cache(maxsize=4096)  # each run asks once per transition
+@functools.lru_cache(maxsize=4096)  # asked on every transition of a run, derived once
 def task_run_id_for(flow_run_id: str, task_slug: str, map_index: int | None = None) -> str:
     """The task run id flowlight uses for a Prefect 1 task run: the same in every process."""
     name = (
