@@ -8,10 +8,14 @@ Reusable by any test that needs to see what an OTLP exporter really sent.
 from __future__ import annotations
 
 import http.server
+import socket
+import subprocess
 import threading
+import time
 from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -25,6 +29,7 @@ __all__ = [
     "GrpcReceiver",
     "HttpReceiver",
     "ReceivedTelemetry",
+    "RotelCollector",
     "SpanView",
     "attributes_of",
     "value_of",
@@ -258,3 +263,76 @@ class HttpReceiver:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class RotelCollector:
+    """A real OpenTelemetry collector (rotel, from PyPI) on 127.0.0.1 that forwards everything it
+    receives over OTLP/gRPC to `forward_to` (a GrpcReceiver): proof that what flowlight sends is
+    accepted and passed on by a collector, not only decoded by our own receivers."""
+
+    def __init__(self, forward_to: GrpcReceiver, workdir: Path) -> None:
+        import rotel
+
+        self.binary = Path(rotel.__file__).parent / "rotel-agent"
+        self.grpc_port = _free_port()
+        self.http_port = _free_port()
+        self.forward_to = forward_to
+        self.workdir = workdir
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def endpoint(self, protocol: str) -> str:
+        port = self.grpc_port if protocol == "grpc" else self.http_port
+        return f"http://127.0.0.1:{port}"
+
+    def start(self, timeout: float = 20) -> RotelCollector:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._process = subprocess.Popen(
+            [
+                str(self.binary),
+                "start",
+                "--otlp-grpc-endpoint",
+                f"127.0.0.1:{self.grpc_port}",
+                "--otlp-http-endpoint",
+                f"127.0.0.1:{self.http_port}",
+                "--exporter",
+                "otlp",
+                "--otlp-exporter-endpoint",
+                self.forward_to.endpoint,
+                "--otlp-exporter-protocol",
+                "grpc",
+                "--batch-timeout",
+                "100ms",
+                "--pid-file",
+                str(self.workdir / "rotel.pid"),
+                "--log-file",
+                str(self.workdir / "rotel.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        for port in (self.grpc_port, self.http_port):
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                    break
+                except OSError:
+                    if self._process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"rotel did not start listening on {port}") from None
+                    time.sleep(0.02)  # polling a port: there is no event to wait on
+        return self
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
