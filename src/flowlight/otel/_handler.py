@@ -117,7 +117,11 @@ def _record_transition(obj: Any, old_state: Any, new_state: Any) -> None:
         STATS.add("log_errors")
         _log.debug("flowlight.otel: could not log a transition", exc_info=True)
 
-    if is_final(new_state) and not _retry_follows(obj, record, new_state):
+    if (
+        is_final(new_state)
+        and not _retry_follows(obj, record, new_state)
+        and not _cache_follows(obj, record, new_state)
+    ):
         table.pop(run_id)
         release_current(record)
         if record.is_flow:
@@ -127,6 +131,16 @@ def _record_transition(obj: Any, old_state: Any, new_state: Any) -> None:
             _finish_flow_run(telemetry, record, new_state)
         else:
             _finish_run(telemetry, record, new_state)
+
+
+def _cache_follows(obj: Any, record: RunRecord, state: Any) -> bool:
+    """A successful run of a task with `cache_for` ends with one more transition,
+    Success -> Cached (Prefect 1's cache step): the span ends on that one."""
+    return (
+        not record.is_flow
+        and state_name(state) == "Success"
+        and getattr(obj, "cache_for", None) is not None
+    )
 
 
 def _retry_follows(obj: Any, record: RunRecord, state: Any) -> bool:
