@@ -631,3 +631,19 @@ def test_a_map_with_every_argument_unmapped_runs_once_as_a_plain_task() -> None:
     final = flow.run().result[result]
     assert repr(final) == 'Success("Task run succeeded.")'
     assert final.result == 3
+
+
+def test_an_unmapped_flattened_argument_gives_every_child_the_flat_list() -> None:
+    """`unmapped(flatten(nested))`: each child receives the whole list, flattened one level."""
+
+    @task
+    def nested() -> list[list[int]]:
+        return [[1], [2, 3]]
+
+    @task
+    def count_with(x: int, everything: list[int]) -> int:
+        return x * len(everything) + sum(everything)
+
+    with Flow("unmapped-flat") as flow:
+        result = count_with.map([1, 2], everything=unmapped(flatten(nested())))
+    assert flow.run().result[result].result == [1 * 3 + 6, 2 * 3 + 6]
