@@ -31,14 +31,20 @@ def scenario(build: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def load_engine(name: str) -> Any:
-    """Flow, task, signals, triggers and states of `name`, Prefect 1 or flowlight."""
+    """Flow, task, signals, triggers and states of `name`, Prefect 1 or flowlight.
+
+    Task bodies must not refer to what this returns (it holds the engine's context, which does
+    not pickle): they take what they need into local names first.
+    """
     if name == "prefect":
-        from prefect import Flow, context, task
+        import prefect as module
+        from prefect import Flow, task
         from prefect.engine import signals, state
         from prefect.schedules import IntervalSchedule
         from prefect.triggers import all_finished
     elif name == "flowlight":
-        from flowlight import Flow, context, task  # type: ignore[assignment]
+        import flowlight as module  # type: ignore[no-redef]
+        from flowlight import Flow, task  # type: ignore[assignment]
         from flowlight.engine import signals, state  # type: ignore[no-redef]
         from flowlight.schedules import IntervalSchedule  # type: ignore[assignment]
         from flowlight.triggers import all_finished  # type: ignore[assignment]
@@ -46,7 +52,7 @@ def load_engine(name: str) -> Any:
         raise SystemExit(f"unknown engine {name!r}; use 'prefect' or 'flowlight'")
     return SimpleNamespace(
         Flow=Flow,
-        context=context,
+        module=module,
         task=task,
         signals=signals,
         state=state,
@@ -83,14 +89,14 @@ def failure(e: Any) -> Any:
 
 @scenario
 def retries(e: Any) -> Any:
-    attempts = {"count": 0}
+    engine = e.module  # the attempt number comes from the run context, on any worker
 
     @e.task(max_retries=2, retry_delay=datetime.timedelta(seconds=0))
     def flaky() -> int:
-        attempts["count"] += 1
-        if attempts["count"] < 3:
-            raise ValueError(f"try {attempts['count']}")
-        return attempts["count"]
+        attempt = int(engine.context.get("task_run_count", 1))
+        if attempt < 3:
+            raise ValueError(f"try {attempt}")
+        return attempt
 
     @e.task(max_retries=1, retry_delay=datetime.timedelta(seconds=0))
     def always() -> None:
@@ -108,9 +114,11 @@ def retries(e: Any) -> Any:
 
 @scenario
 def skip(e: Any) -> Any:
+    SKIP = e.signals.SKIP  # task bodies refer to nothing that cannot travel to a worker
+
     @e.task
     def skipper() -> None:
-        raise e.signals.SKIP("not today")
+        raise SKIP("not today")
 
     @e.task
     def after(value: Any) -> Any:
@@ -171,12 +179,13 @@ def mapping_failure(e: Any) -> Any:
 @scenario
 def loop(e: Any) -> Any:
     """A task that raises LOOP twice: one task run, its loops as transitions."""
+    engine, LOOP = e.module, e.signals.LOOP  # the module travels to a worker by name
 
     @e.task
     def countdown() -> int:
-        count = e.context.get("task_loop_count", 1)
+        count = engine.context.get("task_loop_count", 1)
         if count < 3:
-            raise e.signals.LOOP(message=f"loop {count}", result=count)
+            raise LOOP(message=f"loop {count}", result=count)
         return count
 
     with e.Flow("loop") as flow:
@@ -255,17 +264,35 @@ def describe(final: Any) -> dict[str, Any]:
     return {"flow": type(final).__name__, "tasks": tasks}
 
 
-def make_executor(engine_name: str, executor: str) -> Any:
+EXECUTORS = ("local", "local-dask-threads", "dask-processes")
+
+
+def make_executor(engine_name: str, executor: str, scheduler_address: str | None) -> Any:
     """The executor named on the command line, from the engine's own package."""
     if executor == "local":
         return None  # the engine's default, LocalExecutor
-    if executor != "local-dask-threads":
-        raise SystemExit(f"unknown executor {executor!r}; use local or local-dask-threads")
     if engine_name == "prefect":
-        from prefect.executors import LocalDaskExecutor
+        from prefect.executors import DaskExecutor, LocalDaskExecutor
     else:
-        from flowlight.executors import LocalDaskExecutor  # type: ignore[assignment]
-    return LocalDaskExecutor(scheduler="threads", num_workers=4)
+        from flowlight.executors import DaskExecutor, LocalDaskExecutor  # type: ignore[assignment]
+    if executor == "local-dask-threads":
+        return LocalDaskExecutor(scheduler="threads", num_workers=4)
+    return DaskExecutor(address=scheduler_address)
+
+
+def start_cluster(executor: str) -> Any:
+    """For `dask-processes`: one cluster of two worker processes for all the scenarios."""
+    if executor != "dask-processes":
+        return None
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+    )
 
 
 def run_flow(flow: Any, engine_name: str, executor: Any, runner: str) -> Any:
@@ -283,17 +310,21 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("engine", choices=["prefect", "flowlight"])
     parser.add_argument("scenarios", nargs="+", choices=sorted(SCENARIOS))
-    parser.add_argument("--executor", default="local", choices=["local", "local-dask-threads"])
+    parser.add_argument("--executor", default="local", choices=EXECUTORS)
     parser.add_argument("--runner", default="flow.run", choices=["flow.run", "flow_runner"])
     options = parser.parse_args(argv[1:])
     engine = load_engine(options.engine)
     import flowlight.otel
 
+    cluster = start_cluster(options.executor)
+    address = cluster.scheduler_address if cluster is not None else None
     for name in options.scenarios:
         flow = flowlight.otel.instrument(SCENARIOS[name](engine))
-        executor = make_executor(options.engine, options.executor)
+        executor = make_executor(options.engine, options.executor, address)
         final = run_flow(flow, options.engine, executor, options.runner)
         print(json.dumps({"scenario": name, **describe(final)}), flush=True)
+    if cluster is not None:
+        cluster.close()  # the workers flush what they recorded as they exit
     flowlight.otel.shutdown()
     return 0
 

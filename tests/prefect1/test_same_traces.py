@@ -8,12 +8,14 @@ compared by structure: span names, parentage, events in order, status and final 
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import TRACED_SCENARIOS, EngineRun
+from .conftest import TRACED_SCENARIOS, EngineRun, run_scenarios
 from .shapes import SpanShape, label_of, trace_shapes
 
 # Flow names of the scenarios, as the scenario script names them.
@@ -306,3 +308,60 @@ def test_prefect1_transitions_are_also_exported_as_otel_logs_in_the_trace(
         assert record.trace_id.hex() == span.trace_id
     labels = {label_of(span) for span in spans.values()}
     assert "inverse[1]" in labels
+
+
+# Scenarios whose every task run happens in the local runner's first pass, with no mapping.
+ONE_PASS_UNMAPPED = ("success", "failure", "skip", "trigger_failure", "loop")
+
+
+@pytest.fixture(scope="module")
+def on_dask_workers(
+    prefect1_python: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, EngineRun]:
+    """The one-pass scenarios and a mapping, on both engines' DaskExecutor with two worker
+    processes (one cluster per engine run): task handlers run on the workers."""
+    options = ("--executor", "dask-processes")
+    scenarios = (*ONE_PASS_UNMAPPED, "mapping")
+    return {
+        engine: run_scenarios(
+            python, engine, scenarios, tmp_path_factory.mktemp(f"{engine}-dask"), options
+        )
+        for engine, python in (("prefect", prefect1_python), ("flowlight", Path(sys.executable)))
+    }
+
+
+@pytest.mark.parametrize("scenario", ONE_PASS_UNMAPPED)
+def test_on_dask_worker_processes_prefect1_traces_match_flowlight(
+    scenario: str, on_dask_workers: dict[str, EngineRun]
+) -> None:
+    """Task runs on Prefect 1's dask worker processes find their flow run's span (its context
+    travels in prefect.context): same trees as flowlight's on its own DaskExecutor."""
+    flow = FLOW_NAMES[scenario]
+    on_prefect1 = shapes_of(on_dask_workers["prefect"])[flow]
+    assert on_prefect1 == shapes_of(on_dask_workers["flowlight"])[flow]
+    assert {shape.path: shape.events for shape in on_prefect1} == EXPECTED_EVENTS[flow]
+
+
+def test_on_dask_worker_processes_mapped_children_stay_in_the_flow_runs_trace(
+    on_dask_workers: dict[str, EngineRun],
+) -> None:
+    """The documented limit: a mapped child that runs on another worker than its parent cannot
+    see its parent's span, so it hangs under the flow run's span; it is still in the flow run's
+    trace, with its parent's task run id, and the rest of the tree is as on flowlight."""
+    received = on_dask_workers["prefect"].received.spans()
+    (flow_span,) = [s for s in received if s.name == "mapping"]
+    spans = [s for s in received if s.trace_id == flow_span.trace_id]
+    by_id = {span.span_id: span for span in spans}
+    (parent,) = [
+        s for s in spans if s.name == "double" and "flowlight.task.map_index" not in s.attributes
+    ]
+    children = [s for s in spans if "flowlight.task.map_index" in s.attributes]
+    assert sorted(c.attributes["flowlight.task.map_index"] for c in children) == [0, 1, 2]
+    for child in children:
+        assert by_id[child.parent_span_id] in (parent, flow_span)
+        assert (
+            child.attributes["flowlight.task.parent_run_id"]
+            == (parent.attributes["cicd.pipeline.task.run.id"])
+        )
+        assert child.event_names == ["Running", "Success"]
+    assert parent.parent_span_id == flow_span.span_id
