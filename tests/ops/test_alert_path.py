@@ -108,12 +108,18 @@ def test_a_process_whose_first_run_failed_before_any_scrape_still_alerts(
     """A fresh process's first run failed (three retries) before Prometheus even started, so
     Prometheus first sees its series at Failed=1 and retries=3, with no change to increase()
     over. The rules count the whole value of a series that is new, as they must for short-lived
-    processes: both alerts still reach the webhook."""
+    processes: both alerts still reach the webhook, and the dashboard shows the failed run."""
     prom, _ = alert_path
     _wait_for_discovery(prom, flow_process)
     failed = webhook.wait_for_alert("FlowlightFlowRunFailed", timeout=ALERT_BOUND_S)
     retries = webhook.wait_for_alert("FlowlightTaskRetryRateHigh", timeout=ALERT_BOUND_S)
     _assert_flow_alerts(failed, retries)
+
+    (runs_by_state,) = [e for e in dashboard_expressions() if "Flow runs by final state" in e.where]
+    shown = {
+        r["metric"]["state"]: float(r["value"][1]) for r in query(prom.url, runs_by_state.promql)
+    }
+    assert shown.get("Failed") == 1, f"the dashboard shows {shown} for the failed first run"
 
 
 def test_every_dashboard_query_returns_series_from_a_real_flow(
@@ -128,13 +134,12 @@ def test_every_dashboard_query_returns_series_from_a_real_flow(
     assert flow_process.run_flow(failing_attempts=4) == "Failed"
     expressions = dashboard_expressions()
 
-    def empty_ones() -> list[str] | None:
-        empty = [e.where for e in expressions if not query(prom.url, e.promql)]
-        return None if empty else empty
+    def without_data() -> list[str]:
+        return [e.where for e in expressions if not query(prom.url, e.promql)]
 
     try:
         wait_until(
-            lambda: empty_ones() is None, timeout=30, what="every dashboard query to return data"
+            lambda: not without_data(), timeout=30, what="every dashboard query to return data"
         )
     except AssertionError as error:
-        raise AssertionError(f"dashboard queries without data: {empty_ones()}") from error
+        raise AssertionError(f"dashboard queries without data: {without_data()}") from error
