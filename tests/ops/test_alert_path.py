@@ -80,6 +80,7 @@ def test_failed_run_and_retries_reach_the_webhook_through_alertmanager(
     retries) makes FlowlightFlowRunFailed and FlowlightTaskRetryRateHigh reach the webhook
     through Alertmanager within 30 s, labelled with the flow (and the task)."""
     prom, _ = alert_path
+    assert flow_process.first_state == "Success"
     _wait_for_discovery(prom, flow_process)
     _wait_for_first_run_series(prom)
     assert query(prom.url, "ALERTS") == [], "the healthy first run must not raise an alert"
@@ -110,6 +111,7 @@ def test_a_process_whose_first_run_failed_before_any_scrape_still_alerts(
     over. The rules count the whole value of a series that is new, as they must for short-lived
     processes: both alerts still reach the webhook, and the dashboard shows the failed run."""
     prom, _ = alert_path
+    assert flow_process.first_state == "Failed"
     _wait_for_discovery(prom, flow_process)
     failed = webhook.wait_for_alert("FlowlightFlowRunFailed", timeout=ALERT_BOUND_S)
     retries = webhook.wait_for_alert("FlowlightTaskRetryRateHigh", timeout=ALERT_BOUND_S)
