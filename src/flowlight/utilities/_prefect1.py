@@ -146,6 +146,8 @@ class _BoundedTable:
 # Flow runs are few and must outlive all their task runs; task runs (and mapped children) many.
 _FLOW_RUNS = _BoundedTable(256)
 _TASK_RUNS = _BoundedTable(8192)
+# The keys handlers ever wrote in this process (a handful: traceparent, trace_id, ...).
+_WRITTEN_KEYS: set[str] = set()
 
 
 def _run_name(name: Any, flow_run_id: str) -> str:
@@ -256,6 +258,9 @@ class Prefect1RunContext(MutableMapping[str, Any]):
         computed, value = self._computed(key)
         if computed:
             return default if value is None else value
+        if key not in _WRITTEN_KEYS:  # nothing kept for it in this process: skip the tables
+            value = self._live.get(key)
+            return default if value is None else value
         value = self._own_table().get(self._run_id, key)
         if value is None:
             value = _TASK_RUNS.get(self._parent_run_id, key)
@@ -272,6 +277,7 @@ class Prefect1RunContext(MutableMapping[str, Any]):
         return value
 
     def __setitem__(self, key: str, value: Any) -> None:
+        _WRITTEN_KEYS.add(key)
         self._live[key] = value
         self._own_table().put(self._run_id, key, value)
 
