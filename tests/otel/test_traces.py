@@ -255,3 +255,28 @@ def test_task_tags_are_a_span_attribute(received: ReceivedTelemetry) -> None:
     named = by_name(run_and_collect(flow, received, spans=2))
     assert named["load"][0].attributes["flowlight.task.tags"] == ["critical", "etl"]
     assert "flowlight.task.tags" not in named["tagged"][0].attributes
+
+
+def test_a_cached_task_run_ends_its_span_at_its_own_final_transition(
+    received: ReceivedTelemetry,
+) -> None:
+    """A task with `cache_for` ends `Success -> Cached` (Prefect 1's cache step): its span
+    covers both transitions and ends at Cached, not at the flow run's end."""
+    import datetime
+    import uuid
+
+    from flowlight import Flow, task
+
+    # A key of its own: another test's cached state must not make this run end Cached at once.
+    @task(cache_for=datetime.timedelta(minutes=5), cache_key=f"lookup-{uuid.uuid4()}")
+    def slow_lookup() -> int:
+        return 42
+
+    with Flow("cached") as flow:
+        slow_lookup()
+    named = by_name(run_and_collect(flow, received, spans=2))
+    lookup = named["slow_lookup"][0]
+    assert lookup.event_names == ["Running", "Success", "Cached"]
+    assert lookup.attributes["flowlight.state"] == "Cached"
+    assert "flowlight.state.reported_by" not in lookup.attributes
+    assert lookup.end_ns <= named["cached"][0].end_ns
