@@ -152,3 +152,43 @@ def test_add_trace_context_links_a_users_log_line_inside_a_task_to_the_task_span
                     spans[span["name"]] = span
     assert seen["trace_id"] == spans["work"]["traceId"]
     assert seen["span_id"] == spans["work"]["spanId"]
+
+
+def test_on_a_terminal_the_events_are_readable_console_lines(tmp_path: Path) -> None:
+    """With stderr a terminal the same events are rendered for people, not as JSON."""
+    import pty
+
+    leader, follower = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "FLOWLIGHT"))}
+    environment.update(
+        FLOWLIGHT__LOGGING__LEVEL="INFO",
+        FLOWLIGHT__OTEL__TELEMETRY_DIR=str(tmp_path / "telemetry"),
+        NO_COLOR="1",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(FLOW_SCRIPT.format(repo=str(REPO)))],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closes when the process exits
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert process.wait(timeout=120) == 0
+    os.close(leader)
+    lines = [
+        line
+        for line in b"".join(chunks).decode(errors="replace").splitlines()
+        if "flowlight.state_transition" in line
+    ]
+    assert len(lines) == 4
+    assert not any(line.lstrip().startswith("{") for line in lines)
+    assert all("trace_id" in line and "new_state" in line for line in lines)
