@@ -3,7 +3,8 @@
 10,000 no-op tasks, as 10,000 independent tasks and as one task mapped over 10,000 items:
 
 1. on the threads executor (`LocalDaskExecutor(scheduler="threads")`), next to dask's own
-   threaded scheduler computing 10,000 no-op delayed calls with the same number of threads;
+   threaded scheduler computing 10,000 no-op delayed calls with the same number of threads (and,
+   as the floor, the standard library's thread pool running the bare no-ops);
 2. on a LocalCluster of two worker processes (`DaskExecutor(address=...)`), next to raw
    dask.distributed futures: 10,000 `client.submit` calls of the same no-op, then gathered.
 
@@ -73,6 +74,17 @@ def dask_threads_seconds(n: int, threads: int, repeat: int) -> float:
     return best(lambda: dask.compute(*calls, scheduler="threads", num_workers=threads), repeat)
 
 
+def thread_pool_seconds(n: int, threads: int, repeat: int) -> float:
+    import concurrent.futures
+
+    def run() -> None:
+        with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+            for future in [pool.submit(noop, i) for i in range(n)]:
+                future.result()
+
+    return best(run, repeat)
+
+
 def dask_futures_seconds(client: Any, n: int, repeat: int) -> float:
     def run() -> None:
         futures = [client.submit(noop, i, pure=False) for i in range(n)]
@@ -116,6 +128,8 @@ def main() -> None:
             flow, lambda: LocalDaskExecutor("threads", num_workers=args.threads), repeat
         )
         report(f"threads ({args.threads})", shape, seconds, raw_threads)
+    pool = thread_pool_seconds(n, args.threads, repeat)
+    print(f"(the standard library's thread pool alone: {pool:.3f} s for the same no-ops)")
 
     from distributed import Client, LocalCluster
 
