@@ -41,7 +41,7 @@ class Rendezvous:
         self._server.close()
 
 
-def meet(address: tuple[str, int], timeout: float = 20.0) -> bool:
+def meet(address: tuple[str, int], timeout: float = 60.0) -> bool:
     """Wait at the meeting point; True when released with the others, False after `timeout`."""
     with socket.create_connection(address, timeout=timeout) as connection:
         try:

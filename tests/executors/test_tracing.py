@@ -1,0 +1,132 @@
+"""One trace across processes: task spans made on workers are children of the flow run's span.
+
+The flow's process records into a real OTLP/HTTP receiver on 127.0.0.1. The executor carries the
+bridge's settings to its workers, the W3C traceparent travels in each task run's context, and
+each worker flushes before returning a result. The receiver must then hold one trace: the flow
+run's span at the root, a span per task run under it, a span per mapped child under its parent's.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import flowlight.otel as otel
+from flowlight import Flow, task
+from flowlight.executors import DaskExecutor, Executor, LocalDaskExecutor
+from otel.receivers import HttpReceiver, ReceivedTelemetry, SpanView
+
+from .conftest import start_cluster
+
+
+@task
+def extract() -> list[int]:
+    return [1, 2, 3]
+
+
+@task
+def transform(x: int) -> int:
+    return x * 2
+
+
+@task
+def load(xs: list[int]) -> int:
+    return sum(xs)
+
+
+@task
+def worker_pid() -> int:
+    return os.getpid()
+
+
+@pytest.fixture(scope="module")
+def traced_cluster() -> Iterator[Any]:
+    cluster = start_cluster()
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture
+def received(tmp_path: Path) -> Iterator[ReceivedTelemetry]:
+    """The bridge in this process exporting to a fresh OTLP/HTTP receiver."""
+    receiver = HttpReceiver().start()
+    otel.configure(
+        endpoint=receiver.endpoint,
+        protocol="http/protobuf",
+        telemetry_dir=str(tmp_path / "telemetry"),
+        service_name="flowlight-executor-tests",
+    )
+    yield receiver.received
+    otel.shutdown()
+    receiver.stop()
+
+
+@pytest.fixture(params=["processes", "dask"])
+def cross_process_executor(
+    request: pytest.FixtureRequest,
+) -> Callable[[], Executor]:
+    if request.param == "processes":
+        return lambda: LocalDaskExecutor(scheduler="processes", num_workers=2)
+    cluster = request.getfixturevalue("traced_cluster")
+    return lambda: DaskExecutor(address=cluster.scheduler_address)
+
+
+def spans_by_name(spans: list[SpanView]) -> dict[str, list[SpanView]]:
+    named: dict[str, list[SpanView]] = {}
+    for span in spans:
+        named.setdefault(span.name, []).append(span)
+    return named
+
+
+def test_a_flow_run_on_workers_is_one_trace_with_correct_parents(
+    cross_process_executor: Callable[[], Executor], received: ReceivedTelemetry
+) -> None:
+    """7 spans (flow, extract, transform and its 3 children, load) in one trace; task spans
+    are children of the flow span, mapped children of their parent's span."""
+    with Flow("traced etl") as flow:
+        load(transform.map(extract()))
+    state = otel.instrument(flow).run(executor=cross_process_executor())
+    assert state.is_successful()
+    received.wait_for(lambda r: len(r.spans()) >= 7)
+    spans = received.spans()
+    assert len(spans) == 7
+    assert len({s.trace_id for s in spans}) == 1
+    named = spans_by_name(spans)
+    (flow_span,) = named["traced etl"]
+    assert flow_span.parent_span_id == ""
+    for name in ("extract", "load"):
+        (span,) = named[name]
+        assert span.parent_span_id == flow_span.span_id
+        assert span.event_names == ["Running", "Success"]
+    parent = next(s for s in named["transform"] if "flowlight.task.map_index" not in s.attributes)
+    children = [s for s in named["transform"] if "flowlight.task.map_index" in s.attributes]
+    assert parent.parent_span_id == flow_span.span_id
+    assert sorted(c.attributes["flowlight.task.map_index"] for c in children) == [0, 1, 2]
+    assert {c.parent_span_id for c in children} == {parent.span_id}
+
+
+def test_task_spans_are_recorded_and_flushed_by_the_dask_workers(
+    traced_cluster: Any, received: ReceivedTelemetry
+) -> None:
+    """The span of a task run is made by the worker process that ran it (that worker's bridge
+    counted it), and the worker exported it before returning the result: it is at the receiver
+    the moment the flow run returns, without waiting for any batch delay."""
+    with Flow("where spans are made") as flow:
+        ran_on = worker_pid()
+    from distributed import Client
+
+    with Client(traced_cluster.scheduler_address, set_as_default=False) as client:
+        before = client.run(lambda: otel.statistics().get("spans_ended", 0))
+        state = otel.instrument(flow).run(
+            executor=DaskExecutor(address=traced_cluster.scheduler_address)
+        )
+        after = client.run(lambda: otel.statistics().get("spans_ended", 0))
+        worker_pids = client.run(os.getpid)
+    assert state.result[ran_on].result in set(worker_pids.values())
+    grew = [address for address in after if after[address] > before.get(address, 0)]
+    assert len(grew) == 1 and worker_pids[grew[0]] == state.result[ran_on].result
+    assert "worker_pid" in {span.name for span in received.spans()}
