@@ -390,3 +390,27 @@ def test_a_storage_shared_between_processes(tmp_path: Path) -> None:
     ]
     assert outputs == ["Cached 7", "Cached 7"]
     assert (tmp_path / "calls.txt").read_text() == "called\n"
+
+
+def test_the_default_storage_keeps_the_newest_16_states_per_key(clock: FakeClock) -> None:
+    """The in-process storage is bounded per key, so a mapped task caches at most 16 items by
+    default; a storage built with a larger `per_key` caches every item of a larger map."""
+
+    def run_twice(storage: InMemoryCacheStorage) -> int:
+        set_cache_storage(storage)
+        calls: list[int] = []
+
+        @task(cache_for=FIVE_MINUTES, cache_validator=cache_validators.all_inputs)
+        def square(x: int) -> int:
+            calls.append(x)
+            return x * x
+
+        with Flow("bounded") as flow:
+            result = square.map(list(range(40)))
+        flow.run()
+        second = flow.run()
+        assert second.result[result].result == [x * x for x in range(40)]
+        return len(calls) - 40  # items that ran again on the second run
+
+    assert run_twice(InMemoryCacheStorage()) == 40 - 16
+    assert run_twice(InMemoryCacheStorage(per_key=64)) == 0

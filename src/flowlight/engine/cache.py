@@ -95,8 +95,11 @@ def find_cached_state(task: Task, inputs: dict[str, Any], context: dict[str, Any
     validator = task.cache_validator or cache_validators.duration_only
     parameters = context.get("parameters")
     key = _key(task)
-    given: list[Cached] = (context.get("caches") or {}).get(key) or []
-    for candidate in [*reversed(_storage.get(key)), *reversed(given)]:
+    stored = _storage.get(key)
+    seen = {id(s) for s in stored}
+    passed: list[Cached] = (context.get("caches") or {}).get(key) or []
+    given = [s for s in passed if id(s) not in seen]
+    for candidate in [*reversed(stored), *reversed(given)]:
         if validator(candidate, inputs, parameters):
             return candidate
     return None
@@ -109,7 +112,10 @@ def remember_cached_state(task: Task, state: State) -> None:
     if not isinstance(state, Cached):
         return
     key = _key(task)
-    if not any(_same_cached(state, kept) for kept in _storage.get(key)):
+    stored = _storage.get(key)
+    if any(kept is state for kept in stored):
+        return  # the common case, a run in this process: checked by identity, cheaply
+    if not any(_same_cached(state, kept) for kept in stored):
         _storage.put(key, state)
 
 

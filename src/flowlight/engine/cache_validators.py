@@ -1,7 +1,8 @@
 """Cache validators: decide whether a stored `Cached` state may stand in for a new run.
 
 A validator is `validator(state, inputs, parameters) -> bool`, as in Prefect 1; any callable of
-that shape works.
+that shape works. The built-in ones compare values before expiry, the cheaper test, since a mapped
+task's children each scan the stored states of their task.
 """
 
 from __future__ import annotations
@@ -43,12 +44,12 @@ def duration_only(state: State, inputs: dict[str, Any], parameters: dict[str, An
 
 def all_inputs(state: State, inputs: dict[str, Any], parameters: dict[str, Any] | None) -> bool:
     """Reuse while fresh and the task's inputs are equal to the cached ones."""
-    return _fresh(state) and state.cached_inputs == inputs
+    return state.cached_inputs == inputs and _fresh(state)
 
 
 def all_parameters(state: State, inputs: dict[str, Any], parameters: dict[str, Any] | None) -> bool:
     """Reuse while fresh and the flow's parameters are equal to the cached ones."""
-    return _fresh(state) and getattr(state, "cached_parameters", None) == (parameters or {})
+    return getattr(state, "cached_parameters", None) == (parameters or {}) and _fresh(state)
 
 
 def partial_parameters_only(validate_on: Iterable[str] | None = None) -> Validator:
@@ -59,7 +60,7 @@ def partial_parameters_only(validate_on: Iterable[str] | None = None) -> Validat
         cached = getattr(state, "cached_parameters", None) or {}
         current = parameters or {}
         keys = names if names is not None else set(cached) | set(current)
-        return _fresh(state) and all(cached.get(k) == current.get(k) for k in keys)
+        return all(cached.get(k) == current.get(k) for k in keys) and _fresh(state)
 
     return validator
 
@@ -71,6 +72,6 @@ def partial_inputs_only(validate_on: Iterable[str] | None = None) -> Validator:
     def validator(state: State, inputs: dict[str, Any], parameters: dict[str, Any] | None) -> bool:
         cached = state.cached_inputs or {}
         keys = names if names is not None else set(cached) | set(inputs)
-        return _fresh(state) and all(cached.get(k) == inputs.get(k) for k in keys)
+        return all(cached.get(k) == inputs.get(k) for k in keys) and _fresh(state)
 
     return validator
