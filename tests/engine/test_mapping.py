@@ -647,3 +647,30 @@ def test_an_unmapped_flattened_argument_gives_every_child_the_flat_list() -> Non
     with Flow("unmapped-flat") as flow:
         result = count_with.map([1, 2], everything=unmapped(flatten(nested())))
     assert flow.run().result[result].result == [1 * 3 + 6, 2 * 3 + 6]
+
+
+def test_a_handler_that_raises_on_the_parents_transition_fails_the_map_without_children() -> None:
+    """The parent's Pending -> Mapped goes through the task's handlers like any transition: a
+    handler that raises ends the parent Failed("Unexpected error while calling state handlers:
+    ...") and no child runs."""
+    ran: list[int] = []
+
+    def refuse_mapping(obj: Any, old: State, new: State) -> State:
+        if new.is_mapped():
+            raise RuntimeError("no maps today")
+        return new
+
+    @task(state_handlers=[refuse_mapping])
+    def work(x: int) -> int:
+        ran.append(x)
+        return x
+
+    with Flow("refused") as flow:
+        result = work.map([1, 2])
+    state = flow.run()
+    parent = state.result[result]
+    assert repr(parent) == (
+        "Failed(\"Unexpected error while calling state handlers: RuntimeError('no maps today')\")"
+    )
+    assert ran == []
+    assert repr(state) == 'Failed("Some reference tasks failed.")'
