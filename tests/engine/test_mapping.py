@@ -674,3 +674,21 @@ def test_a_handler_that_raises_on_the_parents_transition_fails_the_map_without_c
     )
     assert ran == []
     assert repr(state) == 'Failed("Some reference tasks failed.")'
+
+
+def test_a_reduce_with_all_finished_receives_the_exception_of_a_failed_child() -> None:
+    """With the all_finished trigger the reduce step runs despite a failed child and receives
+    that child's result: the exception object, in its place in the list."""
+    from flowlight.triggers import all_finished
+
+    @task
+    def inv(x: int) -> float:
+        return 1 / x
+
+    @task(trigger=all_finished)
+    def describe(xs: list[Any]) -> list[str]:
+        return [type(x).__name__ for x in xs]
+
+    with Flow("collect") as flow:
+        result = describe(inv.map([1, 0, 2]))
+    assert flow.run().result[result].result == ["float", "ZeroDivisionError", "float"]
