@@ -16,6 +16,7 @@ from typing import Any
 
 from flowlight.engine.handlers import HandlerFailure, transition
 from flowlight.engine.state import Failed, Pending, State
+from flowlight.engine.task_runner import run_task
 from flowlight.utilities.context import use_context
 
 __all__ = ["LostTaskRun", "SubmittedRun"]
@@ -34,7 +35,11 @@ def _signature(fn: Callable[..., Any]) -> inspect.Signature | None:
 
 
 class SubmittedRun:
-    """One submitted call, with the task run it stands for when it is one."""
+    """One submitted call, with the task run it stands for when it is one.
+
+    The flow runner's calls of `run_task` are read by position (the hot path); any other call
+    by its signature.
+    """
 
     __slots__ = ("args", "context", "fn", "initial_state", "kwargs", "task")
 
@@ -45,13 +50,20 @@ class SubmittedRun:
         self.task: Any = None
         self.context: dict[str, Any] = {}
         self.initial_state: State | None = None
-        signature = _signature(fn)
-        if signature is None:
-            return
-        try:
-            bound = signature.bind(*args, **kwargs).arguments
-        except TypeError:
-            return
+        if fn is run_task and not kwargs and 4 <= len(args) <= 5:
+            bound = {
+                "task": args[0],
+                "context": args[3],
+                "initial_state": args[4] if len(args) == 5 else None,
+            }
+        else:
+            signature = _signature(fn)
+            if signature is None:
+                return
+            try:
+                bound = signature.bind(*args, **kwargs).arguments
+            except TypeError:
+                return
         task = bound.get("task")
         if task is not None and hasattr(task, "state_handlers") and hasattr(task, "name"):
             self.task = task
