@@ -21,7 +21,7 @@ from ._promql import (
 )
 
 PANEL_TYPES = {"timeseries", "stat", "bargauge", "table"}
-BUILTIN_VARIABLES = {"__rate_interval", "__interval", "__range", "__all"}
+BUILTIN_VARIABLES = {"__rate_interval", "__interval", "__range", "__all", "__value"}
 
 
 def _datasources() -> dict[str, dict[str, Any]]:
@@ -87,11 +87,18 @@ def test_every_variable_a_query_uses_is_defined() -> None:
 
 def test_failed_runs_table_searches_error_traces_of_the_service_variable() -> None:
     """The table of recent failed runs asks Jaeger for traces with an error span of the
-    service the user picked; Grafana shows their trace ids as links into the trace view."""
+    service the user picked; each trace id links to Grafana's trace view and to the trace in the
+    Jaeger UI where compose publishes it."""
     panel = next(p for p in load_dashboard()["panels"] if p["title"] == "Recent failed runs")
     (target,) = panel["targets"]
     assert target["tags"] == "error=true"
     assert target["service"] == "$service"
+    (override,) = panel["fieldConfig"]["overrides"]
+    assert override["matcher"] == {"id": "byName", "options": "Trace ID"}
+    (link,) = override["properties"][0]["value"]
+    jaeger_ports = load_yaml(COLLECTOR_CONFIG / "compose.yaml")["services"]["jaeger"]["ports"]
+    published = next(port.rsplit(":", 1)[0] for port in jaeger_ports if port.endswith(":16686"))
+    assert link["url"] == f"http://{published}/trace/${{__value.raw}}"
 
 
 def test_data_sources_are_provisioned_with_fixed_uids_and_trace_links() -> None:
