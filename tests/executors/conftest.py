@@ -13,7 +13,7 @@ import pytest
 
 from flowlight.executors import DaskExecutor, Executor, LocalDaskExecutor, LocalExecutor
 
-EXECUTORS = ["local", "threads", "processes", "dask"]
+EXECUTORS = ["local", "synchronous", "threads", "processes", "dask"]
 PARALLEL_EXECUTORS = ["threads", "processes", "dask"]
 PROCESS_EXECUTORS = ["processes", "dask"]
 
@@ -43,6 +43,8 @@ def dask_cluster() -> Iterator[Any]:
 def executor_factory(name: str, request: pytest.FixtureRequest) -> Callable[[], Executor]:
     if name == "local":
         return LocalExecutor
+    if name == "synchronous":
+        return lambda: LocalDaskExecutor(scheduler="synchronous")
     if name == "threads":
         return lambda: LocalDaskExecutor(scheduler="threads", num_workers=4)
     if name == "processes":

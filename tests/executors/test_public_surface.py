@@ -50,7 +50,7 @@ def test_importing_flowlight_and_its_executors_imports_neither_dask_nor_opentele
 @pytest.mark.parametrize(
     ("arguments", "error", "words"),
     [
-        ({"scheduler": "synchronous"}, ValueError, "use 'threads' or 'processes'"),
+        ({"scheduler": "distributed"}, ValueError, "use 'threads', 'processes' or 'synchronous'"),
         ({"num_workers": 0}, ValueError, "num_workers=0"),
         ({"num_workers": "4"}, ValueError, "give a whole number >= 1"),
         ({"pool": object()}, TypeError, "unknown arguments ['pool']"),

@@ -29,7 +29,7 @@ from flowlight.executors.base import Executor, RunFuture
 
 __all__ = ["LocalDaskExecutor"]
 
-_SCHEDULERS = ("threads", "processes")
+_SCHEDULERS = ("threads", "processes", "synchronous")
 
 
 def _start_method() -> str:
@@ -50,6 +50,8 @@ class LocalDaskExecutor(Executor):
 
     `scheduler="threads"` suits tasks that wait (I/O, services, subprocesses): nothing is pickled.
     `scheduler="processes"` suits CPU-bound Python: each task run goes to a worker process.
+    `scheduler="synchronous"` runs them one by one in the calling thread (for debugging), as
+    Prefect 1's did.
     """
 
     def __init__(
@@ -57,8 +59,8 @@ class LocalDaskExecutor(Executor):
     ) -> None:
         if scheduler not in _SCHEDULERS:
             raise ValueError(
-                f"LocalDaskExecutor got scheduler={scheduler!r}; use 'threads' or 'processes' "
-                "(for in-order runs in the calling thread, use LocalExecutor)."
+                f"LocalDaskExecutor got scheduler={scheduler!r}; use 'threads', 'processes' or "
+                "'synchronous' (in order, in the calling thread, as LocalExecutor does)."
             )
         if num_workers is not None and (
             not isinstance(num_workers, int) or isinstance(num_workers, bool) or num_workers < 1
@@ -81,6 +83,9 @@ class LocalDaskExecutor(Executor):
     @contextlib.contextmanager
     def start(self) -> Iterator[None]:
         """Start the pool for one flow run; shut it down (waiting for its work) afterwards."""
+        if self.scheduler == "synchronous":
+            yield
+            return
         self._telemetry = _worker_telemetry.worker_options()
         self._pool = self._new_pool()
         try:
@@ -102,6 +107,8 @@ class LocalDaskExecutor(Executor):
         )
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> RunFuture:
+        if self.scheduler == "synchronous":
+            return ReadyFuture(fn(*args, **kwargs))
         if self._pool is None:
             raise RuntimeError(
                 "LocalDaskExecutor.submit was called outside `with executor.start():`; the flow "
