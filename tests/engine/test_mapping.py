@@ -692,3 +692,61 @@ def test_a_reduce_with_all_finished_receives_the_exception_of_a_failed_child() -
     with Flow("collect") as flow:
         result = describe(inv.map([1, 0, 2]))
     assert flow.run().result[result].result == ["float", "ZeroDivisionError", "float"]
+
+
+def test_a_skipped_child_skips_only_its_own_pipeline_and_the_reduce() -> None:
+    """Prefect 1: over a mapped edge each child decides from its own upstream child, so one
+    skipped child skips only the child it feeds; a reduce step sees every child and skips."""
+    from flowlight.engine import signals
+    from flowlight.engine.state import Skipped
+
+    rec = Recorder()
+
+    @task
+    def maybe(x: int) -> int:
+        if x == 2:
+            raise signals.SKIP("skip 2")
+        return x
+
+    @task(state_handlers=[rec])
+    def inc(x: int) -> int:
+        return x + 1
+
+    @task
+    def total(xs: list[int]) -> int:
+        return sum(xs)
+
+    with Flow("skips") as flow:
+        incremented = inc.map(maybe.map([1, 2, 3]))
+        summed = total(incremented)
+    state = flow.run()
+    parent = state.result[incremented]
+    assert isinstance(parent, Mapped)
+    assert [type(s) for s in parent.map_states] == [Success, Skipped, Success]
+    assert [parent.result[0], parent.result[2]] == [2, 4]
+    assert rec.lines[0] == '<Task: inc>: Pending() -> Mapped("Ready to proceed with mapping.")'
+    assert isinstance(state.result[summed], Skipped)
+    assert state.is_successful()
+
+
+def test_mapping_over_a_skipped_task_skips_the_parent_without_children() -> None:
+    """A skipped upstream skips the whole mapped task (no children), as it would a plain task."""
+    from flowlight.engine import signals
+    from flowlight.engine.state import Skipped
+
+    ran: list[int] = []
+
+    @task
+    def nothing() -> list[int]:
+        raise signals.SKIP("no input today")
+
+    @task
+    def work(x: int) -> int:
+        ran.append(x)
+        return x
+
+    with Flow("skip-all") as flow:
+        result = work.map(nothing())
+    parent = flow.run().result[result]
+    assert isinstance(parent, Skipped) and not isinstance(parent, Mapped)
+    assert ran == []

@@ -112,9 +112,15 @@ class TaskRunner:
     def check_upstream_skipped(self, upstream_states: Mapping[Any, State]) -> State | None:
         if not self.task.skip_on_upstream_skip or not upstream_states:
             return None
-        for upstream in upstream_states.values():
-            if upstream.is_skipped() or (
-                upstream.is_mapped() and any(s.is_skipped() for s in upstream.map_states)  # type: ignore[attr-defined]
+        for edge, upstream in upstream_states.items():
+            if upstream.is_skipped():
+                return Skipped(UPSTREAM_SKIPPED)
+            # A mapped upstream passed whole (a reduce) skips this task if any child skipped; over
+            # a mapped edge each child of this task decides from its own upstream child instead.
+            if (
+                isinstance(upstream, Mapped)
+                and not getattr(edge, "mapped", False)
+                and any(s.is_skipped() for s in upstream.map_states)
             ):
                 return Skipped(UPSTREAM_SKIPPED)
         return None
