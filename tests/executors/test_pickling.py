@@ -8,14 +8,17 @@ message says which task, which part, and what to do instead.
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from flowlight import Flow, Parameter, task
 from flowlight.engine.state import State
-from flowlight.executors import Executor, LocalDaskExecutor, LocalExecutor
+from flowlight.executors import DaskExecutor, Executor, LocalDaskExecutor, LocalExecutor
 from flowlight.executors._pickling import pack
 from flowlight.executors._runs import SubmittedRun
 
@@ -152,3 +155,20 @@ def test_a_mapped_child_travels_with_its_own_item_not_the_whole_list() -> None:
         assert state.is_successful()
         largest[n] = max(executor.sizes)
     assert largest[10_000] < largest[10] + 64
+
+
+def test_a_run_the_workers_cannot_import_fails_naming_the_task_and_the_module(
+    dask_cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An input whose class lives in a module only this process can import: the run pickles
+    here but cannot be loaded on the worker, and its Failed state says which task and why."""
+    (tmp_path / "only_in_the_flow_process.py").write_text("class Marker:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("only_in_the_flow_process")
+    with Flow("module missing on workers") as flow:
+        failing = uses(module.Marker())
+    state = flow.run(executor=DaskExecutor(address=dask_cluster.scheduler_address))
+    message = state.result[failing].message
+    assert state.result[failing].is_failed()
+    assert "Task 'uses' could not be loaded on its worker" in message
+    assert "No module named 'only_in_the_flow_process'" in message

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Collection
 from typing import Any
 
-from flowlight.executors._runs import SubmittedRun
+from flowlight.executors._runs import RunNotLoadable, SubmittedRun
 from flowlight.executors.base import RunFuture
 
 __all__ = ["CompletionBoard", "ReadyFuture", "TrackedFuture"]
@@ -25,6 +25,15 @@ _CANCELLED = (concurrent.futures.CancelledError, asyncio.CancelledError)
 
 def _identity(value: Any) -> Any:
     return value
+
+
+def _loss_message(run: SubmittedRun, lost: BaseException) -> str:
+    if isinstance(lost, RunNotLoadable):
+        return f"{run.name} {lost}"
+    return (
+        f"{run.name} did not come back from its worker ({lost!r}); the worker may have died "
+        "(killed, out of memory) while running it."
+    )
 
 
 class ReadyFuture:
@@ -69,10 +78,7 @@ class TrackedFuture:
             try:
                 value = self.inner.result()
             except (Exception, *_CANCELLED) as lost:
-                self._state = self.run.fail(
-                    f"{self.run.name} did not come back from its worker ({lost!r}); the worker "
-                    "may have died (killed, out of memory) while running it."
-                )
+                self._state = self.run.fail(_loss_message(self.run, lost))
             else:
                 self._state = self._decode(value)
             self._settled = True

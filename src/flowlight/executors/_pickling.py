@@ -17,7 +17,7 @@ from typing import Any
 from flowlight.core.task import Constant
 from flowlight.engine.state import Failed
 from flowlight.executors import _worker_telemetry
-from flowlight.executors._runs import SubmittedRun
+from flowlight.executors._runs import RunNotLoadable, SubmittedRun
 
 __all__ = ["UnpicklableRun", "pack", "run_packed", "unpack_state"]
 
@@ -101,6 +101,7 @@ def _find_culprit(run: SubmittedRun, error: Exception) -> tuple[str, Exception]:
         for edge, state in upstream.items():
             name = getattr(getattr(edge, "upstream_task", None), "name", edge)
             parts.append((f"the result of upstream task '{name}'", state))
+            parts.append((f"upstream task '{name}' (its handlers, trigger or function)", edge))
         parts += [(f"context value '{k}'", v) for k, v in run.context.items()]
     else:
         parts += [(f"argument {i}", a) for i, a in enumerate(run.args)]
@@ -120,7 +121,13 @@ def run_packed(payload: bytes) -> bytes:
     the task's handlers see that transition here, on the worker.
     """
     cloudpickle = _cloudpickle()
-    fn, args, kwargs = cloudpickle.loads(payload)
+    try:
+        fn, args, kwargs = cloudpickle.loads(payload)
+    except Exception as exc:
+        raise RunNotLoadable(
+            f"could not be loaded on its worker ({exc!r}); the workers must be able to import "
+            "the modules the task and its inputs come from (install them where the workers run)"
+        ) from None
     run = SubmittedRun(fn, args, kwargs)
     try:
         outcome = run()

@@ -19,11 +19,15 @@ from flowlight.engine.state import Failed, Pending, State
 from flowlight.engine.task_runner import run_task
 from flowlight.utilities.context import use_context
 
-__all__ = ["LostTaskRun", "SubmittedRun"]
+__all__ = ["LostTaskRun", "RunNotLoadable", "SubmittedRun"]
 
 
 class LostTaskRun(Exception):
     """The error in the `Failed` state of a task run that an executor could not run or return."""
+
+
+class RunNotLoadable(Exception):
+    """Raised on a worker that cannot unpickle a task run (usually: a module it cannot import)."""
 
 
 @functools.lru_cache(maxsize=64)
