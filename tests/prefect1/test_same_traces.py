@@ -167,12 +167,9 @@ def test_prefect1_trace_has_the_structure_of_the_flowlight_trace(
 def test_failed_spans_carry_the_state_message_and_the_exception(prefect1_run: EngineRun) -> None:
     """On Prefect 1 the error status message is the Failed state's message and the exception
     event has the type, message and stack trace of what the task raised."""
-    (bad,) = [
-        s
-        for s in prefect1_run.received.spans()
-        if s.name == "bad"
-        and s.trace_id in {t.trace_id for t in prefect1_run.received.spans() if t.name == "failure"}
-    ]
+    spans = prefect1_run.received.spans()
+    (flow_span,) = [s for s in spans if s.name == "failure"]
+    (bad,) = [s for s in spans if s.name == "bad" and s.trace_id == flow_span.trace_id]
     assert bad.status_message == "Error during execution of task: ValueError('nope')"
     exception = dict(bad.events)["exception"]
     assert exception["exception.type"] == "builtins.ValueError"
