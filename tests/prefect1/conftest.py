@@ -29,7 +29,7 @@ PREFECT_REQUIREMENT = "prefect==1.4.1"
 VENV_DIR = REPO / ".flowlight" / "test-venvs" / "prefect1"
 SCENARIO_SCRIPT = Path(__file__).with_name("scenarios.py")
 
-# Every scenario the comparison covers; `notify` is run on its own by the notifier test.
+# Every scenario the comparison covers; `notify` and `schedule` are run on their own by their tests.
 TRACED_SCENARIOS = (
     "success",
     "failure",
