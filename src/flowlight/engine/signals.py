@@ -91,7 +91,11 @@ class SKIP(PrefectStateSignal):
 
 
 class PAUSE(PrefectStateSignal):
-    """Pause the task until it is resumed (`flow.run(task_states={task: Resume()})`)."""
+    """Pause the task until it is resumed.
+
+    Resume with `flow.run(task_states={**paused_run.result, task: Resume()})`: the earlier
+    states keep the tasks that already finished from running again.
+    """
 
     _state_cls = state.Paused
 
