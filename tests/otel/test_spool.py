@@ -175,3 +175,40 @@ def test_the_flowlight_command_replays_the_files(local_files: Path, receiver: An
         == 0
     )
     assert sorted(s.name for s in receiver.received.spans()) == ["etl", "extract", "load"]
+
+
+@pytest.mark.parametrize("protocol", ["grpc", "http/protobuf"])
+def test_a_collector_that_never_answers_costs_at_most_the_flush_bound(
+    protocol: str, telemetry_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A collector that accepts connections but never answers: the flow run's end waits no
+    longer than the flush bound, and the batches still in flight are spooled once their export
+    times out."""
+    monkeypatch.setenv("FLOWLIGHT__OTEL__EXPORT_TIMEOUT", "1")
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # connections complete in the backlog; nothing is ever read or answered
+    try:
+        STATS.reset()
+        otel.configure(
+            endpoint=f"http://127.0.0.1:{silent.getsockname()[1]}",
+            protocol=protocol,
+            telemetry_dir=str(telemetry_dir),
+            flush_timeout_s=0.5,
+        )
+        try:
+            started = time.monotonic()
+            assert otel.instrument(flows.success_flow()).run().is_successful()
+            elapsed = time.monotonic() - started
+            assert otel.flush(timeout_s=15)  # lets the timed-out exports reach the spool
+        finally:
+            otel.shutdown()
+    finally:
+        silent.close()
+    assert elapsed < 0.5 + 1.0, f"the flow waited {elapsed:.1f}s for a silent collector"
+    assert STATS.snapshot().get("flush_timeouts", 0) >= 1
+    assert sorted(s["name"] for s in spans_in(telemetry_dir / "traces.jsonl")) == [
+        "etl",
+        "extract",
+        "load",
+    ]

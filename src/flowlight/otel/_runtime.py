@@ -218,8 +218,8 @@ def _resource(settings: BridgeSettings) -> Resource:
 def _health(settings: BridgeSettings) -> CollectorHealth | None:
     if not settings.uses_collector:
         return None
-    where = ", ".join(sorted({e for e in settings.endpoints.values() if e}))
-    return CollectorHealth(where, settings.telemetry_dir, settings.retry_after_s)
+    endpoints = [e for e in settings.endpoints.values() if e]
+    return CollectorHealth(endpoints, settings.telemetry_dir, settings.retry_after_s)
 
 
 def _timeout(settings: BridgeSettings, signal: Signal) -> float | None:

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -73,23 +75,36 @@ class CollectorHealth:
     """Remembers that exports to a collector failed, so the next batches skip it for a while.
 
     Shared by the three signals' exporters of one configuration; says once, per process, where the
-    telemetry that could not be sent is kept.
+    telemetry that could not be sent is kept. Before the first export, and again after a failure
+    once `retry_after_s` has passed, it checks that the collector accepts a TCP connection: a
+    collector that is not there at all is then noticed at once, instead of after the exporter's
+    retries have used up the whole export timeout.
     """
 
-    def __init__(self, endpoint: str, directory: Path, retry_after_s: float) -> None:
-        self.endpoint = endpoint
+    def __init__(self, endpoints: list[str], directory: Path, retry_after_s: float) -> None:
+        self.endpoint = ", ".join(sorted(set(endpoints)))
         self.directory = directory
         self.retry_after_s = retry_after_s
+        self._addresses = sorted({a for a in map(_address, endpoints) if a is not None})
         self._down_until = 0.0
+        self._verified = False
         self._warned = False
         self._lock = threading.Lock()
 
     def is_down(self) -> bool:
-        return time.monotonic() < self._down_until
+        if time.monotonic() < self._down_until:
+            return True
+        if not self._verified:
+            if not all(_accepts_connections(address) for address in self._addresses):
+                self.mark_down()
+                return True
+            self._verified = True
+        return False
 
     def mark_down(self) -> None:
         with self._lock:
             self._down_until = time.monotonic() + self.retry_after_s
+            self._verified = False
             warn = not self._warned
             self._warned = True
         if warn:
@@ -99,6 +114,25 @@ class CollectorHealth:
                 self.endpoint,
                 self.directory,
             )
+
+
+def _address(endpoint: str) -> tuple[str, int] | None:
+    parsed = urllib.parse.urlsplit(endpoint if "://" in endpoint else f"http://{endpoint}")
+    if not parsed.hostname:
+        return None
+    default = 443 if parsed.scheme == "https" else 80
+    try:
+        return parsed.hostname, parsed.port or default
+    except ValueError:
+        return None
+
+
+def _accepts_connections(address: tuple[str, int], timeout_s: float = 1.0) -> bool:
+    try:
+        socket.create_connection(address, timeout=timeout_s).close()
+    except OSError:
+        return False
+    return True
 
 
 class _Spooler:
