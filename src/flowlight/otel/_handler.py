@@ -1,7 +1,7 @@
 """The state handler that turns every transition into a span event, a log line and metrics.
 
-One object serves flows and tasks. It keeps nothing but its options, so it pickles to any worker;
-the providers and the table of open spans belong to the process it runs in. It never raises into a
+One object serves flows and tasks. It holds no state of its own, so it pickles to any worker; the
+providers and the table of open spans belong to the process it runs in. It never raises into a
 run and never changes a state: whatever goes wrong is counted in `statistics()`.
 """
 
@@ -210,6 +210,7 @@ def _open_run(telemetry: Telemetry, context: Any, obj: Any, *, is_flow: bool) ->
 
 
 def _finish_run(telemetry: Telemetry, record: RunRecord, final_state: Any) -> None:
+    """End a task run's span with its final state and count the run and its duration."""
     if (
         telemetry.settings.record_values
         and not is_failed(final_state)
