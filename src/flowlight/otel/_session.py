@@ -33,7 +33,11 @@ def active() -> Telemetry:
     telemetry = _active
     if telemetry is not None and _active_pid == os.getpid():
         return telemetry
-    return configure()
+    with _lock:  # task runs starting together on several threads configure once
+        telemetry = _active
+        if telemetry is not None and _active_pid == os.getpid():
+            return telemetry
+        return configure()
 
 
 def configure(**options: Any) -> Telemetry:
