@@ -105,6 +105,7 @@ def handler_costs(
             stage = {"stage": "handlers", "shape": shape, "n": n}
             none = _median(_select(runs, handlers="none", **stage), clock)
             noop = _median(_select(runs, handlers="noop", **stage), clock)
+            ideal = _median(_select(runs, handlers="ideal", **stage), clock)
             bridged = _select(runs, handlers="bridge", **stage)
             bridge = _median(bridged, clock)
             floor = _median(_select(runs, handlers="floor", **stage), clock)
@@ -123,6 +124,10 @@ def handler_costs(
                     "bridge_added_us_per_task": added / n * 1e6,
                     "floor_us_per_task": None if floor is None else floor / n * 1e6,
                     "bridge_over_floor": _ratio(added, floor),
+                    "ideal_seconds": ideal,
+                    "ideal_added_us_per_task": None if ideal is None else (ideal - none) / n * 1e6,
+                    "ideal_over_floor": None if ideal is None else _ratio(ideal - none, floor),
+                    "bridge_over_ideal": None if ideal is None else _ratio(added, ideal - none),
                     "telemetry": bridged[-1].get("telemetry"),
                 }
             )
@@ -258,8 +263,11 @@ def _handler_rows(summary: dict[str, Any]) -> list[list[str]]:
             _fmt(r["none_seconds"] / r["n"] * 1e6),
             _fmt(r["noop_added_us_per_task"]),
             _fmt(r["bridge_added_us_per_task"]),
+            _fmt(r["ideal_added_us_per_task"]),
             _fmt(r["floor_us_per_task"]),
             _fmt(r["bridge_over_floor"], 2),
+            _fmt(r["ideal_over_floor"], 2),
+            _fmt(r["bridge_over_ideal"], 2),
         ]
         for r in summary["handlers"]
     ]
@@ -300,7 +308,8 @@ def markdown_tables(summary: dict[str, Any], clock: str) -> str:
     comparison_header = ["shape", "tasks", "flowlight s", "µs/task"]
     comparison_header += ["Prefect 1.4.1 s", "µs/task", "Prefect / flowlight"]
     handler_header = ["shape", "tasks", "no handlers", "+ no-op handler", "+ bridge"]
-    handler_header += ["SDK floor", "bridge / floor"]
+    handler_header += ["+ ideal handler", "SDK floor", "bridge / floor", "ideal / floor"]
+    handler_header += ["bridge / ideal"]
     growth_header = ["shape", "tasks", "run s", "µs/task", "time / previous size", "build s"]
     growth_header += ["peak RSS MB", "KiB per added task"]
     return "\n".join(
@@ -309,8 +318,10 @@ def markdown_tables(summary: dict[str, Any], clock: str) -> str:
             "",
             _table(comparison_header, _comparison_rows(summary)),
             "",
-            f"**Handlers and the OpenTelemetry bridge** ({clock} µs per task; the floor is the "
-            "bare SDK and structlog producing the same telemetry; discarding exporters)",
+            f"**Handlers and the OpenTelemetry bridge** ({clock} µs per task added to a run "
+            "without handlers; the SDK floor makes the bridge's telemetry with the bare SDK and "
+            "structlog in a loop, the ideal handler makes the same calls from a state handler "
+            "during real runs; discarding exporters)",
             "",
             _table(handler_header, _handler_rows(summary)),
             "",

@@ -5,8 +5,9 @@
 ENGINE is `flowlight` or `prefect` (this module also runs in the Prefect 1 virtual environment, so
 it imports only the standard library and the engine it is asked for). SHAPE is `independent`
 (N unconnected tasks), `chain` (each task takes the previous one's result) or `map` (one task
-mapped over N items). HANDLERS is `none`, `noop` (a task state handler that returns the new state)
-or `bridge` (flowlight's OpenTelemetry bridge, recording into discarding exporters).
+mapped over N items). HANDLERS is `none`, `noop` (a task state handler that returns the new state),
+`bridge` (flowlight's OpenTelemetry bridge, recording into discarding exporters) or `ideal` (the
+floor's SDK calls made from a handler, see `benchmarks.ideal`, into the same exporters).
 
 Only `flow.run()` is timed, as in the reference script the Prefect 1 figures came from; building
 the flow is timed separately. Before it, a one-task flow of the same shape and handlers runs once
@@ -23,11 +24,12 @@ import json
 import resource
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 ENGINES = ("flowlight", "prefect")
 SHAPES = ("independent", "chain", "map")
-HANDLERS = ("none", "noop", "bridge")
+HANDLERS = ("none", "noop", "ideal", "bridge")
 
 
 def peak_rss_mb() -> float:
@@ -62,36 +64,48 @@ def build_flow(engine: Any, shape: str, n: int, handlers: list[Any]) -> Any:
     return flow
 
 
+def _recording(engine_name: str, handlers: str) -> tuple[Any, Callable[[Any], None]]:
+    """For `bridge` and `ideal`: the counting pipeline, and what puts the handler on a flow."""
+    if engine_name != "flowlight":
+        raise ValueError(f"handlers {handlers!r} record with flowlight's bridge: use flowlight")
+    from benchmarks.telemetry import DiscardingPipeline
+
+    pipeline = DiscardingPipeline.install(bridge=handlers == "bridge")
+    if handlers == "bridge":
+        return pipeline, pipeline.instrument
+    from benchmarks.ideal import IdealHandler, attach
+
+    ideal = IdealHandler()
+    return pipeline, lambda flow: attach(flow, ideal)
+
+
 def measure(engine_name: str, shape: str, n: int, handlers: str) -> dict[str, Any]:
     """Build and run the flow once; return what was measured."""
     engine = importlib.import_module(engine_name)
-    bridge = None
-    if handlers == "bridge":
-        if engine_name != "flowlight":
-            raise ValueError("the OpenTelemetry bridge is flowlight's: use ENGINE flowlight")
-        from benchmarks.telemetry import DiscardingPipeline
-
-        bridge = DiscardingPipeline.install()
+    pipeline: Any = None
+    instrument: Callable[[Any], None] = lambda flow: None  # noqa: E731
+    if handlers in ("bridge", "ideal"):
+        pipeline, instrument = _recording(engine_name, handlers)
     rss_after_import = peak_rss_mb()
     task_handlers = [noop_handler] if handlers == "noop" else []
 
     warmup = build_flow(engine, shape, 1, task_handlers)
-    if bridge is not None:
-        bridge.instrument(warmup)
+    instrument(warmup)
     started = time.perf_counter()
     warmup.run()
     warmup_seconds = time.perf_counter() - started
-    if bridge is not None:
-        bridge.start_counting()
+    if pipeline is not None:
+        pipeline.start_counting()
 
     started = time.perf_counter()
     flow = build_flow(engine, shape, n, task_handlers)
-    if bridge is not None:
-        bridge.instrument(flow)
+    instrument(flow)
     build_seconds = time.perf_counter() - started
 
     started, cpu_started = time.perf_counter(), time.process_time()
     state = flow.run()
+    if pipeline is not None:
+        pipeline.flush()  # all export work inside the measurement, as the floor's
     seconds = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu_started
     if not state.is_successful():
@@ -111,8 +125,8 @@ def measure(engine_name: str, shape: str, n: int, handlers: str) -> dict[str, An
         "rss_after_import_mb": rss_after_import,
         "max_rss_mb": peak_rss_mb(),
     }
-    if bridge is not None:
-        record["telemetry"] = bridge.finish()
+    if pipeline is not None:
+        record["telemetry"] = pipeline.finish()
     return record
 
 

@@ -63,11 +63,13 @@ def test_bridged_runs_record_one_span_per_run_and_the_floor_repeats_them(
     quick_results: dict[str, Any],
 ) -> None:
     """A bridged run's telemetry is complete (a span for the flow run and each task run or mapped
-    child, nothing dropped), and the floor produced the same spans, events, lines and points."""
+    child, nothing dropped), the floor produced the same spans, events, lines and points, and the
+    ideal handler the same spans, events and lines."""
     floors = [r for r in quick_results["runs"] if r["handlers"] == "floor"]
     bridged = [r for r in quick_results["runs"] if r["handlers"] == "bridge"]
-    assert len(floors) == len(bridged) == len(SHAPES)
-    for bridge_run, floor_run in zip(bridged, floors, strict=True):
+    ideal = [r for r in quick_results["runs"] if r["handlers"] == "ideal"]
+    assert len(floors) == len(bridged) == len(ideal) == len(SHAPES)
+    for bridge_run, floor_run, ideal_run in zip(bridged, floors, ideal, strict=True):
         counts = bridge_run["telemetry"]
         runs = bridge_run["n"] + 1 + (1 if bridge_run["shape"] == "map" else 0)
         assert counts["spans"] == runs, bridge_run["shape"]
@@ -78,8 +80,12 @@ def test_bridged_runs_record_one_span_per_run_and_the_floor_repeats_them(
         for key in ("spans", "events", "log_lines", "otel_logs", "counter_adds"):
             assert produced[key] == counts[key], key
         assert produced["histogram_records"] == counts["histogram_records"]
+        # The ideal handler makes one span per run too, and an event and a line per transition.
+        made = ideal_run["telemetry"]
+        assert made["spans"] == counts["spans"]
+        assert made["events"] == made["log_lines"] == made["otel_logs"] == counts["events"]
     for row in quick_results["handlers"]:
-        assert {"none_seconds", "noop_seconds", "bridge_seconds", "floor_seconds"} <= set(row)
+        assert {"none_seconds", "noop_seconds", "ideal_seconds", "bridge_seconds"} <= set(row)
         assert row["floor_seconds"] > 0
 
 
