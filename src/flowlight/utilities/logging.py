@@ -21,6 +21,17 @@ __all__ = ["get_logger"]
 _configured = False
 
 
+class _CurrentStderr:
+    """Writes to whatever `sys.stderr` is at write time, not when logging was configured, so
+    a test harness or an application that swaps stderr later still gets flowlight's lines."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def _ensure_configured() -> None:
     global _configured
     if _configured:
@@ -42,7 +53,7 @@ def _ensure_configured() -> None:
             else structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),
         cache_logger_on_first_use=True,
     )
 
