@@ -182,6 +182,7 @@ class DiscardingPipeline:
         )
         self.meter_provider = MeterProvider(metric_readers=[reader])
         self._bridge: Any = None
+        self._spool: tempfile.TemporaryDirectory[str] | None = None
         self._statistics_before: dict[str, int] = {}
 
     @classmethod
@@ -205,7 +206,10 @@ class DiscardingPipeline:
         if bridge:
             import flowlight.otel
 
-            flowlight.otel.configure(telemetry_dir=tempfile.mkdtemp(prefix="flowlight-bench-"))
+            # The bridge records into the providers above; its own spool directory stays empty
+            # and is removed when the process exits.
+            pipeline._spool = tempfile.TemporaryDirectory(prefix="flowlight-bench-")
+            flowlight.otel.configure(telemetry_dir=pipeline._spool.name)
             pipeline._bridge = flowlight.otel
         return pipeline
 
