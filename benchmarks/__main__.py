@@ -116,7 +116,15 @@ def main(argv: list[str] | None = None) -> int:
         choices=("cpu", "wall"),
         help="what the tables compare: the process's CPU time (default) or wall time",
     )
+    parser.add_argument(
+        "--summarize",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="measure nothing: recompute the summary and tables of a results file from its runs",
+    )
     args = parser.parse_args(argv)
+    if args.summarize is not None:
+        return resummarize(args.summarize, args.clock)
 
     plan = dict(QUICK_PLAN if args.quick else FULL_PLAN)
     if args.repetitions is not None:
@@ -155,16 +163,31 @@ def main(argv: list[str] | None = None) -> int:
         **summary,
         "runs": runs,
     }
+    publish(results, output)
+    return 0
+
+
+def publish(results: dict[str, Any], output: Path) -> None:
+    """Write the results (and, for the default full results, their tables beside them); print."""
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=1) + "\n")
-    tables = markdown_tables(summary, plan["clock"])
-    if not args.quick and args.output is None:
+    tables = markdown_tables(results, results["plan"]["clock"])
+    if output.resolve() == (RESULTS / "latest.json").resolve():
         (RESULTS / "latest.md").write_text(tables + "\n")
     spec = results["machine"]
-    print(f"{started:%Y-%m-%d %H:%M} UTC, {spec['cpus']} CPUs ({spec['cpu_model']}), "
-          f"Python {spec['python']}; Prefect: {prefect_note}\n")  # fmt: skip
+    print(f"{results['date']}, {spec['cpus']} CPUs ({spec['cpu_model']}), "
+          f"Python {spec['python']}; Prefect: {results['prefect']}\n")  # fmt: skip
     print(tables)
     print(f"\nresults: {output}")
+
+
+def resummarize(path: Path, clock: str | None) -> int:
+    """Recompute a results file's summary from its runs (after a change to the report)."""
+    results = json.loads(path.read_text())
+    if clock is not None:
+        results["plan"]["clock"] = clock
+    results.update(summarize(results["runs"], results["plan"]))
+    publish(results, path)
     return 0
 
 

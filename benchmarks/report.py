@@ -90,6 +90,8 @@ def comparison(
                     "prefect_over_flowlight": _ratio(pref, flow),
                     "flowlight_wall_seconds": _median(flow_runs),
                     "prefect_wall_seconds": _median(prefect_runs),
+                    "flowlight_max_rss_mb": _median(flow_runs, "max_rss_mb"),
+                    "prefect_max_rss_mb": _median(prefect_runs, "max_rss_mb"),
                     "repetitions": len(flow_runs),
                 }
             )
@@ -250,6 +252,8 @@ def _comparison_rows(summary: dict[str, Any]) -> list[list[str]]:
                 _fmt(r["prefect_seconds"], 2),
                 _fmt(r["prefect_us_per_task"]),
                 _fmt(ratio) + (" x" if ratio else ""),
+                _fmt(r["flowlight_max_rss_mb"]),
+                _fmt(r["prefect_max_rss_mb"]),
             ]
         )
     return rows
@@ -307,6 +311,7 @@ def markdown_tables(summary: dict[str, Any], clock: str) -> str:
     measurement the figures are (`cpu` or `wall`)."""
     comparison_header = ["shape", "tasks", "flowlight s", "µs/task"]
     comparison_header += ["Prefect 1.4.1 s", "µs/task", "Prefect / flowlight"]
+    comparison_header += ["flowlight peak MB", "Prefect peak MB"]
     handler_header = ["shape", "tasks", "no handlers", "+ no-op handler", "+ bridge"]
     handler_header += ["+ ideal handler", "SDK floor", "bridge / floor", "ideal / floor"]
     handler_header += ["bridge / ideal"]
