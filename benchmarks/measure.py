@@ -27,7 +27,13 @@ class BenchmarkFailed(RuntimeError):
 
 
 def _environment() -> dict[str, str]:
-    env = dict(os.environ)
+    """The caller's environment without the settings that change what a run records, so every
+    run measures flowlight's documented defaults."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("OTEL_", "FLOWLIGHT__OTEL__", "FLOWLIGHT__LOGGING__"))
+    }
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(REPOSITORY), env.get("PYTHONPATH", "")) if p
     )
