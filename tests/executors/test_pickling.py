@@ -9,6 +9,7 @@ message says which task, which part, and what to do instead.
 from __future__ import annotations
 
 import importlib
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+import flowlight
 from flowlight import Flow, Parameter, task
 from flowlight.engine.state import State
 from flowlight.executors import DaskExecutor, Executor, LocalDaskExecutor, LocalExecutor
@@ -172,3 +174,25 @@ def test_a_run_the_workers_cannot_import_fails_naming_the_task_and_the_module(
     assert state.result[failing].is_failed()
     assert "Task 'uses' could not be loaded on its worker" in message
     assert "No module named 'only_in_the_flow_process'" in message
+
+
+@task
+def log_from_the_worker() -> int:
+    flowlight.context["logger"].warning("hello from a worker")
+    return os.getpid()
+
+
+def test_the_run_logger_travels_as_its_bindings_and_logs_from_the_worker(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """`context["logger"]` holds its output stream, which cannot be pickled; the worker gets a
+    logger with the same bindings (the flow run id), writing to the worker's own stderr (here
+    the test's, which the pool's processes inherit)."""
+    with Flow("logging worker") as flow:
+        logged = log_from_the_worker()
+    state = flow.run(executor=LocalDaskExecutor(scheduler="processes", num_workers=1))
+    assert state.is_successful()
+    assert state.result[logged].result != os.getpid()
+    lines = [line for line in capfd.readouterr().err.splitlines() if "hello from a worker" in line]
+    assert len(lines) == 1
+    assert "flow_run_id" in lines[0]

@@ -14,6 +14,8 @@ import functools
 import io
 from typing import Any
 
+import structlog
+
 from flowlight.core.task import Constant
 from flowlight.engine.state import Failed
 from flowlight.executors import _worker_telemetry
@@ -47,21 +49,32 @@ def _constant_stand_in(name: str, slug: str | None) -> Constant:
     return stand_in
 
 
+def _worker_logger(bindings: dict[str, Any]) -> Any:
+    from flowlight.utilities.logging import get_logger
+
+    return get_logger("flowlight", **bindings)
+
+
 @functools.cache
 def _pickler_class() -> Any:
     base: Any = _cloudpickle().Pickler
 
     class Pickler(base):  # type: ignore[misc]
-        """cloudpickle, except that a Constant task travels as its name, without its value.
+        """cloudpickle, with two things sent as what they stand for rather than as they are.
 
-        A mapped child's upstream states are keyed by edges, and the edge from a literal list
-        holds that whole list, while the child's inputs already hold its own item: sending the
-        list with each of N children would make a map cost N squared.
+        A Constant task travels as its name, without its value: a mapped child's upstream
+        states are keyed by edges, and the edge from a literal list holds that whole list, while
+        the child's inputs already hold its own item; sending the list with each of N children
+        would make a map cost N squared. A structlog logger (`context["logger"]`) travels as its
+        bindings and is rebuilt on the worker with the worker's logging setup: the logger itself
+        holds its output stream, which cannot (and should not) be sent.
         """
 
         def reducer_override(self, obj: Any) -> Any:
             if type(obj) is Constant:
                 return _constant_stand_in, (obj.name, obj.slug)
+            if isinstance(obj, structlog.BoundLoggerBase):
+                return _worker_logger, (dict(obj._context),)
             return super().reducer_override(obj)
 
     return Pickler
@@ -87,7 +100,6 @@ def pack(run: SubmittedRun) -> bytes:
 
 def _find_culprit(run: SubmittedRun, error: Exception) -> tuple[str, Exception]:
     """Which part of the call fails to pickle, said the way a flow's author would look for it."""
-    cloudpickle = _cloudpickle()
     parts: list[tuple[str, Any]] = []
     if run.task is not None:
         task = run.task
@@ -108,7 +120,7 @@ def _find_culprit(run: SubmittedRun, error: Exception) -> tuple[str, Exception]:
         parts += [(f"argument '{k}'", v) for k, v in run.kwargs.items()]
     for description, part in parts:
         try:
-            cloudpickle.dumps(part)
+            _dumps(part)
         except Exception as exc:
             return description, exc
     return "the call", error
