@@ -101,6 +101,18 @@ def run_plan(
     return runs
 
 
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a list of task counts; write them like 100,1000"
+        ) from None
+    if not sizes or sizes[0] < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: task counts must be 1 or more")
+    return sizes
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__.split("\n\n")[0]
@@ -110,6 +122,18 @@ def main(argv: list[str] | None = None) -> int:
         "--no-prefect", action="store_true", help=f"skip the {PREFECT_REQUIREMENT} comparison"
     )
     parser.add_argument("--repetitions", type=int, help="repetitions per measurement")
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        metavar="N,N,...",
+        help="task counts to compare flowlight at (default 100,1000,10000)",
+    )
+    parser.add_argument(
+        "--prefect-sizes",
+        type=_sizes,
+        metavar="N,N,...",
+        help="which of those to run on Prefect too (default 100,1000; a 3,000-chain takes ~4 min)",
+    )
     parser.add_argument("--output", type=Path, help="where to write the JSON results")
     parser.add_argument(
         "--clock",
@@ -133,6 +157,11 @@ def main(argv: list[str] | None = None) -> int:
         plan["repetitions"] = plan["prefect_repetitions"] = args.repetitions
     if args.clock is not None:
         plan["clock"] = args.clock
+    if args.sizes is not None:
+        plan["flowlight_sizes"] = args.sizes
+    if args.prefect_sizes is not None:
+        plan["prefect_sizes"] = args.prefect_sizes
+        plan["flowlight_sizes"] = sorted(set(plan["flowlight_sizes"]) | set(args.prefect_sizes))
     output = args.output or RESULTS / ("quick.json" if args.quick else "latest.json")
 
     prefect_python: Path | None = None
