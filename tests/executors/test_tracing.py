@@ -9,6 +9,7 @@ run's span at the root, a span per task run under it, a span per mapped child un
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -130,3 +131,30 @@ def test_task_spans_are_recorded_and_flushed_by_the_dask_workers(
     grew = [address for address in after if after[address] > before.get(address, 0)]
     assert len(grew) == 1 and worker_pids[grew[0]] == state.result[ran_on].result
     assert "worker_pid" in {span.name for span in received.spans()}
+
+
+@task
+def kill_my_worker() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.timeout(60)
+def test_a_run_lost_with_its_worker_still_ends_its_span_under_the_flow(
+    received: ReceivedTelemetry,
+) -> None:
+    """The worker died before it could export anything; the Failed state made in the flow's
+    process passes through the bridge there, so the trace still shows the task, failed, as a
+    child of the flow run."""
+    with Flow("lost worker") as flow:
+        kill_my_worker()
+    state = otel.instrument(flow).run(
+        executor=LocalDaskExecutor(scheduler="processes", num_workers=1)
+    )
+    assert state.is_failed()
+    spans = spans_by_name(received.spans())
+    (flow_span,) = spans["lost worker"]
+    (task_span,) = spans["kill_my_worker"]
+    assert task_span.trace_id == flow_span.trace_id
+    assert task_span.parent_span_id == flow_span.span_id
+    assert task_span.is_error
+    assert "did not come back from its worker" in task_span.status_message
