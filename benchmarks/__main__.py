@@ -9,7 +9,7 @@ Three stages, each run in fresh subprocesses:
 2. handlers: flowlight with no handler, a no-op handler, the OpenTelemetry bridge (recording
    into discarding exporters) and the ideal handler (the floor's calls made from a handler), each
    bridged run followed by the SDK floor for the telemetry it produced;
-3. memory: peak RSS and run time at 1,000, 10,000 and 100,000 tasks per shape.
+3. memory: peak RSS and run time at 1,000, 10,000 and 100,000 tasks per shape (three times).
 
 `--quick` runs small sizes once: a smoke test of the whole pipeline, not a measurement.
 """
@@ -40,6 +40,7 @@ FULL_PLAN: dict[str, Any] = {
     "repetitions": 5,
     # Prefect's own spread is small next to the ratio, and its runs are most of the time.
     "prefect_repetitions": 3,
+    "memory_repetitions": 3,
     "clock": "cpu",
 }
 QUICK_PLAN: dict[str, Any] = {
@@ -50,6 +51,7 @@ QUICK_PLAN: dict[str, Any] = {
     "memory_sizes": [100, 1000],
     "repetitions": 1,
     "prefect_repetitions": 1,
+    "memory_repetitions": 1,
     "clock": "cpu",
 }
 
@@ -94,10 +96,11 @@ def run_plan(
                 floor.update(engine="opentelemetry-sdk", shape=shape, n=n, handlers="floor")
                 record("handlers", floor, rep)
 
-    for shape in plan["shapes"]:
-        for n in plan["memory_sizes"]:
-            progress(f"memory {shape} {n:,}")
-            record("memory", run_workload("flowlight", shape, n, "none"), 0)
+    for rep in range(plan["memory_repetitions"]):
+        for shape in plan["shapes"]:
+            for n in plan["memory_sizes"]:
+                progress(f"[{rep + 1}] memory {shape} {n:,}")
+                record("memory", run_workload("flowlight", shape, n, "none"), rep)
     return runs
 
 
@@ -154,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.repetitions is not None:
         if args.repetitions < 1:
             parser.error(f"--repetitions must be at least 1, got {args.repetitions}")
-        plan["repetitions"] = plan["prefect_repetitions"] = args.repetitions
+        for key in ("repetitions", "prefect_repetitions", "memory_repetitions"):
+            plan[key] = args.repetitions
     if args.clock is not None:
         plan["clock"] = args.clock
     if args.sizes is not None:
