@@ -11,8 +11,6 @@ import logging
 import time
 from typing import Any
 
-from opentelemetry.trace import Span
-
 from flowlight.otel import _session
 from flowlight.otel._logs import emit_transition
 from flowlight.otel._runtime import Telemetry
@@ -24,19 +22,18 @@ from flowlight.otel._spans import (
     parent_context,
     release_current,
     start_span,
-    traceparent_of,
 )
 from flowlight.otel._states import (
+    Transition,
     is_failed,
     is_final,
     is_retrying,
     is_running,
-    message_of,
-    retry_start_time,
     state_name,
 )
 from flowlight.otel._stats import STATS
 from flowlight.utilities import _prefect1
+from flowlight.utilities.context import current
 from flowlight.utilities.redaction import redact, redact_value
 
 __all__ = ["OtelHandler"]
@@ -71,12 +68,11 @@ class OtelHandler:
 
 
 def _run_context(obj: Any) -> Any:
-    """`flowlight.context`, or for a Prefect 1 flow or task the view over prefect.context."""
+    """The current run's context as a mapping: the dict behind `flowlight.context`, or for a
+    Prefect 1 flow or task the view over prefect.context."""
     if _prefect1.is_prefect1_object(obj):
         return _prefect1.run_context(obj)
-    import flowlight
-
-    return flowlight.context
+    return current()
 
 
 def _record_transition(obj: Any, old_state: Any, new_state: Any) -> None:
@@ -98,7 +94,8 @@ def _record_transition(obj: Any, old_state: Any, new_state: Any) -> None:
     record.last_state = new_state
     STATS.add("transitions")
 
-    add_transition_event(record.span, old_state, new_state, record.run_count)
+    transition = Transition.between(old_state, new_state)
+    add_transition_event(record.span, transition, new_state, record.run_count)
     if not record.is_flow:
         # Current exactly while the task's code runs: a paused or hidden final state must not
         # leave it current in the thread.
@@ -106,12 +103,11 @@ def _record_transition(obj: Any, old_state: Any, new_state: Any) -> None:
             make_current(record)
         else:
             release_current(record)
-    new_name = state_name(new_state)
-    telemetry.metrics.transition(record.flow, record.task, new_name)
+    telemetry.metrics.transition(record.flow, record.task, transition.new)
     if is_retrying(new_state):
         telemetry.metrics.retry(record.flow, record.task)
     try:
-        _log_transition(telemetry, record, context, old_state, new_state)
+        _log_transition(telemetry, record, context, transition, new_state)
     except Exception:
         # A broken log sink must not cost the span its end or the run its metrics.
         STATS.add("log_errors")
@@ -192,13 +188,7 @@ def _open_run(telemetry: Telemetry, context: Any, obj: Any, *, is_flow: bool) ->
     span = start_span(
         telemetry.tracer, name, parent_context(context.get("traceparent")), attributes
     )
-    traceparent, trace_id = traceparent_of(span)
-    context["traceparent"] = traceparent
-    context["trace_id"] = trace_id
-    STATS.add("spans_started")
-    if is_flow:
-        telemetry.metrics.flow_started(flow)
-    return RunRecord(
+    record = RunRecord(
         span=span,
         flow=flow,
         flow_run_id=flow_run_id,
@@ -206,7 +196,15 @@ def _open_run(telemetry: Telemetry, context: Any, obj: Any, *, is_flow: bool) ->
         started=time.perf_counter(),
         task_object=None if is_flow else obj,
         map_index=None if map_index is None else int(map_index),
+        task_run_id="" if is_flow else attributes["cicd.pipeline.task.run.id"],
+        task_slug="" if is_flow else str(context.get("task_slug") or ""),
     )
+    context["traceparent"] = record.traceparent
+    context["trace_id"] = record.trace_id
+    STATS.add("spans_started")
+    if is_flow:
+        telemetry.metrics.flow_started(flow)
+    return record
 
 
 def _finish_run(telemetry: Telemetry, record: RunRecord, final_state: Any) -> None:
@@ -247,7 +245,8 @@ def _finish_flow_run(telemetry: Telemetry, record: RunRecord, final_state: Any) 
             leftover.span.end()
             STATS.add("spans_ended_unfinished")
             continue
-        add_transition_event(leftover.span, leftover.last_state, state, leftover.run_count)
+        transition = Transition.between(leftover.last_state, state)
+        add_transition_event(leftover.span, transition, state, leftover.run_count)
         leftover.span.set_attribute("flowlight.state.reported_by", "flow_run")
         _finish_run(telemetry, leftover, state)
     end_run_span(record, final_state)
@@ -267,32 +266,28 @@ def _final_state_of(record: RunRecord, final_states: Any) -> Any:
 
 
 def _log_transition(
-    telemetry: Telemetry, record: RunRecord, context: Any, old_state: Any, new_state: Any
+    telemetry: Telemetry, record: RunRecord, context: Any, transition: Transition, new_state: Any
 ) -> None:
     settings = telemetry.settings
     if not settings.console_logs and telemetry.otel_logger is None:
         return
-    span: Span = record.span
-    span_context = span.get_span_context()
     fields: dict[str, Any] = {
         "flow": record.flow,
         "flow_run_id": record.flow_run_id,
-        "old_state": state_name(old_state),
-        "new_state": state_name(new_state),
-        "message": message_of(new_state),
+        "old_state": transition.old,
+        "new_state": transition.new,
+        "message": transition.message,
         "run_count": record.run_count,
-        "trace_id": format(span_context.trace_id, "032x"),
-        "span_id": format(span_context.span_id, "016x"),
     }
     if not record.is_flow:
         fields["task"] = record.task
-        fields["task_run_id"] = str(context.get("task_run_id"))
-        fields["task_slug"] = redact(str(context.get("task_slug") or ""))
+        fields["task_run_id"] = record.task_run_id
+        # Per transition, not once per run: a slug may contain a secret read during the run.
+        fields["task_slug"] = redact(record.task_slug)
         if record.map_index is not None:
             fields["map_index"] = record.map_index
-    start_time = retry_start_time(new_state)
-    if start_time is not None:
-        fields["retry_start_time"] = start_time
+    if transition.retry_start_time is not None:
+        fields["retry_start_time"] = transition.retry_start_time
     if is_failed(new_state):
         level = "error"
     elif is_retrying(new_state):
@@ -302,7 +297,7 @@ def _log_transition(
     emit_transition(
         fields,
         level,
-        span,
+        record,
         context.get("logger") if settings.console_logs else None,
         settings.console_logs,
         telemetry.otel_logger,

@@ -20,8 +20,8 @@ from typing import Any
 import structlog
 from opentelemetry import _logs, trace
 from opentelemetry._logs import SeverityNumber
-from opentelemetry.trace import Span
 
+from flowlight.otel._spans import RunRecord
 from flowlight.utilities.redaction import redact_value
 
 __all__ = ["EVENT_NAME", "add_trace_context", "emit_transition", "redact_secrets"]
@@ -116,35 +116,33 @@ def _logger(run_logger: Any) -> Any:
 def emit_transition(
     fields: dict[str, Any],
     level: str,
-    span: Span,
+    record: RunRecord,
     run_logger: Any,
     console: bool,
     otel_logger: _logs.Logger | None,
 ) -> None:
     """Write one transition as a structlog event and, if configured, as an OpenTelemetry log.
 
-    `fields` are already redacted; they carry `trace_id`/`span_id` of `span`. `run_logger` is the
-    run's own structlog logger (`flowlight.context["logger"]`), so the event follows the level
-    and rendering the application chose for its runs.
+    `fields` are already redacted and are the log record's attributes as they are; the structlog
+    event gets them plus `trace_id`/`span_id` of the run's span. `run_logger` is the run's own
+    structlog logger (`flowlight.context["logger"]`), so the event follows the level and
+    rendering the application chose for its runs.
     """
     if otel_logger is not None:
         number, text = _SEVERITY[level]
-        attributes = {
-            key: value
-            for key, value in fields.items()
-            if value is not None and key not in ("trace_id", "span_id")
-        }
         otel_logger.emit(
             body=_body(fields),
             severity_number=number,
             severity_text=text,
-            attributes=attributes,
+            attributes=fields,
             event_name=EVENT_NAME,
-            context=trace.set_span_in_context(span),
+            context=record.span_in_context,
         )
     # Last: a broken stderr (closed by a test runner, say) must not cost the OpenTelemetry record.
     if console:
-        getattr(_logger(run_logger), level)(EVENT_NAME, **fields)
+        getattr(_logger(run_logger), level)(
+            EVENT_NAME, **fields, trace_id=record.trace_id, span_id=record.span_id
+        )
 
 
 def _body(fields: dict[str, Any]) -> str:

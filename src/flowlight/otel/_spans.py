@@ -8,6 +8,7 @@ worker. Everything written to a span passes through `redact`.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import traceback
@@ -22,11 +23,11 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from flowlight.otel._states import (
+    Transition,
     cicd_result,
     is_failed,
     is_successful,
     message_of,
-    retry_start_time,
     state_name,
 )
 from flowlight.utilities.redaction import redact
@@ -39,7 +40,6 @@ __all__ = [
     "make_current",
     "parent_context",
     "release_current",
-    "traceparent_of",
 ]
 
 _propagator = TraceContextTextMapPropagator()
@@ -47,7 +47,11 @@ _propagator = TraceContextTextMapPropagator()
 
 @dataclass(slots=True)
 class RunRecord:
-    """One open run: its span and what is needed to finish it, in this process."""
+    """One open run: its span and what is needed to finish it, in this process.
+
+    What stays the same for every transition of the run (its ids as hex, the context that holds
+    its span) is worked out once, when the span starts, not on each transition.
+    """
 
     span: Span
     flow: str
@@ -56,11 +60,27 @@ class RunRecord:
     started: float  # perf_counter at the first transition
     task_object: Any = None
     map_index: int | None = None
+    task_run_id: str = ""
+    task_slug: str = ""
     last_state: Any = None
     run_count: int = 1
-    attributes: dict[str, Any] = field(default_factory=dict)
     current_token: Any = None  # from making the span current, while the run is in progress
     current_thread: int = 0
+    trace_id: str = field(init=False)  # 32 hex digits
+    span_id: str = field(init=False)  # 16 hex digits
+    span_in_context: Context = field(init=False)  # an OpenTelemetry context holding `span`
+
+    def __post_init__(self) -> None:
+        span_context = self.span.get_span_context()
+        self.trace_id = format(span_context.trace_id, "032x")
+        self.span_id = format(span_context.span_id, "016x")
+        self.span_in_context = trace.set_span_in_context(self.span)
+
+    @property
+    def traceparent(self) -> str:
+        """The W3C `traceparent` header that names this run's span as a parent."""
+        flags = format(int(self.span.get_span_context().trace_flags), "02x")
+        return f"00-{self.trace_id}-{self.span_id}-{flags}"
 
     @property
     def is_flow(self) -> bool:
@@ -109,7 +129,7 @@ def make_current(record: RunRecord) -> None:
     during the run (an instrumented HTTP client, say) become its children."""
     if record.current_token is not None:
         return
-    record.current_token = otel_context.attach(trace.set_span_in_context(record.span))
+    record.current_token = otel_context.attach(record.span_in_context)
     record.current_thread = threading.get_ident()
 
 
@@ -125,8 +145,8 @@ def parent_context(traceparent: Any) -> Context | None:
     current span (`flow.run()` inside the application's own span), unless that is a flowlight
     run's span left current in this thread; else None, a new trace."""
     if isinstance(traceparent, str) and traceparent:
-        extracted = _propagator.extract({"traceparent": traceparent})
-        if trace.get_current_span(extracted).get_span_context().is_valid:
+        extracted = _extract(traceparent)
+        if extracted is not None:
             return extracted
     current = trace.get_current_span()
     attributes = getattr(current, "attributes", None) or {}
@@ -135,12 +155,17 @@ def parent_context(traceparent: Any) -> Context | None:
     return Context()
 
 
-def traceparent_of(span: Span) -> tuple[str, str]:
-    """The W3C `traceparent` header for `span` and its trace id as 32 hex digits."""
-    span_context = span.get_span_context()
-    trace_id = format(span_context.trace_id, "032x")
-    flags = format(int(span_context.trace_flags), "02x")
-    return f"00-{trace_id}-{format(span_context.span_id, '016x')}-{flags}", trace_id
+@functools.lru_cache(maxsize=256)
+def _extract(traceparent: str) -> Context | None:
+    """The context a `traceparent` names, or None if it names no valid span.
+
+    Every task run of a flow run has the same parent, so the header is parsed once per flow run
+    rather than once per task run; a `Context` is immutable, so sharing it is safe.
+    """
+    extracted = _propagator.extract({"traceparent": traceparent})
+    if trace.get_current_span(extracted).get_span_context().is_valid:
+        return extracted
+    return None
 
 
 def start_span(
@@ -151,18 +176,19 @@ def start_span(
     )
 
 
-def add_transition_event(span: Span, old_state: Any, new_state: Any, run_count: int) -> None:
+def add_transition_event(
+    span: Span, transition: Transition, new_state: Any, run_count: int
+) -> None:
     """The span event for one transition, named for the new state; plus the exception, if any."""
     attributes: dict[str, Any] = {
-        "flowlight.state.old": state_name(old_state),
-        "flowlight.state.new": state_name(new_state),
-        "flowlight.state.message": message_of(new_state),
+        "flowlight.state.old": transition.old,
+        "flowlight.state.new": transition.new,
+        "flowlight.state.message": transition.message,
         "flowlight.run_count": run_count,
     }
-    start_time = retry_start_time(new_state)
-    if start_time is not None:
-        attributes["flowlight.retry.start_time"] = start_time
-    span.add_event(state_name(new_state), attributes)
+    if transition.retry_start_time is not None:
+        attributes["flowlight.retry.start_time"] = transition.retry_start_time
+    span.add_event(transition.new, attributes)
     result = getattr(new_state, "result", None)
     if isinstance(result, BaseException):
         record_exception(span, result)

@@ -7,11 +7,13 @@ the classes it derives from, as Prefect 1's hierarchy defines them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flowlight.utilities.redaction import redact
 
 __all__ = [
+    "Transition",
     "cicd_result",
     "is_failed",
     "is_final",
@@ -91,3 +93,23 @@ def cicd_result(state: Any) -> str:
     if "Skipped" in family:
         return "skip"
     return "success"
+
+
+@dataclass(slots=True)
+class Transition:
+    """What the span event, the log line and the metrics of one transition say about it, read
+    from the two states once and shared by all three."""
+
+    old: str
+    new: str
+    message: str
+    retry_start_time: str | None
+
+    @classmethod
+    def between(cls, old_state: Any, new_state: Any) -> Transition:
+        return cls(
+            state_name(old_state),
+            state_name(new_state),
+            message_of(new_state),
+            retry_start_time(new_state),
+        )
