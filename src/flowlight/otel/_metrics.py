@@ -7,10 +7,13 @@ low-cardinality only (flow, task, state, notifier, outcome): never a run id or a
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from opentelemetry.metrics import Meter
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 __all__ = ["DURATION_BUCKETS_S", "FlowMetrics", "PrometheusEndpoint", "start_prometheus_endpoint"]
 
@@ -20,17 +23,58 @@ DURATION_BUCKETS_S: tuple[float, ...] = (
 )  # fmt: skip
 
 
+class _Tally:
+    """A counter kept in this process and read by an observable counter at each collection.
+
+    An SDK counter's `add` validates and hashes its attribute set on every call (about 10 µs);
+    a transition only needs one added to a number under a lock. The exported stream is the same
+    monotonic sum, read when a reader collects (a periodic export, a flush, a Prometheus scrape),
+    so it is never staler than a synchronous counter's would be.
+    """
+
+    def __init__(
+        self, meter: Meter, name: str, keys: tuple[str, ...], unit: str, description: str
+    ) -> None:
+        self._keys = keys
+        self._counts: dict[tuple[str, ...], int] = {}
+        self._lock = threading.Lock()
+        meter.create_observable_counter(
+            name, callbacks=[self._observe], unit=unit, description=description
+        )
+
+    def add(self, amount: int, *values: str) -> None:
+        """Add `amount` to the series whose attribute values (in `keys` order) are `values`."""
+        with self._lock:
+            self._counts[values] = self._counts.get(values, 0) + amount
+
+    def _observe(self, _options: CallbackOptions) -> Iterable[Observation]:
+        with self._lock:
+            counts = list(self._counts.items())
+        return [
+            Observation(count, dict(zip(self._keys, values, strict=True)))
+            for values, count in counts
+        ]
+
+
 class FlowMetrics:
-    """Records the contract's instruments from what the state handler sees."""
+    """Records the contract's instruments from what the state handler sees.
+
+    Use `for_meter`: an SDK meter hands back the instrument it already has for a name, callbacks
+    and all, so a second `FlowMetrics` on the same meter would count where nobody reads.
+    """
 
     def __init__(self, meter: Meter) -> None:
-        self.flow_runs = meter.create_counter(
+        self.flow_runs = _Tally(
+            meter,
             "flowlight.flow_runs",
+            ("flow", "state"),
             unit="{run}",
             description="Finished flow runs, by flow and final state.",
         )
-        self.task_runs = meter.create_counter(
+        self.task_runs = _Tally(
+            meter,
             "flowlight.task_runs",
+            ("flow", "task", "state"),
             unit="{run}",
             description=(
                 "Finished task runs and mapped children, by flow, task and final state; "
@@ -52,48 +96,65 @@ class FlowMetrics:
             ),
             explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS_S),
         )
-        self.task_retries = meter.create_counter(
+        self.task_retries = _Tally(
+            meter,
             "flowlight.task_retries",
+            ("flow", "task"),
             unit="{retry}",
             description="Retries scheduled for task runs (transitions into Retrying).",
         )
-        self.state_transitions = meter.create_counter(
+        self.state_transitions = _Tally(
+            meter,
             "flowlight.state_transitions",
+            ("flow", "task", "state"),
             unit="{transition}",
             description=(
                 "State transitions seen by the bridge, by flow, task (empty for the flow's own) "
                 "and new state."
             ),
         )
-        self.notifications = meter.create_counter(
+        self.notifications = _Tally(
+            meter,
             "flowlight.notifications",
+            ("notifier", "outcome"),
             unit="{notification}",
             description="Notifications by notifier and outcome: sent, failed, suppressed.",
         )
 
+    @classmethod
+    def for_meter(cls, meter: Meter) -> FlowMetrics:
+        """The one `FlowMetrics` recording into `meter`, made on first use."""
+        with _by_meter_lock:
+            found = _by_meter.get(meter)
+            if found is None:
+                found = _by_meter[meter] = cls(meter)
+            return found
+
     def flow_started(self, flow: str) -> None:
         """Create the flow's Success and Failed series at 0, so `increase()` has a first sample."""
         for state in ("Success", "Failed"):
-            self.flow_runs.add(0, {"flow": flow, "state": state})
+            self.flow_runs.add(0, flow, state)
 
     def transition(self, flow: str, task: str, state: str) -> None:
-        self.state_transitions.add(1, {"flow": flow, "task": task, "state": state})
+        self.state_transitions.add(1, flow, task, state)
 
     def retry(self, flow: str, task: str) -> None:
-        self.task_retries.add(1, {"flow": flow, "task": task})
+        self.task_retries.add(1, flow, task)
 
     def task_finished(self, flow: str, task: str, state: str, seconds: float) -> None:
-        attributes = {"flow": flow, "task": task, "state": state}
-        self.task_runs.add(1, attributes)
-        self.task_run_duration.record(seconds, attributes)
+        self.task_runs.add(1, flow, task, state)
+        self.task_run_duration.record(seconds, {"flow": flow, "task": task, "state": state})
 
     def flow_finished(self, flow: str, state: str, seconds: float) -> None:
-        attributes = {"flow": flow, "state": state}
-        self.flow_runs.add(1, attributes)
-        self.flow_run_duration.record(seconds, attributes)
+        self.flow_runs.add(1, flow, state)
+        self.flow_run_duration.record(seconds, {"flow": flow, "state": state})
 
     def notification(self, notifier: str, outcome: str) -> None:
-        self.notifications.add(1, {"notifier": notifier, "outcome": outcome})
+        self.notifications.add(1, notifier, outcome)
+
+
+_by_meter: weakref.WeakKeyDictionary[Meter, FlowMetrics] = weakref.WeakKeyDictionary()
+_by_meter_lock = threading.Lock()
 
 
 @dataclass

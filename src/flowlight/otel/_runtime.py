@@ -176,7 +176,7 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
     return Telemetry(
         settings=settings,
         tracer=tracer_provider.get_tracer(SCOPE),
-        metrics=FlowMetrics(meter_provider.get_meter(SCOPE)),
+        metrics=FlowMetrics.for_meter(meter_provider.get_meter(SCOPE)),
         otel_logger=otel_logger,
         owned=owned,
         borrowed=borrowed,
