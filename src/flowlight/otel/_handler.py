@@ -27,8 +27,6 @@ from flowlight.otel._states import (
     Transition,
     is_failed,
     is_final,
-    is_retrying,
-    is_running,
     state_name,
 )
 from flowlight.otel._stats import STATS
@@ -99,22 +97,22 @@ def _record_transition(obj: Any, old_state: Any, new_state: Any) -> None:
     if not record.is_flow:
         # Current exactly while the task's code runs: a paused or hidden final state must not
         # leave it current in the thread.
-        if is_running(new_state):
+        if transition.kind.running:
             make_current(record)
         else:
             release_current(record)
     telemetry.metrics.transition(record.flow, record.task, transition.new)
-    if is_retrying(new_state):
+    if transition.kind.retrying:
         telemetry.metrics.retry(record.flow, record.task)
     try:
-        _log_transition(telemetry, record, context, transition, new_state)
+        _log_transition(telemetry, record, context, transition)
     except Exception:
         # A broken log sink must not cost the span its end or the run its metrics.
         STATS.add("log_errors")
         _log.debug("flowlight.otel: could not log a transition", exc_info=True)
 
     if (
-        is_final(new_state)
+        transition.kind.final
         and not _retry_follows(obj, record, new_state)
         and not _cache_follows(obj, record, new_state)
     ):
@@ -266,7 +264,7 @@ def _final_state_of(record: RunRecord, final_states: Any) -> Any:
 
 
 def _log_transition(
-    telemetry: Telemetry, record: RunRecord, context: Any, transition: Transition, new_state: Any
+    telemetry: Telemetry, record: RunRecord, context: Any, transition: Transition
 ) -> None:
     settings = telemetry.settings
     if not settings.console_logs and telemetry.otel_logger is None:
@@ -288,9 +286,9 @@ def _log_transition(
             fields["map_index"] = record.map_index
     if transition.retry_start_time is not None:
         fields["retry_start_time"] = transition.retry_start_time
-    if is_failed(new_state):
+    if transition.kind.failed:
         level = "error"
-    elif is_retrying(new_state):
+    elif transition.kind.retrying:
         level = "warning"
     else:
         level = "info"
