@@ -1,8 +1,8 @@
 """The least a state handler can do to record what the bridge records: the floor, inside a run.
 
 `IdealHandler` makes, per transition, the SDK and structlog calls the floor makes per transition
-(a span event, a JSON log line, an OpenTelemetry log record, a counter increment; a counter
-increment, a histogram record and three attributes when the run ends), with attribute sets built
+(a span event, a JSON log line, an OpenTelemetry log record; a histogram record and three
+attributes when the run ends), with attribute sets built
 once and no bookkeeping beyond a dict of open spans. It is not a usable bridge (no trace
 context across processes, no redaction, no retries, fixed attribute values); it measures what the
 same telemetry costs when made from a handler in the middle of real flow runs instead of in a
@@ -36,7 +36,6 @@ class IdealHandler:
         self._otel_logger = _logs.get_logger("flowlight.bench.ideal")
         self._logger = structlog.get_logger("flowlight.bench.ideal")
         meter = metrics.get_meter("flowlight.bench.ideal")
-        self._counter = meter.create_counter("ideal.transitions", description="ideal counter")
         self._histogram = meter.create_histogram("ideal.duration", unit="s", description="ideal")
         # The sizes the bridge's own records have (see the counts in the results).
         self._span_attributes = _attributes(7, "span")
@@ -70,9 +69,7 @@ class IdealHandler:
             event_name="flowlight.state_transition",
             context=trace.set_span_in_context(span),
         )
-        self._counter.add(1, self._metric_attributes)
         if new_state.is_finished():
-            self._counter.add(1, self._metric_attributes)
             self._histogram.record(0.001, self._metric_attributes)
             span.set_attributes({"end.result": "success", "end.state": "Success", "end.count": 1})
             span.set_status(Status(StatusCode.OK))

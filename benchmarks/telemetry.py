@@ -60,7 +60,7 @@ class TelemetryCounts:
     otel_log_attributes: int = 0
     log_lines: int = 0
     log_line_fields: int = 0
-    counter_adds: int = 0
+    counter_total: int = 0
     histogram_records: int = 0
     bridge_statistics: dict[str, int] = field(default_factory=dict)
 
@@ -74,7 +74,7 @@ class TelemetryCounts:
             "otel_log_attributes": self.otel_log_attributes,
             "log_lines": self.log_lines,
             "log_line_fields": self.log_line_fields,
-            "counter_adds": self.counter_adds,
+            "counter_total": self.counter_total,
             "histogram_records": self.histogram_records,
             "bridge_statistics": dict(self.bridge_statistics),
         }
@@ -111,8 +111,9 @@ class _CountingLogExporter(LogRecordExporter):
 
 
 class _CountingMetricExporter(MetricExporter):
-    """Keeps the totals of the last collection (cumulative, the SDK's default temporality):
-    counter increments of 1 and histogram records, less those before `start_counting`."""
+    """Keeps the totals of the last collection (cumulative, the SDK's default temporality): the
+    sum of every counter (how many runs and transitions were counted, however they were added)
+    and the number of histogram records, less those before `start_counting`."""
 
     def __init__(self, counts: TelemetryCounts) -> None:
         super().__init__()
@@ -131,7 +132,7 @@ class _CountingMetricExporter(MetricExporter):
                             records += point.count
                         elif isinstance(point, NumberDataPoint):
                             adds += int(point.value)
-        self.counts.counter_adds = adds - self.baseline[0]
+        self.counts.counter_total = adds - self.baseline[0]
         self.counts.histogram_records = records - self.baseline[1]
         return MetricExportResult.SUCCESS
 
@@ -227,7 +228,7 @@ class DiscardingPipeline:
         self.flush()
         exporter = self._metric_exporter
         exporter.baseline = (
-            exporter.baseline[0] + self.counts.counter_adds,
+            exporter.baseline[0] + self.counts.counter_total,
             exporter.baseline[1] + self.counts.histogram_records,
         )
         fresh = TelemetryCounts()
