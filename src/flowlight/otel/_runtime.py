@@ -16,13 +16,14 @@ from typing import Any
 
 from opentelemetry import _logs, metrics, trace
 from opentelemetry.sdk._logs import LoggerProvider
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
+from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricExporter, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.export import SpanExporter
 
+from flowlight.otel._batching import LosslessLogProcessor, LosslessSpanProcessor
 from flowlight.otel._config import BridgeSettings
 from flowlight.otel._metrics import FlowMetrics, PrometheusEndpoint, start_prometheus_endpoint
 from flowlight.otel._otlp_json import Signal
@@ -112,7 +113,7 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
     if _is_unset(tracer_provider):
         tracer_provider = TracerProvider(resource=resource)
         tracer_provider.add_span_processor(
-            BatchSpanProcessor(
+            LosslessSpanProcessor(
                 SpoolingSpanExporter(
                     _span_exporter(settings),
                     JsonLinesFile(directory, "traces"),
@@ -158,7 +159,7 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
         if _is_unset(logger_provider):
             logger_provider = LoggerProvider(resource=resource)
             logger_provider.add_log_record_processor(
-                BatchLogRecordProcessor(
+                LosslessLogProcessor(
                     SpoolingLogExporter(
                         _log_exporter(settings),
                         JsonLinesFile(directory, "logs"),
