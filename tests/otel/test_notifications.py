@@ -80,3 +80,26 @@ def test_a_notification_is_a_span_event_and_a_count(
     assert (
         received.metric_value("flowlight.notifications", notifier="webhook", outcome=outcome) == 1
     )
+
+
+def test_a_notification_after_shutdown_does_not_start_the_bridge_again(tmp_path: Any) -> None:
+    """Once the bridge is shut down, a late delivery outcome is counted, not a reason to build
+    new providers and exporters."""
+    from flowlight.otel import _session
+    from flowlight.utilities.notifications.delivery import DeliveryRecord
+
+    otel.configure(telemetry_dir=str(tmp_path))
+    otel.shutdown()
+    before = otel.statistics().get("notifications_without_bridge", 0)
+    _session.on_delivery(
+        DeliveryRecord(
+            notifier="webhook",
+            outcome="sent",
+            reason="",
+            attempts=1,
+            flow_run_id=None,
+            task_run_id=None,
+        )
+    )
+    assert _session._active is None
+    assert otel.statistics()["notifications_without_bridge"] == before + 1

@@ -6,6 +6,7 @@ it (a Dask worker, a script with `FLOWLIGHT_OTEL=1`) configures from the environ
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -14,6 +15,7 @@ from typing import Any
 from flowlight.otel._config import read_settings
 from flowlight.otel._runtime import Telemetry, build_telemetry
 from flowlight.otel._spans import RunTable
+from flowlight.otel._states import state_name
 from flowlight.otel._stats import STATS
 
 __all__ = ["TABLE", "active", "configure", "shutdown"]
@@ -53,17 +55,46 @@ def configure(**options: Any) -> Telemetry:
         _active = build_telemetry(settings)
         _active_pid = os.getpid()
         _add_notification_listener()
+        _end_open_runs_at_exit()
         return _active
 
 
 def shutdown() -> None:
     """Flush and stop what `configure()` built; the next transition configures again."""
     global _active, _active_pid
+    end_open_runs()
     with _lock:
         previous, _active, _active_pid = _active, None, None
     if previous is not None:
         previous.flush()
         previous.shutdown()
+
+
+def end_open_runs() -> int:
+    """End the span of every run still open in this process; return how many there were.
+
+    A flow run that stops with a task Paused (or a process that stops mid-run) has no final
+    transition to end its spans. They are ended here, with the last state they reached and
+    `flowlight.unfinished = true`, so they are exported instead of lost.
+    """
+    records = TABLE.pop_all()
+    for record in records:
+        try:
+            record.span.set_attributes(
+                {"flowlight.state": state_name(record.last_state), "flowlight.unfinished": True}
+            )
+            record.span.end()
+            STATS.add("spans_ended_unfinished")
+        except Exception:
+            STATS.add("handler_errors")
+    return len(records)
+
+
+def _end_open_runs_at_exit() -> None:
+    """(Re-)registered after each set of providers is built: atexit runs hooks last-in first-out,
+    so open spans are ended before the providers' own exit hooks flush and stop the exporters."""
+    atexit.unregister(end_open_runs)
+    atexit.register(end_open_runs)
 
 
 def _add_notification_listener() -> None:
@@ -89,7 +120,10 @@ def _add_notification_listener() -> None:
 def on_delivery(record: Any) -> None:
     """Count a notification and mark it on the span of the run that sent it."""
     try:
-        telemetry = active()
+        telemetry = _active if _active_pid == os.getpid() else None
+        if telemetry is None:  # the bridge was shut down (or never started) in this process
+            STATS.add("notifications_without_bridge")
+            return
         notifier = str(getattr(record, "notifier", "unknown"))
         outcome = str(getattr(record, "outcome", "unknown"))
         telemetry.metrics.notification(notifier, outcome)

@@ -120,6 +120,13 @@ class RunTable:
                 del self._runs[run_id]
         yield from leftovers
 
+    def pop_all(self) -> list[RunRecord]:
+        """Remove and return every open run."""
+        with self._lock:
+            records = list(self._runs.values())
+            self._runs.clear()
+        return records
+
     def __len__(self) -> int:
         return len(self._runs)
 
