@@ -117,3 +117,24 @@ def test_otlp_headers_go_with_every_export_and_every_replay(
     assert report.complete
     assert len(received.headers) > before
     assert all(h.get("x-tenant") == "team-a" for h in received.headers[before:])
+
+
+def test_active_options_send_another_process_where_this_one_sends(tmp_path: Any) -> None:
+    """What executors hand to workers: None until the bridge is active, then the base endpoint
+    (without the per-signal path), protocol and service, and reading them configures nothing."""
+    otel.shutdown()
+    assert otel.active_options() is None
+    otel.configure(
+        endpoint="http://127.0.0.1:4318",
+        protocol="http/protobuf",
+        service_name="svc",
+        telemetry_dir=str(tmp_path),
+    )
+    try:
+        options = otel.active_options()
+        assert options is not None
+        assert options["endpoint"] == "http://127.0.0.1:4318"
+        assert (options["protocol"], options["service_name"]) == ("http/protobuf", "svc")
+    finally:
+        otel.shutdown()
+    assert otel.active_options() is None

@@ -68,6 +68,7 @@ def test_the_public_names_are_pinned() -> None:
         "OtelHandler",
         "ReplayReport",
         "Telemetry",
+        "active_options",
         "add_trace_context",
         "configure",
         "flush",

@@ -24,15 +24,10 @@ _log = logging.getLogger("flowlight.executors")
 _ORIGIN_PID = "origin_pid"
 
 
-def _active_bridge_settings() -> Any:
-    """The settings the bridge is active with in this process, or None (never configures it)."""
-    session = sys.modules.get("flowlight.otel._session")
-    if session is None:
-        return None
-    telemetry = getattr(session, "_active", None)
-    if telemetry is None or getattr(session, "_active_pid", None) != os.getpid():
-        return None
-    return getattr(telemetry, "settings", None)
+def _bridge_options() -> dict[str, Any] | None:
+    """The active bridge's options in this process, or None; never imports or configures it."""
+    otel = sys.modules.get("flowlight.otel")
+    return None if otel is None else otel.active_options()
 
 
 def worker_options() -> dict[str, Any] | None:
@@ -41,23 +36,10 @@ def worker_options() -> dict[str, Any] | None:
     None when the bridge is not active in this process (nothing instrumented) or the SDK is
     disabled. Workers send every signal to the collector of this process's traces.
     """
-    settings = _active_bridge_settings()
-    if settings is None or getattr(settings, "sdk_disabled", False):
+    options = _bridge_options()
+    if options is None:
         return None
-    protocol = settings.protocols.get("traces")
-    endpoint = settings.endpoints.get("traces")
-    suffix = "/v1/traces"
-    if endpoint and protocol == "http/protobuf" and endpoint.endswith(suffix):
-        endpoint = endpoint[: -len(suffix)]
-    return {
-        "endpoint": endpoint,
-        "protocol": protocol,
-        "service_name": settings.service_name,
-        "telemetry_dir": str(settings.telemetry_dir),
-        "flush_timeout_s": settings.flush_timeout_s,
-        "record_values": settings.record_values,
-        _ORIGIN_PID: os.getpid(),
-    }
+    return {**options, _ORIGIN_PID: os.getpid()}
 
 
 _applied: dict[str, Any] | None = None
@@ -89,7 +71,7 @@ def flush_worker() -> None:
     Called after each task run on a worker, before its result is returned.
     """
     otel = sys.modules.get("flowlight.otel")
-    if otel is None or _active_bridge_settings() is None:
+    if otel is None or otel.active_options() is None:
         return
     try:
         otel.flush()

@@ -29,6 +29,7 @@ __all__ = [
     "OtelHandler",
     "ReplayReport",
     "Telemetry",
+    "active_options",
     "add_trace_context",
     "configure",
     "flush",
@@ -96,6 +97,15 @@ def instrument(flow: FlowT) -> FlowT:
     for obj in (flow, *tasks):
         _attach(obj)
     return flow
+
+
+def active_options() -> dict[str, Any] | None:
+    """The `configure()` options that make another process send where this one sends, or None
+    when the bridge is not active here (nothing configured or instrumented yet) or is disabled.
+
+    Executors hand these to their worker processes; reading them never configures the bridge.
+    """
+    return _session.active_options()
 
 
 def flush(timeout_s: float | None = None) -> bool:

@@ -59,6 +59,27 @@ def configure(**options: Any) -> Telemetry:
         return _active
 
 
+def active_options() -> dict[str, Any] | None:
+    """See `flowlight.otel.active_options`."""
+    telemetry = _active if _active_pid == os.getpid() else None
+    if telemetry is None or telemetry.settings.sdk_disabled:
+        return None
+    settings = telemetry.settings
+    protocol = settings.protocols.get("traces")
+    endpoint = settings.endpoints.get("traces")
+    suffix = "/v1/traces"  # configure() takes the base URL and adds the per-signal path itself
+    if endpoint and protocol == "http/protobuf" and endpoint.endswith(suffix):
+        endpoint = endpoint[: -len(suffix)]
+    return {
+        "endpoint": endpoint,
+        "protocol": protocol,
+        "service_name": settings.service_name,
+        "telemetry_dir": str(settings.telemetry_dir),
+        "flush_timeout_s": settings.flush_timeout_s,
+        "record_values": settings.record_values,
+    }
+
+
 def shutdown() -> None:
     """Flush and stop what `configure()` built; the next transition configures again."""
     global _active, _active_pid
