@@ -9,6 +9,7 @@ notification, `raise_on_failure`) lives here once.
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
@@ -111,7 +112,7 @@ def _ends_run(state: Any) -> bool:
     return bool(callable(finished) and finished())
 
 
-class Notifier:
+class Notifier(abc.ABC):
     """A state handler that tells someone about transitions: the channel-independent part.
 
     Subclasses set `kind` and implement `channel` (a stable name of the destination, used to keep
@@ -141,12 +142,13 @@ class Notifier:
 
     # -- what subclasses provide -------------------------------------------------------------
     @property
+    @abc.abstractmethod
     def channel(self) -> str:
-        raise NotImplementedError
+        """Where notices go, for log lines (never the secret URL itself)."""
 
+    @abc.abstractmethod
     def send(self, notice: Notice) -> tuple[Outcome, str, int]:
         """Deliver `notice` once (with retries); return outcome, redacted reason, attempts."""
-        raise NotImplementedError
 
     # -- the state handler ---------------------------------------------------------------------
     def wants(self, state: Any) -> bool:
