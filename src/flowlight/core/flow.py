@@ -109,10 +109,6 @@ class Flow:
     def edges(self) -> set[Edge]:
         return set(self._edges)
 
-    def ordered_tasks(self) -> list[Task]:
-        """Tasks in the order they were added."""
-        return list(self._tasks)
-
     def edges_to(self, task: Task) -> list[Edge]:
         return list(self._upstream.get(task, ()))
 

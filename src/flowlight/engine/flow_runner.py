@@ -11,7 +11,7 @@ import os
 import sys
 import uuid
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pendulum
@@ -216,13 +216,10 @@ class FlowRunner:
         initial: State | None,
         states: dict[Task, State],
         in_flight: dict[RunFuture, tuple[Task, MappedRun | None, int]],
-        finish: Any,
+        finish: Callable[[Task, State], None],
     ) -> None:
         edges: list[Edge] = self.flow._upstream[t]
         upstream = {e: states[e.upstream_task] for e in edges}
-        ctx = _task_context(flow_ctx, t)
-        if t.cache_for is not None:
-            ctx["caches"] = cache_candidates(t)
         if initial is not None and initial.is_finished():
             finish(t, initial)
             return
@@ -234,6 +231,10 @@ class FlowRunner:
             # in Prefect 1, without a transition, so the flow run stays unfinished.
             finish(t, initial or Pending())
             return
+        # Only a task that will run gets a context (a run id) and reads its cache.
+        ctx = _task_context(flow_ctx, t)
+        if t.cache_for is not None:
+            ctx["caches"] = cache_candidates(t)
         if any(e.mapped for e in edges):
             mapped_run = plan_map(t, edges, upstream, ctx, initial)
             if mapped_run.decided is not None:
