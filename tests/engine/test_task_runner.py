@@ -6,25 +6,12 @@ import datetime
 import time
 from typing import Any
 
+from _recording import FakeClock
+
 from flowlight import Flow, context, task
 from flowlight.engine import signals
 from flowlight.engine.clock import use_clock
 from flowlight.engine.state import Retrying, State, TimedOut
-
-
-class FakeClock:
-    """Advances instantly; records every wait."""
-
-    def __init__(self) -> None:
-        self.t = 1_000_000.0
-        self.sleeps: list[float] = []
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(round(seconds, 6))
-        self.t += max(seconds, 0)
 
 
 def test_retrying_task_waits_until_start_time_and_counts_runs() -> None:
@@ -45,12 +32,12 @@ def test_retrying_task_waits_until_start_time_and_counts_runs() -> None:
 
     with Flow("r") as flow:
         bound = flaky()
-    clock = FakeClock()
+    clock = FakeClock(now=1_000_000.0)
     with use_clock(clock):
         state = flow.run().result[bound]
     assert state.result == 3 and attempts == [1, 2, 3]
     assert seen == [(1_000_300.0, 1), (1_000_600.0, 2)]
-    assert clock.sleeps == [300.0, 300.0]
+    assert clock.slept == [300.0, 300.0]
 
 
 def test_timeout_ends_in_timed_out_without_waiting_for_the_body() -> None:
