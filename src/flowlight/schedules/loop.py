@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -30,12 +31,12 @@ def run_on_schedule(
     """Run `run_once` at each of the flow schedule's start times; return the last run's state."""
     schedule = flow.schedule
     clock = get_clock()
-    stop = threading.Event()
+    stop = _StopRequest()
     last: State = Scheduled("No scheduled run started.", result={})
     previous = _install_stop_handlers(stop)
     try:
         after = None
-        while not stop.is_set():
+        while not stop.requested:
             upcoming = schedule.next(1, after=after)
             if not upcoming:
                 break
@@ -53,23 +54,49 @@ def run_on_schedule(
     return last
 
 
-def _wait(stop: threading.Event, seconds: float, clock: Any) -> bool:
-    """Wait `seconds` or until stopped; True when stopped. A test clock just advances."""
+class _StopRequest:
+    """Set by a signal handler, read by the loop.
+
+    A plain attribute, not a `threading.Event`: a signal handler runs between two bytecodes of
+    the main thread, and `Event.set()` there deadlocks if the main thread was inside
+    `Event.wait()` holding the event's lock at that moment.
+    """
+
+    requested = False
+
+
+_WAKE_INTERVAL = 0.1
+"""How often a wait looks at the stop request: the longest a stop signal can go unnoticed."""
+
+
+def _wait(stop: _StopRequest, seconds: float, clock: Any) -> bool:
+    """Wait `seconds` or until stopped; True when stopped. A test clock just advances.
+
+    Real time is slept in short slices: `time.sleep` resumes after a signal handler returns
+    (PEP 475), so each slice bounds how late a stop is seen, even when the signal was taken by
+    another thread than the one sleeping.
+    """
     from flowlight.engine.clock import SystemClock
 
-    if isinstance(clock, SystemClock):
-        return stop.wait(seconds)
-    clock.sleep(seconds)
-    return stop.is_set()
+    if not isinstance(clock, SystemClock):
+        clock.sleep(seconds)
+        return stop.requested
+    deadline = time.monotonic() + seconds
+    while not stop.requested:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(remaining, _WAKE_INTERVAL))
+    return True
 
 
-def _install_stop_handlers(stop: threading.Event) -> dict[int, Any]:
+def _install_stop_handlers(stop: _StopRequest) -> dict[int, Any]:
     previous: dict[int, Any] = {}
     if threading.current_thread() is not threading.main_thread():
         return previous
 
     def request_stop(signum: int, frame: Any) -> None:
-        stop.set()
+        stop.requested = True
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         previous[signum] = signal.signal(signum, request_stop)
