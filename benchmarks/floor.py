@@ -24,6 +24,7 @@ from opentelemetry import trace
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.trace import Status, StatusCode
 
+from benchmarks.gc_time import GcTimer
 from benchmarks.telemetry import DiscardingPipeline
 from benchmarks.workload import peak_rss_mb
 
@@ -110,17 +111,19 @@ def measure_floor(counts: dict[str, Any]) -> dict[str, Any]:
     produce(2, {key: 2 * int(counts[key]) // spans for key in _TOTALS})
     pipeline.start_counting()
 
-    started, cpu_started = time.perf_counter(), time.process_time()
-    produce(spans, {key: int(counts[key]) for key in _TOTALS})
-    pipeline.flush()
-    seconds = time.perf_counter() - started
-    cpu_seconds = time.process_time() - cpu_started
+    with GcTimer() as collector:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        produce(spans, {key: int(counts[key]) for key in _TOTALS})
+        pipeline.flush()
+        seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu_started
 
     produced = pipeline.finish()
     return {
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
         "max_rss_mb": peak_rss_mb(),
+        **collector.as_dict(),
         "telemetry": produced,
     }
 

@@ -114,6 +114,10 @@ def handler_costs(
             if none is None or bridge is None:
                 continue
             added = bridge - none
+            collector = {
+                name: _median(_select(runs, handlers=name, **stage), "gc_seconds")
+                for name in ("none", "ideal", "bridge", "floor")
+            }
             rows.append(
                 {
                     "shape": shape,
@@ -130,10 +134,41 @@ def handler_costs(
                     "ideal_added_us_per_task": None if ideal is None else (ideal - none) / n * 1e6,
                     "ideal_over_floor": None if ideal is None else _ratio(ideal - none, floor),
                     "bridge_over_ideal": None if ideal is None else _ratio(added, ideal - none),
+                    **_outside_collector(n, none, bridge, ideal, floor, collector),
                     "telemetry": bridged[-1].get("telemetry"),
                 }
             )
     return rows
+
+
+def _outside_collector(
+    n: int,
+    none: float,
+    bridge: float,
+    ideal: float | None,
+    floor: float | None,
+    collector: dict[str, float | None],
+) -> dict[str, Any]:
+    """The handler figures split into time in the garbage collector and the rest.
+
+    The bridge's code is what runs outside the collector; the collector's share depends on how
+    much the run itself keeps alive, which a tight loop does not have.
+    """
+    if any(collector[name] is None for name in ("none", "bridge")):
+        return {}
+    none_gc, bridge_gc = collector["none"] or 0.0, collector["bridge"] or 0.0
+    floor_gc, ideal_gc = collector["floor"], collector["ideal"]
+    plain_code = none - none_gc
+    bridge_code = (bridge - bridge_gc) - plain_code
+    floor_code = None if floor is None or floor_gc is None else floor - floor_gc
+    ideal_code = None if ideal is None or ideal_gc is None else (ideal - ideal_gc) - plain_code
+    return {
+        "bridge_gc_added_us_per_task": (bridge_gc - none_gc) / n * 1e6,
+        "ideal_gc_added_us_per_task": None if ideal_gc is None else (ideal_gc - none_gc) / n * 1e6,
+        "floor_gc_us_per_task": None if floor_gc is None else floor_gc / n * 1e6,
+        "bridge_over_floor_outside_gc": _ratio(bridge_code, floor_code),
+        "ideal_over_floor_outside_gc": _ratio(ideal_code, floor_code),
+    }
 
 
 def growth(
@@ -277,6 +312,24 @@ def _handler_rows(summary: dict[str, Any]) -> list[list[str]]:
     ]
 
 
+def _collector_rows(summary: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            r["shape"],
+            f"{r['n']:,}",
+            _fmt(r["bridge_added_us_per_task"]),
+            _fmt(r.get("bridge_gc_added_us_per_task")),
+            _fmt(r.get("ideal_gc_added_us_per_task")),
+            _fmt(r["floor_us_per_task"]),
+            _fmt(r.get("floor_gc_us_per_task")),
+            _fmt(r["bridge_over_floor"], 2),
+            _fmt(r.get("bridge_over_floor_outside_gc"), 2),
+            _fmt(r.get("ideal_over_floor_outside_gc"), 2),
+        ]
+        for r in summary["handlers"]
+    ]
+
+
 def _growth_rows(summary: dict[str, Any]) -> list[list[str]]:
     return [
         [
@@ -315,6 +368,9 @@ def markdown_tables(summary: dict[str, Any], clock: str) -> str:
     handler_header = ["shape", "tasks", "no handlers", "+ no-op handler", "+ bridge"]
     handler_header += ["+ ideal handler", "SDK floor", "bridge / floor", "ideal / floor"]
     handler_header += ["bridge / ideal"]
+    collector_header = ["shape", "tasks", "+ bridge", "of it in GC", "ideal's in GC"]
+    collector_header += ["SDK floor", "of it in GC", "bridge / floor", "outside GC"]
+    collector_header += ["ideal / floor outside GC"]
     growth_header = ["shape", "tasks", "run s", "µs/task", "time / previous size", "build s"]
     growth_header += ["peak RSS MB", "KiB per added task"]
     return "\n".join(
@@ -329,6 +385,12 @@ def markdown_tables(summary: dict[str, Any], clock: str) -> str:
             "during real runs; discarding exporters)",
             "",
             _table(handler_header, _handler_rows(summary)),
+            "",
+            f'**Where the bridge\'s extra cost goes** ({clock} µs per task; "in GC" is time in '
+            "Python's garbage collector added to the plain run's, whose full collections walk "
+            'every object the run keeps alive; "outside GC" compares the rest)',
+            "",
+            _table(collector_header, _collector_rows(summary)),
             "",
             f"**Growth** (no handlers, {clock} time; one fresh process per run; peak RSS of the "
             "process)",

@@ -27,6 +27,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from benchmarks.gc_time import GcTimer
+
 ENGINES = ("flowlight", "prefect")
 SHAPES = ("independent", "chain", "map")
 HANDLERS = ("none", "noop", "ideal", "bridge")
@@ -102,12 +104,13 @@ def measure(engine_name: str, shape: str, n: int, handlers: str) -> dict[str, An
     instrument(flow)
     build_seconds = time.perf_counter() - started
 
-    started, cpu_started = time.perf_counter(), time.process_time()
-    state = flow.run()
-    if pipeline is not None:
-        pipeline.flush()  # all export work inside the measurement, as the floor's
-    seconds = time.perf_counter() - started
-    cpu_seconds = time.process_time() - cpu_started
+    with GcTimer() as collector:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        state = flow.run()
+        if pipeline is not None:
+            pipeline.flush()  # all export work inside the measurement, as the floor's
+        seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu_started
     if not state.is_successful():
         raise SystemExit(f"the {shape} flow of {n} tasks did not succeed: {state!r}")
 
@@ -124,6 +127,7 @@ def measure(engine_name: str, shape: str, n: int, handlers: str) -> dict[str, An
         "warmup_seconds": warmup_seconds,
         "rss_after_import_mb": rss_after_import,
         "max_rss_mb": peak_rss_mb(),
+        **collector.as_dict(),
     }
     if pipeline is not None:
         record["telemetry"] = pipeline.finish()

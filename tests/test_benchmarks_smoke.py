@@ -109,3 +109,35 @@ def test_memory_growth_and_goals_are_reported(quick_results: dict[str, Any]) -> 
     assert goals["peak_rss_mb_map_100000"]["met"] is None
     assert goals["prefect_over_flowlight_independent_1000"]["met"] is None
     assert goals["bridge_over_floor"]["met"] is None
+
+
+def test_every_measured_run_reports_its_time_in_the_garbage_collector(
+    quick_results: dict[str, Any],
+) -> None:
+    """Flow runs and floors alike carry their collector time, and the handler rows split the
+    bridge's and the floor's cost into collector time and the rest."""
+    measured = [r for r in quick_results["runs"] if r["stage"] in ("comparison", "handlers")]
+    assert measured
+    for run in measured:
+        assert 0.0 <= run["gc_seconds"] <= run["seconds"], run
+        assert len(run["gc_collections_by_generation"]) == 3
+    for row in quick_results["handlers"]:
+        assert row["floor_gc_us_per_task"] >= 0.0
+        assert row["bridge_over_floor_outside_gc"] is not None
+
+
+def test_the_collector_timer_counts_collections_inside_its_block_only() -> None:
+    import gc
+
+    sys.path.insert(0, str(REPOSITORY))
+    try:
+        from benchmarks.gc_time import GcTimer
+    finally:
+        sys.path.remove(str(REPOSITORY))
+
+    with GcTimer() as timer:
+        gc.collect()
+    gc.collect()
+    assert timer.collections == [0, 0, 1]
+    assert timer.seconds[2] > 0.0
+    assert timer.as_dict()["gc_seconds"] == timer.seconds[2]
