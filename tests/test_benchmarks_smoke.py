@@ -137,7 +137,10 @@ def test_the_collector_timer_counts_collections_inside_its_block_only() -> None:
 
     with GcTimer() as timer:
         gc.collect()
+    inside = list(timer.collections)
     gc.collect()
-    assert timer.collections == [0, 0, 1]
+    # Another thread of the suite may set off a collection of its own inside the block too.
+    assert inside[2] >= 1
     assert timer.seconds[2] > 0.0
-    assert timer.as_dict()["gc_seconds"] == timer.seconds[2]
+    assert timer.collections == inside, "a collection after the block was counted"
+    assert timer.as_dict()["gc_seconds"] == sum(timer.seconds)
