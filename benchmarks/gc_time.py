@@ -28,15 +28,18 @@ class GcTimer:
     def __init__(self) -> None:
         self.seconds = [0.0, 0.0, 0.0]
         self.collections = [0, 0, 0]
-        self._started = 0.0
+        self._started: float | None = None
 
     def _callback(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             self._started = time.perf_counter()
             return
+        if self._started is None:  # a collection already under way when the block began
+            return
         generation = info["generation"]
         self.seconds[generation] += time.perf_counter() - self._started
         self.collections[generation] += 1
+        self._started = None
 
     def __enter__(self) -> GcTimer:
         gc.callbacks.append(self._callback)
