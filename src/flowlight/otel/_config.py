@@ -15,7 +15,7 @@ from typing import Any
 
 from flowlight.otel._otlp_json import SIGNALS, Signal
 from flowlight.otel._spool import default_directory
-from flowlight.settings import setting
+from flowlight.settings import env_name, setting
 
 __all__ = ["PROTOCOLS", "BridgeSettings", "read_settings"]
 
@@ -133,15 +133,11 @@ def _flag(key: str, default: bool) -> bool:
         return value
     if isinstance(value, (int, float)):
         return bool(value)
-    raise ValueError(
-        f"flowlight.otel: FLOWLIGHT__OTEL__{key.upper()} is {value!r}; use true or false"
-    )
+    raise ValueError(f"flowlight.otel: {env_name('otel', key)} is {value!r}; use true or false")
 
 
 def _number(key: str, default: Any, kind: type) -> Any:
     value = setting("otel", key, default=default)
     if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
         return None if value is None else kind(value)
-    raise ValueError(
-        f"flowlight.otel: FLOWLIGHT__OTEL__{key.upper()} is {value!r}; it must be a number"
-    )
+    raise ValueError(f"flowlight.otel: {env_name('otel', key)} is {value!r}; it must be a number")
