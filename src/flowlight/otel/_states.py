@@ -20,7 +20,6 @@ __all__ = [
     "is_failed",
     "is_final",
     "is_retrying",
-    "is_running",
     "is_successful",
     "kind_of",
     "message_of",
@@ -86,10 +85,6 @@ def state_name(state: Any) -> str:
 
 def is_failed(state: Any) -> bool:
     return kind_of(state).failed
-
-
-def is_running(state: Any) -> bool:
-    return kind_of(state).running
 
 
 def is_successful(state: Any) -> bool:
