@@ -66,11 +66,29 @@ class Telemetry:
         thread keeps the bound. A batch still being exported when the bound passes is not lost: its
         exporter spools it if the export then fails, and provider shutdown at exit waits for it.
         """
+        return self._flush(self.flushables, timeout_s)
+
+    def shutdown(self) -> None:
+        """Stop the providers the bridge built and flush the application's own, which keep running.
+
+        No flush of ours first: a provider exports everything it holds as it shuts down, so a flush
+        before would only send the same metrics twice.
+        """
+        self._flush(self.borrowed, None)
+        for provider in self.owned:
+            try:
+                provider.shutdown()
+            except Exception:
+                STATS.add("shutdown_errors")
+        if self.prometheus is not None:
+            self.prometheus.close()
+
+    def _flush(self, providers: list[Any], timeout_s: float | None) -> bool:
         bound = self.settings.flush_timeout_s if timeout_s is None else timeout_s
         done = threading.Event()
 
         def flush_all() -> None:
-            for provider in self.flushables:
+            for provider in providers:
                 try:
                     provider.force_flush()
                 except Exception:
@@ -82,15 +100,6 @@ class Telemetry:
             return True
         STATS.add("flush_timeouts")
         return False
-
-    def shutdown(self) -> None:
-        for provider in self.owned:
-            try:
-                provider.shutdown()
-            except Exception:
-                STATS.add("shutdown_errors")
-        if self.prometheus is not None:
-            self.prometheus.close()
 
 
 def build_telemetry(settings: BridgeSettings) -> Telemetry:

@@ -50,7 +50,6 @@ def configure(**options: Any) -> Telemetry:
     with _lock:
         previous = _active
         if previous is not None and _active_pid == os.getpid():
-            previous.flush()
             previous.shutdown()
         _active = build_telemetry(settings)
         _active_pid = os.getpid()
@@ -87,7 +86,6 @@ def shutdown() -> None:
     with _lock:
         previous, _active, _active_pid = _active, None, None
     if previous is not None:
-        previous.flush()
         previous.shutdown()
 
 
