@@ -117,22 +117,13 @@ def _end_open_runs_at_exit() -> None:
 
 
 def _add_notification_listener() -> None:
-    """Listen to the notifiers' delivery outcomes, if the notifications module offers it."""
+    """Listen to the notifiers' delivery outcomes, once per process."""
     global _listener_added
     if _listener_added:
         return
-    try:
-        from flowlight.utilities import notifications
+    from flowlight.utilities.notifications import add_delivery_listener
 
-        add = getattr(notifications, "add_delivery_listener", None)
-        if add is None:
-            from flowlight.utilities.notifications import delivery
-
-            add = delivery.add_delivery_listener
-    except Exception:
-        _log.debug("flowlight.otel: notifications offer no delivery listener", exc_info=True)
-        return
-    add(on_delivery)
+    add_delivery_listener(on_delivery)
     _listener_added = True
 
 
@@ -149,14 +140,13 @@ def on_delivery(record: Any) -> None:
         run_id = getattr(record, "task_run_id", None) or getattr(record, "flow_run_id", None)
         run = TABLE.get(str(run_id)) if run_id else None
         if run is not None:
-            from flowlight.utilities.redaction import redact
-
+            # The record's reason is redacted where the record is made (see DeliveryRecord).
             run.span.add_event(
                 f"notification.{outcome}",
                 {
                     "flowlight.notification.notifier": notifier,
                     "flowlight.notification.outcome": outcome,
-                    "flowlight.notification.reason": redact(str(getattr(record, "reason", ""))),
+                    "flowlight.notification.reason": str(getattr(record, "reason", "")),
                     "flowlight.notification.attempts": int(getattr(record, "attempts", 0) or 0),
                 },
             )
