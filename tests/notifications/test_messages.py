@@ -4,6 +4,7 @@ Slack, webhook and e-mail renderings carry them (redacted, escaped, with trace l
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -227,3 +228,27 @@ def test_a_newline_in_a_name_cannot_break_the_email_subject() -> None:
     )
     subject = email_parts(notice)[0]
     assert "\n" not in subject and "\r" not in subject
+
+
+def test_a_suppressed_summary_email_has_the_same_details_in_its_html_and_text_parts() -> None:
+    """The flow's final message is not a detail of a summary: neither part shows it."""
+    notice = notice_for(
+        FakeTask(),
+        Running(),
+        Success("All reference tasks succeeded."),
+        task_context(trace_id=TRACE_ID),
+        is_flow=True,
+        trace_url_template=None,
+        suppressed=(SuppressedCount("load", "Failed", 3),),
+        kind="suppressed_summary",
+    )
+    _, text, html = email_parts(notice)
+    assert text.splitlines()[1:] == [
+        "Flow run: nightly",
+        f"Trace: {TRACE_ID}",
+        "Held back by flood control: 3 x Failed for task 'load'",
+    ]
+    rows = re.findall(r"<th align='left'>(.*?)</th><td>(.*?)</td>", html)
+    assert rows == [("State", "Success"), ("Flow run", "nightly"), ("Trace", TRACE_ID)]
+    assert "Message" not in text and "Message" not in html
+    assert "All reference tasks succeeded." not in text + html

@@ -175,19 +175,32 @@ def notice_for(
     )
 
 
-def _plain_lines(notice: Notice) -> list[str]:
-    lines = [notice.headline + "."]
+def _detail_rows(notice: Notice) -> list[tuple[str, str]]:
+    """The labelled facts under the headline, for the plain text (Slack's fallback, the webhook's
+    `text`, an e-mail's text part) and an e-mail's HTML table alike, so the two parts of one
+    e-mail cannot disagree.
+
+    A suppressed summary is about the notifications held back, not about the flow's final state,
+    so it carries no message, error, run count or retry time.
+    """
+    rows: list[tuple[str, str]] = []
     if notice.kind == "state_change":
         if notice.message:
-            lines.append(f"Message: {notice.message}")
+            rows.append(("Message", notice.message))
         if notice.error and notice.error not in (notice.message or ""):
-            lines.append(f"Error: {notice.error}")
+            rows.append(("Error", notice.error))
         if notice.run_count is not None:
-            lines.append(f"Run count: {notice.run_count}")
+            rows.append(("Run count", str(notice.run_count)))
         if notice.retry_at is not None:
-            lines.append(f"Retrying at: {notice.retry_at}")
+            rows.append(("Retrying at", str(notice.retry_at)))
     if notice.flow_run_id:
-        lines.append(f"Flow run: {notice.flow_run_name or notice.flow_run_id}")
+        rows.append(("Flow run", notice.flow_run_name or notice.flow_run_id))
+    return rows
+
+
+def _plain_lines(notice: Notice) -> list[str]:
+    lines = [notice.headline + "."]
+    lines.extend(f"{label}: {value}" for label, value in _detail_rows(notice))
     if notice.trace_id:
         lines.append(f"Trace: {notice.trace_url or notice.trace_id}")
     if notice.suppressed:
@@ -319,17 +332,7 @@ def email_parts(notice: Notice) -> tuple[str, str, str]:
 
 
 def _email_rows(notice: Notice) -> list[tuple[str, str]]:
-    rows: list[tuple[str, str]] = [("State", notice.state)]
-    if notice.message:
-        rows.append(("Message", notice.message))
-    if notice.error and notice.error not in (notice.message or ""):
-        rows.append(("Error", notice.error))
-    if notice.run_count is not None:
-        rows.append(("Run count", str(notice.run_count)))
-    if notice.retry_at is not None:
-        rows.append(("Retrying at", str(notice.retry_at)))
-    if notice.flow_run_id:
-        rows.append(("Flow run", notice.flow_run_name or notice.flow_run_id))
+    rows = [("State", notice.state), *_detail_rows(notice)]
     if notice.trace_id:
         rows.append(("Trace", notice.trace_id))
     return rows
