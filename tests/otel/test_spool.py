@@ -212,3 +212,15 @@ def test_a_collector_that_never_answers_costs_at_most_the_flush_bound(
         "extract",
         "load",
     ]
+
+
+def test_shutdown_exports_the_metrics_once(local_files: Path) -> None:
+    """Stopping the bridge sends the final metric snapshot once: the providers export as they
+    stop, so no extra flush (and no duplicate snapshot) comes before."""
+    otel.instrument(flows.success_flow()).run()
+    metrics_file = local_files / "metrics.jsonl"
+    before = len(metrics_file.read_text().splitlines())
+    otel.shutdown()
+    after = metrics_file.read_text().splitlines()
+    assert len(after) == before + 1
+    assert '"name":"flowlight.task_runs"' in after[-1]
