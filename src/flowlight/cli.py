@@ -16,26 +16,18 @@ __all__ = ["main"]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="flowlight")
     commands = parser.add_subparsers(dest="command", required=True)
-    telemetry = commands.add_parser("telemetry", help="the OpenTelemetry bridge's local files")
-    actions = telemetry.add_subparsers(dest="action", required=True)
-    replay = actions.add_parser(
-        "replay", help="send the local OTLP JSON files (spooled or offline) to a collector"
+    # The telemetry commands and their options are declared once, by the bridge's own entry
+    # point; this parser only picks the command and hands it the rest.
+    commands.add_parser(
+        "telemetry",
+        add_help=False,
+        help="the OpenTelemetry bridge's local files: `flowlight telemetry replay --help`",
     )
-    replay.add_argument("directory", nargs="?", help="default: .flowlight/telemetry")
-    replay.add_argument("--endpoint", help="default: OTEL_EXPORTER_OTLP_ENDPOINT")
-    replay.add_argument("--protocol", choices=["grpc", "http/protobuf"])
-    args = parser.parse_args(argv)
+    _, rest = parser.parse_known_args(argv)
 
     from flowlight.otel.__main__ import main as otel_main
 
-    forwarded = ["replay"]
-    if args.directory:
-        forwarded.append(args.directory)
-    if args.endpoint:
-        forwarded += ["--endpoint", args.endpoint]
-    if args.protocol:
-        forwarded += ["--protocol", args.protocol]
-    return otel_main(forwarded)
+    return otel_main(rest, prog="flowlight telemetry")
 
 
 if __name__ == "__main__":

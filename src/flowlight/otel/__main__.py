@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from flowlight.otel._config import PROTOCOLS
 from flowlight.otel._replay import replay
 
 __all__ = ["main"]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m flowlight.otel")
+def main(argv: list[str] | None = None, prog: str = "python -m flowlight.otel") -> int:
+    parser = argparse.ArgumentParser(prog=prog)
     commands = parser.add_subparsers(dest="command", required=True)
     send = commands.add_parser(
         "replay",
@@ -19,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     send.add_argument("directory", nargs="?", help="default: .flowlight/telemetry")
     send.add_argument("--endpoint", help="default: OTEL_EXPORTER_OTLP_ENDPOINT")
-    send.add_argument("--protocol", choices=["grpc", "http/protobuf"])
+    send.add_argument("--protocol", choices=PROTOCOLS)
     args = parser.parse_args(argv)
     try:
         report = replay(args.directory, endpoint=args.endpoint, protocol=args.protocol)
