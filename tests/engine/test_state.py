@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+import pickle
+
 import pendulum
 import pytest
 
@@ -54,6 +57,24 @@ def test_timestamp_is_built_on_first_read_and_then_kept() -> None:
     first = s.timestamp
     assert isinstance(first, pendulum.DateTime) and s.timestamp is first
     assert abs(first.timestamp() - s.created_at) < 1e-3
+
+
+def test_cached_expiration_is_kept_as_epoch_seconds_and_read_as_a_datetime() -> None:
+    """Validators compare epochs; a reader still gets a UTC pendulum datetime, from either
+    form the expiration was given in, and a pickled copy keeps it."""
+    from_epoch = st.Cached(cached_result_expiration=1_700_000_000.5)
+    assert from_epoch._expiration_datetime is None
+    assert from_epoch.expiration_epoch() == 1_700_000_000.5
+    expiration = from_epoch.cached_result_expiration
+    assert isinstance(expiration, pendulum.DateTime)
+    assert str(expiration) == "2023-11-14 22:13:20.500000+00:00"
+    assert from_epoch.cached_result_expiration is expiration
+    from_datetime = st.Cached(cached_result_expiration=datetime.datetime(2023, 11, 14, 22, 13, 20))
+    assert from_datetime.expiration_epoch() == 1_700_000_000.0
+    assert str(from_datetime.cached_result_expiration) == "2023-11-14 22:13:20+00:00"
+    copy = pickle.loads(pickle.dumps(from_epoch))
+    assert copy.expiration_epoch() == 1_700_000_000.5 and copy == from_epoch
+    assert st.Cached().cached_result_expiration is None and st.Cached().expiration_epoch() is None
 
 
 def test_states_are_slotted_so_they_stay_small() -> None:

@@ -121,7 +121,7 @@ def remember_cached_state(task: Task, state: State) -> None:
 
 def _same_cached(a: Cached, b: Cached) -> bool:
     return (
-        a.cached_result_expiration == b.cached_result_expiration
+        a.expiration_epoch() == b.expiration_epoch()
         and a.cached_inputs == b.cached_inputs
         and a == b
     )

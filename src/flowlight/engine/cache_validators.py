@@ -26,10 +26,10 @@ Validator = Callable[[State, dict[str, Any], dict[str, Any] | None], bool]
 
 
 def _fresh(state: State) -> bool:
-    expiration = getattr(state, "cached_result_expiration", None)
-    return isinstance(state, Cached) and (
-        expiration is None or expiration.timestamp() > get_clock().now()
-    )
+    if not isinstance(state, Cached):
+        return False
+    expiration = state.expiration_epoch()
+    return expiration is None or expiration > get_clock().now()
 
 
 def never_use(state: State, inputs: dict[str, Any], parameters: dict[str, Any] | None) -> bool:

@@ -308,8 +308,10 @@ class Success(Finished):
 class Cached(Success):
     """The run was not executed because a cached result was still valid."""
 
-    __slots__ = ("cached_parameters", "cached_result_expiration")
+    __slots__ = ("_expiration", "_expiration_datetime", "cached_parameters")
     color = "#2e7d32"
+    _expiration: float | None
+    _expiration_datetime: pendulum.DateTime | None
 
     def __init__(
         self,
@@ -322,7 +324,33 @@ class Cached(Success):
     ) -> None:
         super().__init__(message, result, context, cached_inputs)
         self.cached_parameters = cached_parameters
-        self.cached_result_expiration = _as_datetime(cached_result_expiration)
+        self.cached_result_expiration = cached_result_expiration
+
+    @property
+    def cached_result_expiration(self) -> pendulum.DateTime | None:
+        """When the cached result stops being valid, as a UTC pendulum datetime (built on first
+        read: validators compare `expiration_epoch()` for every stored state)."""
+        if self._expiration_datetime is None and self._expiration is not None:
+            self._expiration_datetime = _as_datetime(self._expiration)
+        return self._expiration_datetime
+
+    @cached_result_expiration.setter
+    def cached_result_expiration(self, value: Any) -> None:
+        # Kept as epoch seconds, the engine's form; a datetime is converted at once, so a value
+        # of the wrong type fails here rather than at the first read.
+        if value is None or isinstance(value, (int, float)):
+            self._expiration = None if value is None else float(value)
+            self._expiration_datetime = None
+        else:
+            converted = _as_datetime(value)
+            assert converted is not None
+            self._expiration = float(converted.timestamp())
+            self._expiration_datetime = converted
+
+    def expiration_epoch(self) -> float | None:
+        """`cached_result_expiration` as epoch seconds (None: never expires), without building a
+        datetime."""
+        return self._expiration
 
 
 class Mapped(Success):
