@@ -163,11 +163,23 @@ class Notifier(abc.ABC):
         Raises only `NotificationError`, and only with `raise_on_failure=True`.
         """
         try:
-            if not self.wants(new_state) and not (_ends_run(new_state) and _is_flow(obj)):
+            wanted = self.wants(new_state)
+            ends_run = _ends_run(new_state)
+            if not wanted and not ends_run:
                 return new_state  # the hot path: most transitions are of no interest
+            is_flow = _is_flow(obj)
+            if not wanted and not is_flow:
+                return new_state  # a task run ended in a state nobody asked about
             # On a Prefect 1 flow or task, flowlight.context reads that run's prefect.context.
             with _prefect1.flowlight_context_for(obj):
-                self._handle(obj, old_state, new_state)
+                self._handle(
+                    obj,
+                    old_state,
+                    new_state,
+                    wanted=wanted,
+                    is_flow=is_flow,
+                    ends_flow_run=is_flow and ends_run,
+                )
         except NotificationError:
             raise
         except Exception as error:  # a notifier must not fail the task it watches
@@ -183,21 +195,25 @@ class Notifier(abc.ABC):
             self._record("failed", f"notifier error {type(error).__name__}", 0, run_context)
         return new_state
 
-    def _handle(self, obj: Any, old_state: Any, new_state: Any) -> None:
-        wanted = self.wants(new_state)
-        ends_run = _ends_run(new_state)
-        is_flow = _is_flow(obj)
-        if not wanted and not (is_flow and ends_run):
-            return
+    def _handle(
+        self,
+        obj: Any,
+        old_state: Any,
+        new_state: Any,
+        *,
+        wanted: bool,
+        is_flow: bool,
+        ends_flow_run: bool,
+    ) -> None:
+        """Tell about a transition that is `wanted`, or that ends a flow run (`ends_flow_run`),
+        whose notifications held back by flood control are then summed up."""
         run_context = _run_context()
         flow_run_id = run_context.get("flow_run_id")
-        if is_flow and ends_run:
+        if ends_flow_run:
             held = ledger.end_run(self.channel, flow_run_id)
             if wanted or held:
                 kind = "state_change" if wanted else "suppressed_summary"
                 self._notify(obj, old_state, new_state, run_context, is_flow, held, kind)
-            return
-        if not wanted:
             return
         if not is_flow:
             state_name = type(new_state).__name__
