@@ -8,6 +8,7 @@ installs them as the global providers so the user's own spans join the same pipe
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import threading
@@ -16,12 +17,10 @@ from typing import Any
 
 from opentelemetry import _logs, metrics, trace
 from opentelemetry.sdk._logs import LoggerProvider
-from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import MetricExporter, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SpanExporter
 
 from flowlight.otel._batching import LosslessLogProcessor, LosslessSpanProcessor
 from flowlight.otel._config import BridgeSettings
@@ -124,7 +123,7 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
         tracer_provider.add_span_processor(
             LosslessSpanProcessor(
                 SpoolingSpanExporter(
-                    _span_exporter(settings),
+                    _otlp_exporter(settings, "traces"),
                     JsonLinesFile(directory, "traces"),
                     health,
                 )
@@ -141,7 +140,7 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
     if _is_unset(meter_provider):
         push_reader = PeriodicExportingMetricReader(
             SpoolingMetricExporter(
-                _metric_exporter(settings),
+                _otlp_exporter(settings, "metrics"),
                 JsonLinesFile(directory, "metrics"),
                 health,
             )
@@ -170,7 +169,7 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
             logger_provider.add_log_record_processor(
                 LosslessLogProcessor(
                     SpoolingLogExporter(
-                        _log_exporter(settings),
+                        _otlp_exporter(settings, "logs"),
                         JsonLinesFile(directory, "logs"),
                         health,
                     )
@@ -240,49 +239,22 @@ def _timeout(settings: BridgeSettings, signal: Signal) -> float | None:
     return settings.export_timeout_s
 
 
-def _span_exporter(settings: BridgeSettings) -> SpanExporter | None:
-    endpoint = settings.endpoints["traces"]
+# Each signal's OTLP exporter: its module under opentelemetry.exporter.otlp.proto.{grpc,http} and
+# its class, named alike in both packages. Imported when used: a process that exports over one
+# protocol never loads the other (grpc alone takes a noticeable time to import).
+_EXPORTERS: dict[Signal, tuple[str, str]] = {
+    "traces": ("trace_exporter", "OTLPSpanExporter"),
+    "metrics": ("metric_exporter", "OTLPMetricExporter"),
+    "logs": ("_log_exporter", "OTLPLogExporter"),
+}
+
+
+def _otlp_exporter(settings: BridgeSettings, signal: Signal) -> Any:
+    """The OTLP exporter for `signal` over its configured protocol, or None without an endpoint."""
+    endpoint = settings.endpoints[signal]
     if endpoint is None:
         return None
-    timeout = _timeout(settings, "traces")
-    if settings.protocols["traces"] == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
-            OTLPSpanExporter as GrpcSpanExporter,
-        )
-
-        return GrpcSpanExporter(endpoint=endpoint, timeout=timeout)
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-    return OTLPSpanExporter(endpoint=endpoint, timeout=timeout)
-
-
-def _metric_exporter(settings: BridgeSettings) -> MetricExporter | None:
-    endpoint = settings.endpoints["metrics"]
-    if endpoint is None:
-        return None
-    timeout = _timeout(settings, "metrics")
-    if settings.protocols["metrics"] == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import (
-            OTLPMetricExporter as GrpcMetricExporter,
-        )
-
-        return GrpcMetricExporter(endpoint=endpoint, timeout=timeout)
-    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-
-    return OTLPMetricExporter(endpoint=endpoint, timeout=timeout)
-
-
-def _log_exporter(settings: BridgeSettings) -> LogRecordExporter | None:
-    endpoint = settings.endpoints["logs"]
-    if endpoint is None:
-        return None
-    timeout = _timeout(settings, "logs")
-    if settings.protocols["logs"] == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import (
-            OTLPLogExporter as GrpcLogExporter,
-        )
-
-        return GrpcLogExporter(endpoint=endpoint, timeout=timeout)
-    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
-
-    return OTLPLogExporter(endpoint=endpoint, timeout=timeout)
+    package = "grpc" if settings.protocols[signal] == "grpc" else "http"
+    module_name, class_name = _EXPORTERS[signal]
+    module = importlib.import_module(f"opentelemetry.exporter.otlp.proto.{package}.{module_name}")
+    return getattr(module, class_name)(endpoint=endpoint, timeout=_timeout(settings, signal))
