@@ -19,7 +19,6 @@ import uuid
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
-from flowlight.executors import _worker_telemetry
 from flowlight.executors._futures import CompletionBoard, ReadyFuture, TrackedFuture
 from flowlight.executors._pickling import UnpicklableRun, pack, run_packed, unpack_state
 from flowlight.executors._runs import SubmittedRun
@@ -113,11 +112,12 @@ class DaskExecutor(Executor):
                 stack.callback(target.close)
             client = distributed.Client(target, **client_kwargs)
             stack.callback(client.close)
-            options = _worker_telemetry.worker_options()
-            if options is not None:
-                from flowlight.executors.worker_plugin import TelemetryWorkerPlugin
+            # Imported here: the plugin subclasses distributed's WorkerPlugin.
+            from flowlight.executors.worker_plugin import TelemetryWorkerPlugin
 
-                client.register_plugin(TelemetryWorkerPlugin(**options))
+            plugin = TelemetryWorkerPlugin.like_this_process()
+            if plugin is not None:
+                client.register_plugin(plugin)
             self.client = client
             try:
                 yield
