@@ -37,7 +37,8 @@ def _loss_message(run: SubmittedRun, lost: BaseException) -> str:
 
 
 class ReadyFuture:
-    """A run decided without being submitted (for example, it could not be pickled)."""
+    """A run whose state was known when it was handed back: it ran at once in the calling
+    thread, or was decided without being submitted (for example, it could not be pickled)."""
 
     __slots__ = ("_state", "finished")
 
