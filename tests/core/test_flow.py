@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from flowlight import Flow, Parameter, Task, task
+from flowlight import Edge, Flow, Parameter, Task, task
+from flowlight.engine.flow_runner import FlowRunner
 from flowlight.engine.state import Success
+from flowlight.executors.local import LocalExecutor
 
 
 @task
@@ -59,6 +61,20 @@ def test_a_cycle_is_refused_when_the_edge_is_added() -> None:
     flow.add_edge(a, b)
     with pytest.raises(ValueError, match=r"would make a cycle"):
         flow.add_edge(b, a)
+
+
+def test_a_flow_runner_still_names_a_cycle_made_behind_the_api() -> None:
+    """FlowRunner is public and may run a flow nobody validated: tasks that never become ready
+    end the run with the cycle error validate() would have raised."""
+    a, b, c = Task(name="a"), Task(name="b"), Task(name="c")
+    flow = Flow("cyclic")
+    flow.add_edge(a, b)
+    flow.add_edge(b, c)
+    back = Edge(c, b)
+    flow._upstream[b].append(back)
+    flow._downstream[c].append(back)
+    with pytest.raises(ValueError, match=r"has a cycle among tasks \['b', 'c'\]"):
+        FlowRunner(flow, LocalExecutor()).run({})
 
 
 def test_an_edge_to_a_task_of_another_flow_is_refused() -> None:

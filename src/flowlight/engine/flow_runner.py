@@ -180,9 +180,10 @@ class FlowRunner:
 
     def _run_graph(self, flow_ctx: dict[str, Any], given: dict[Task, State]) -> dict[Task, State]:
         flow = self.flow
-        order = flow.sorted_tasks()
-        waiting = {t: len(flow._upstream[t]) for t in order}
-        ready = deque(t for t in order if waiting[t] == 0)
+        # The tasks without upstream tasks, in insertion order: what a sort would yield first.
+        # flow.run() has sorted the graph once already, in validate().
+        waiting = {t: len(flow._upstream[t]) for t in flow._tasks}
+        ready = deque(t for t, n in waiting.items() if n == 0)
         states: dict[Task, State] = {}
         in_flight: dict[RunFuture, tuple[Task, MappedRun | None, int]] = {}
 
@@ -207,6 +208,8 @@ class FlowRunner:
                     finish(t, result)
                 elif mapped_run.child_done(index, result):
                     finish(t, mapped_run.parent_state())
+        if len(states) < len(waiting):
+            flow.sorted_tasks()  # tasks never became ready: a cycle, which this names and raises
         return states
 
     def _start(
