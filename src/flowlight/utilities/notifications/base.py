@@ -26,7 +26,7 @@ from flowlight.utilities.notifications.delivery import (
 )
 from flowlight.utilities.notifications.messages import Notice, SuppressedCount, notice_for
 from flowlight.utilities.notifications.throttle import flood_limit, ledger
-from flowlight.utilities.redaction import redact, register_secret
+from flowlight.utilities.redaction import redact
 
 __all__ = ["Notifier", "read_secret"]
 
@@ -85,7 +85,6 @@ def read_secret(name: str, what: str) -> str:
             f"Secret {name!r} holds a {type(value).__name__}, not {what} as a non-empty string; "
             f"set it to {what}."
         )
-    register_secret(value)
     return value
 
 
