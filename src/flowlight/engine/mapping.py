@@ -36,12 +36,23 @@ ChildRun = tuple[dict[str, Any], dict[Any, State], dict[str, Any]]
 class MappedRun:
     """The parent of a map while its children run: collects their final states."""
 
-    __slots__ = ("children", "context", "decided", "mapped_state", "n_children", "remaining")
+    __slots__ = (
+        "children",
+        "context",
+        "decided",
+        "mapped_over",
+        "mapped_state",
+        "n_children",
+        "remaining",
+    )
 
     def __init__(self, context: dict[str, Any]) -> None:
         self.context = context
         self.decided: State | None = None
         self.mapped_state: Mapped | None = None
+        # What each successful mapped edge maps over, worked out once by plan_map: for a flatten
+        # edge or a mapped upstream that builds a list (and new states) the children share.
+        self.mapped_over: dict[Edge, Sequence[Any]] = {}
         self.n_children = 0
         self.children: list[State | None] = []
         self.remaining = 0
@@ -124,14 +135,13 @@ def plan_map(
     with use_context(context):
         outcome = runner.check_upstream_skipped(upstream)
         if outcome is None:
-            outcome = _check_mappable(edges, upstream)
+            outcome = _check_mappable(edges, upstream, plan.mapped_over)
         if outcome is None:
-            lengths = [
-                len(_mapped_over(e, upstream[e]))
-                for e in edges
-                if e.mapped and upstream[e].is_successful()
-            ]
-            plan.n_children = min(lengths, default=0)
+            over = plan.mapped_over
+            for e in edges:
+                if e.mapped and e not in over and upstream[e].is_successful():
+                    over[e] = _mapped_over(e, upstream[e])
+            plan.n_children = min((len(items) for items in over.values()), default=0)
             outcome = Mapped("Ready to proceed with mapping.")
         try:
             final = runner._change(old, outcome)
@@ -146,7 +156,11 @@ def plan_map(
     return plan
 
 
-def _check_mappable(edges: list[Edge], upstream: Mapping[Edge, State]) -> State | None:
+def _check_mappable(
+    edges: list[Edge], upstream: Mapping[Edge, State], over: dict[Edge, Sequence[Any]]
+) -> State | None:
+    """A Failed state when nothing can be mapped over; fills `over` for the upstream results it
+    checks, so plan_map works out only the mapped upstreams' children."""
     mapped = [e for e in edges if e.mapped]
     if not any(upstream[e].is_successful() for e in mapped):
         return Failed("No upstream states can be mapped over.")
@@ -154,7 +168,8 @@ def _check_mappable(edges: list[Edge], upstream: Mapping[Edge, State]) -> State 
         s = upstream[e]
         if isinstance(s, Mapped) or not s.is_successful():
             continue
-        if not _is_sequence(_mapped_over(e, s)):
+        over[e] = _mapped_over(e, s)
+        if not _is_sequence(over[e]):
             source = f"argument '{e.key}'" if e.key else f"upstream task {e.upstream_task}"
             return Failed(
                 f"At least one upstream state has an unmappable result: {source} got "
@@ -173,9 +188,7 @@ def map_children(
 ) -> list[ChildRun]:
     """Inputs, upstream states and context for each child of the map."""
     parent_ctx = plan.context
-    over = {
-        e: _mapped_over(e, upstream[e]) for e in edges if e.mapped and upstream[e].is_successful()
-    }
+    over = plan.mapped_over
     whole = {e: edge_value(e, upstream[e]) for e in edges if not e.mapped}
     children: list[ChildRun] = []
     for i in range(plan.n_children):
