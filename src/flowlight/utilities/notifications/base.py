@@ -13,8 +13,11 @@ import abc
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
+from flowlight.client.secrets import Secret
+from flowlight.core.flow import Flow
 from flowlight.settings import setting
 from flowlight.utilities import _prefect1
+from flowlight.utilities.context import current
 from flowlight.utilities.logging import get_logger
 from flowlight.utilities.notifications.delivery import (
     DeliveryPolicy,
@@ -74,8 +77,6 @@ def _trace_template(template: str | None) -> str | None:
 def read_secret(name: str, what: str) -> str:
     """The string value of Secret `name` (read through flowlight's Secret, which registers it
     for redaction); `what` says what the value is for, in the error when it is not a string."""
-    from flowlight.client.secrets import Secret
-
     value: object = Secret(name).get()
     # Secrets from the environment are parsed like settings: a numeric password comes back an int.
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -88,22 +89,8 @@ def read_secret(name: str, what: str) -> str:
     return value
 
 
-def _run_context() -> Mapping[str, Any]:
-    from flowlight.utilities.context import current
-
-    return current()
-
-
-_flow_class: type | None = None
-
-
 def _is_flow(obj: Any) -> bool:
-    global _flow_class
-    if _flow_class is None:  # imported late: the engine's modules import this package
-        from flowlight.core.flow import Flow
-
-        _flow_class = Flow
-    return isinstance(obj, _flow_class) or _prefect1.is_prefect1_flow(obj)
+    return isinstance(obj, Flow) or _prefect1.is_prefect1_flow(obj)
 
 
 def _ends_run(state: Any) -> bool:
@@ -188,7 +175,7 @@ class Notifier(abc.ABC):
                 error=redact(repr(error)),
             )
             try:
-                run_context = _run_context()
+                run_context = current()
             except Exception:
                 run_context = {}
             self._record("failed", f"notifier error {type(error).__name__}", 0, run_context)
@@ -206,7 +193,7 @@ class Notifier(abc.ABC):
     ) -> None:
         """Tell about a transition that is `wanted`, or that ends a flow run (`ends_flow_run`),
         whose notifications held back by flood control are then summed up."""
-        run_context = _run_context()
+        run_context = current()
         flow_run_id = run_context.get("flow_run_id")
         if ends_flow_run:
             held = ledger.end_run(self.channel, flow_run_id)
