@@ -27,7 +27,12 @@ from flowlight.utilities.notifications.delivery import (
     Outcome,
     report,
 )
-from flowlight.utilities.notifications.messages import Notice, SuppressedCount, notice_for
+from flowlight.utilities.notifications.messages import (
+    Notice,
+    SuppressedCount,
+    _check,
+    notice_for,
+)
 from flowlight.utilities.notifications.throttle import flood_limit, ledger
 from flowlight.utilities.redaction import redact
 
@@ -93,11 +98,6 @@ def _is_flow(obj: Any) -> bool:
     return isinstance(obj, Flow) or _prefect1.is_prefect1_flow(obj)
 
 
-def _ends_run(state: Any) -> bool:
-    finished = getattr(state, "is_finished", None)
-    return bool(callable(finished) and finished())
-
-
 class Notifier(abc.ABC):
     """A state handler that tells someone about transitions: the channel-independent part.
 
@@ -150,7 +150,7 @@ class Notifier(abc.ABC):
         """
         try:
             wanted = self.wants(new_state)
-            ends_run = _ends_run(new_state)
+            ends_run = _check(new_state, "is_finished")
             if not wanted and not ends_run:
                 return new_state  # the hot path: most transitions are of no interest
             is_flow = _is_flow(obj)
