@@ -70,20 +70,21 @@ class TrackedFuture:
 
     def settle(self, value: Any) -> None:
         """Record the value the executor's future produced (read in a batch elsewhere)."""
-        self._state = self._decode(value)
+        self._keep(self._decode(value))
+
+    def _keep(self, state: Any) -> None:
+        self._state = state
         self._settled = True
-        self.inner = None
+        self.inner = None  # let the executor release the result
 
     def result(self) -> Any:
         if not self._settled:
             try:
                 value = self.inner.result()
             except (Exception, *_CANCELLED) as lost:
-                self._state = self.run.fail(_loss_message(self.run, lost))
+                self._keep(self.run.fail(_loss_message(self.run, lost)))
             else:
-                self._state = self._decode(value)
-            self._settled = True
-            self.inner = None  # let the executor release the result
+                self.settle(value)
         return self._state
 
 
