@@ -3,19 +3,18 @@ the document says it prints."""
 
 from __future__ import annotations
 
-import http.server
-import json
 import os
 import re
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+from tests.notifications import servers
+from tests.notifications.servers import HttpReceiver
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seed"
+
+receiver = servers.receiver  # the notifier tests' HTTP receiver, as a fixture here too
 
 
 def _blocks() -> list[str]:
@@ -40,33 +39,6 @@ def _block(containing: str) -> str:
     matches = [b for b in _blocks() if containing in b]
     assert len(matches) == 1, f"expected one seed example containing {containing!r}"
     return matches[0]
-
-
-class _Recorder(http.server.BaseHTTPRequestHandler):
-    bodies: list[dict[str, object]]
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length", 0))
-        self.bodies.append(json.loads(self.rfile.read(length)))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[str, list[dict[str, object]]]]:
-    bodies: list[dict[str, object]] = []
-    handler = type("Handler", (_Recorder,), {"bodies": bodies})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook", bodies
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_the_seed_has_the_examples_these_tests_cover() -> None:
@@ -96,22 +68,21 @@ def test_task_state_handler_prints_both_task_transitions() -> None:
     )
 
 
-def test_finished_notifier_posts_the_final_state_using_a_secret(
-    receiver: tuple[str, list[dict[str, object]]],
-) -> None:
-    url, bodies = receiver
+def test_finished_notifier_posts_the_final_state_using_a_secret(receiver: HttpReceiver) -> None:
     _run(
         _block("SLACK_WEBHOOK_URL_SECRET_NAME"),
-        env={"FLOWLIGHT__CONTEXT__SECRETS__SLACK_WEBHOOK_URL_SECRET_NAME": url},
+        env={"FLOWLIGHT__CONTEXT__SECRETS__SLACK_WEBHOOK_URL_SECRET_NAME": receiver.url()},
     )
-    assert bodies == [
+    assert [request.json() for request in receiver.requests] == [
         {"text": 'Task <Task: Task> finished in state Success("Task run succeeded.")'}
     ]
 
 
-def test_retry_notifier_on_a_task_that_never_retries_posts_nothing() -> None:
-    """The example's URL is a placeholder that cannot be reached: it must never be called."""
-    _run(_block("the notifier is never run"))
+def test_retry_notifier_on_a_task_that_never_retries_posts_nothing(receiver: HttpReceiver) -> None:
+    """The example's placeholder URL is pointed at the local receiver: the task never retries,
+    so the notifier must post nothing there."""
+    _run(_block("the notifier is never run").replace("https://XXXXX", receiver.url()))
+    assert receiver.requests == []
 
 
 def test_special_failure_handler_sees_the_signal_attributes() -> None:
@@ -120,10 +91,9 @@ def test_special_failure_handler_sees_the_signal_attributes() -> None:
 
 
 def test_callback_factory_example_builds_a_handler_that_posts_on_retry(
-    receiver: tuple[str, list[dict[str, object]]],
+    receiver: HttpReceiver,
 ) -> None:
-    url, bodies = receiver
-    snippet = _block("callback_factory(send_post").replace("https://XXXXX", url)
+    snippet = _block("callback_factory(send_post").replace("https://XXXXX", receiver.url())
     flow_code = (
         "import datetime, requests\n" + snippet + "\nfrom prefect import task, Flow\n"
         "calls = []\n"
@@ -138,6 +108,7 @@ def test_callback_factory_example_builds_a_handler_that_posts_on_retry(
     )
     out = _run(flow_code)
     assert out.strip() == 'Success("All reference tasks succeeded.")'
+    bodies = [request.json() for request in receiver.requests]
     assert len(bodies) == 1
     text = str(bodies[0]["text"])
     assert re.fullmatch(
