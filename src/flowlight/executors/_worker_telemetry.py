@@ -70,10 +70,9 @@ def flush_worker() -> None:
 
     Called after each task run on a worker, before its result is returned.
     """
-    otel = sys.modules.get("flowlight.otel")
-    if otel is None or otel.active_options() is None:
+    if _bridge_options() is None:
         return
     try:
-        otel.flush()
+        sys.modules["flowlight.otel"].flush()
     except Exception:
         _log.warning("flowlight: could not flush telemetry on a worker", exc_info=True)
