@@ -44,5 +44,5 @@ class TelemetryWorkerPlugin(WorkerPlugin):
         _worker_telemetry.flush_worker()
 
     def __repr__(self) -> str:
-        shown = {k: v for k, v in self.options.items() if k != "origin_pid"}
+        shown = {k: v for k, v in self.options.items() if k != _worker_telemetry._ORIGIN_PID}
         return f"TelemetryWorkerPlugin({shown})"
