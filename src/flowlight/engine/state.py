@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pendulum
+if TYPE_CHECKING:
+    import pendulum
 
 __all__ = [
     "Cached",
@@ -45,6 +46,8 @@ __all__ = [
 
 def _as_datetime(value: Any) -> pendulum.DateTime | None:
     """Accept a pendulum/stdlib datetime or an epoch float; return a UTC pendulum datetime."""
+    import pendulum  # here, not at the top: `import flowlight` need not load it (tens of ms)
+
     if value is None:
         return None
     if isinstance(value, (int, float)):
@@ -80,6 +83,8 @@ class State:
     def timestamp(self) -> pendulum.DateTime:
         """When the state was created, as a UTC pendulum datetime (built on first read)."""
         if self._timestamp is None:
+            import pendulum
+
             self._timestamp = pendulum.from_timestamp(self._created, tz="UTC")
         return self._timestamp
 
@@ -202,9 +207,14 @@ class Scheduled(Pending):
     def start_time(self) -> pendulum.DateTime | None:
         """When the run may start, as a UTC pendulum datetime."""
         value = self._start_time
-        if value is not None and not isinstance(value, pendulum.DateTime):
-            value = self._start_time = _as_datetime(value)
-        return value
+        if value is None:
+            return None
+        import pendulum
+
+        if isinstance(value, pendulum.DateTime):
+            return value
+        converted = self._start_time = _as_datetime(value)
+        return converted
 
     @start_time.setter
     def start_time(self, value: Any) -> None:
