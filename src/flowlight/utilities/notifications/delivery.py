@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal, Protocol
 
 from flowlight.settings import setting
@@ -110,16 +110,9 @@ class DeliveryPolicy:
         """The default policy with any `FLOWLIGHT__NOTIFICATIONS__*` overrides applied."""
         defaults = cls()
         values = {
-            name: setting("notifications", name, default=getattr(defaults, name))
-            for name in (
-                "timeout",
-                "max_attempts",
-                "backoff_initial",
-                "backoff_factor",
-                "backoff_max",
-                "retry_after_max",
-                "total_time",
-            )
+            f.name: setting("notifications", f.name, default=getattr(defaults, f.name))
+            for f in fields(cls)
+            if f.name != "clock"  # an object, not something a setting can hold
         }
         return cls(**values)
 
