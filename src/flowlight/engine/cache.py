@@ -13,6 +13,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flowlight.engine import cache_validators
+from flowlight.engine.clock import get_clock
 from flowlight.engine.state import Cached, State
 
 if TYPE_CHECKING:
@@ -132,8 +133,6 @@ def cached_state(
 ) -> Cached:
     """The `Cached` state a successful run turns into: its message and result, the inputs and
     parameters it ran with, and when it expires (now + `cache_for`)."""
-    from flowlight.engine.clock import get_clock
-
     assert task.cache_for is not None
     return Cached(
         state.message,

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from flowlight.engine import signals
+from flowlight.engine.cache import cached_state, find_cached_state, store_cached_state
 from flowlight.engine.clock import get_clock
 from flowlight.engine.handlers import HandlerFailure, transition
 from flowlight.engine.state import (
@@ -146,8 +147,6 @@ class TaskRunner:
     def check_cache(self, inputs: dict[str, Any], context: dict[str, Any]) -> State | None:
         if self.task.cache_for is None:
             return None
-        from flowlight.engine.cache import find_cached_state
-
         return find_cached_state(self.task, inputs, context)
 
     # -- running --------------------------------------------------------------------------------
@@ -195,8 +194,6 @@ class TaskRunner:
                 run_count += 1
                 continue
             if state.is_successful() and not state.is_skipped() and task.cache_for is not None:
-                from flowlight.engine.cache import cached_state, store_cached_state
-
                 state = self._change(state, cached_state(task, inputs, context, state))
                 if isinstance(state, Cached):
                     store_cached_state(task, state)
