@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pendulum
 
-from flowlight.engine.clock import get_clock
+from flowlight.engine.clock import SystemClock, get_clock
 from flowlight.engine.state import Scheduled, State
 
 if TYPE_CHECKING:
@@ -76,8 +76,6 @@ def _wait(stop: _StopRequest, seconds: float, clock: Any) -> bool:
     (PEP 475), so each slice bounds how late a stop is seen, even when the signal was taken by
     another thread than the one sleeping.
     """
-    from flowlight.engine.clock import SystemClock
-
     if not isinstance(clock, SystemClock):
         clock.sleep(seconds)
         return stop.requested
