@@ -231,11 +231,6 @@ class Prefect1RunContext(MutableMapping[str, Any]):
         if map_index is not None:
             self._parent_run_id = task_run_id_for(self._flow_run_id, slug)
 
-    @property
-    def run_id(self) -> str:
-        """The run this view belongs to: the flow run id, or the derived task run id."""
-        return self._run_id
-
     def _computed(self, key: str) -> tuple[bool, Any]:
         if key == "flow_run_id":
             return True, self._flow_run_id
