@@ -7,17 +7,21 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
+from tests.executors import clusters
 
 from flowlight import Flow, Parameter, task
 from flowlight.engine import cache_validators
 from flowlight.engine.cache import InMemoryCacheStorage, get_cache_storage, set_cache_storage
 from flowlight.engine.state import Cached, State
-from flowlight.executors import DaskExecutor, Executor, LocalDaskExecutor
+from flowlight.executors import Executor
 
 HOUR = datetime.timedelta(hours=1)
+
+# The executor tests' two-worker cluster (one for this module) and process executors.
+dask_cluster = clusters.dask_cluster
+process_executor = clusters.process_executor
 
 
 @pytest.fixture(autouse=True)
@@ -26,31 +30,6 @@ def fresh_cache() -> Iterator[None]:
     set_cache_storage(InMemoryCacheStorage())
     yield
     set_cache_storage(previous)
-
-
-@pytest.fixture(scope="module")
-def dask_cluster() -> Iterator[Any]:
-    """A real dask.distributed cluster of two worker processes on 127.0.0.1."""
-    from distributed import LocalCluster
-
-    cluster = LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-    )
-    yield cluster
-    cluster.close()
-
-
-@pytest.fixture(params=["processes", "dask"])
-def process_executor(request: pytest.FixtureRequest) -> Callable[[], Executor]:
-    """A factory for an executor whose task runs happen in other processes."""
-    if request.param == "processes":
-        return lambda: LocalDaskExecutor(scheduler="processes", num_workers=2)
-    cluster = request.getfixturevalue("dask_cluster")
-    return lambda: DaskExecutor(address=cluster.scheduler_address)
 
 
 @task(cache_for=HOUR)

@@ -1,56 +1,20 @@
-"""Fixtures: every executor by name, and a real two-worker dask.distributed cluster per module.
-
-The cluster takes about a second to start, so each test module that needs one starts one and
-shares it between its tests; `DaskExecutor(address=...)` joins it for each flow run.
-"""
+"""Fixtures: every executor by name, and a real two-worker dask.distributed cluster per module
+(both from `clusters.py`, which the engine and notifier tests import too)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 
-from flowlight.executors import DaskExecutor, Executor, LocalDaskExecutor, LocalExecutor
+from flowlight.executors import Executor
+
+from .clusters import dask_cluster, executor_factory, process_executor
+
+__all__ = ["any_executor", "dask_cluster", "parallel_executor", "process_executor"]
 
 EXECUTORS = ["local", "synchronous", "threads", "processes", "dask"]
 PARALLEL_EXECUTORS = ["threads", "processes", "dask"]
-PROCESS_EXECUTORS = ["processes", "dask"]
-
-
-def start_cluster(**config: Any) -> Any:
-    """A LocalCluster of two worker processes on 127.0.0.1, with `config` set while it starts."""
-    import dask
-    from distributed import LocalCluster
-
-    with dask.config.set(config):
-        return LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-        )
-
-
-@pytest.fixture(scope="module")
-def dask_cluster() -> Iterator[Any]:
-    cluster = start_cluster()
-    yield cluster
-    cluster.close()
-
-
-def executor_factory(name: str, request: pytest.FixtureRequest) -> Callable[[], Executor]:
-    if name == "local":
-        return LocalExecutor
-    if name == "synchronous":
-        return lambda: LocalDaskExecutor(scheduler="synchronous")
-    if name == "threads":
-        return lambda: LocalDaskExecutor(scheduler="threads", num_workers=4)
-    if name == "processes":
-        return lambda: LocalDaskExecutor(scheduler="processes", num_workers=2)
-    cluster = request.getfixturevalue("dask_cluster")
-    return lambda: DaskExecutor(address=cluster.scheduler_address)
 
 
 @pytest.fixture(params=EXECUTORS)
@@ -61,9 +25,4 @@ def any_executor(request: pytest.FixtureRequest) -> Callable[[], Executor]:
 
 @pytest.fixture(params=PARALLEL_EXECUTORS)
 def parallel_executor(request: pytest.FixtureRequest) -> Callable[[], Executor]:
-    return executor_factory(request.param, request)
-
-
-@pytest.fixture(params=PROCESS_EXECUTORS)
-def process_executor(request: pytest.FixtureRequest) -> Callable[[], Executor]:
     return executor_factory(request.param, request)

@@ -21,8 +21,6 @@ from flowlight import Flow, task
 from flowlight.executors import DaskExecutor, Executor, LocalDaskExecutor
 from otel.receivers import HttpReceiver, ReceivedTelemetry, SpanView
 
-from .conftest import start_cluster
-
 
 @task
 def extract() -> list[int]:
@@ -44,13 +42,6 @@ def worker_pid() -> int:
     return os.getpid()
 
 
-@pytest.fixture(scope="module")
-def traced_cluster() -> Iterator[Any]:
-    cluster = start_cluster()
-    yield cluster
-    cluster.close()
-
-
 @pytest.fixture
 def received(tmp_path: Path) -> Iterator[ReceivedTelemetry]:
     """The bridge in this process exporting to a fresh OTLP/HTTP receiver."""
@@ -66,16 +57,6 @@ def received(tmp_path: Path) -> Iterator[ReceivedTelemetry]:
     receiver.stop()
 
 
-@pytest.fixture(params=["processes", "dask"])
-def cross_process_executor(
-    request: pytest.FixtureRequest,
-) -> Callable[[], Executor]:
-    if request.param == "processes":
-        return lambda: LocalDaskExecutor(scheduler="processes", num_workers=2)
-    cluster = request.getfixturevalue("traced_cluster")
-    return lambda: DaskExecutor(address=cluster.scheduler_address)
-
-
 def spans_by_name(spans: list[SpanView]) -> dict[str, list[SpanView]]:
     named: dict[str, list[SpanView]] = {}
     for span in spans:
@@ -84,13 +65,13 @@ def spans_by_name(spans: list[SpanView]) -> dict[str, list[SpanView]]:
 
 
 def test_a_flow_run_on_workers_is_one_trace_with_correct_parents(
-    cross_process_executor: Callable[[], Executor], received: ReceivedTelemetry
+    process_executor: Callable[[], Executor], received: ReceivedTelemetry
 ) -> None:
     """7 spans (flow, extract, transform and its 3 children, load) in one trace; task spans
     are children of the flow span, mapped children of their parent's span."""
     with Flow("traced etl") as flow:
         load(transform.map(extract()))
-    state = otel.instrument(flow).run(executor=cross_process_executor())
+    state = otel.instrument(flow).run(executor=process_executor())
     assert state.is_successful()
     received.wait_for(lambda r: len(r.spans()) >= 7)
     spans = received.spans()
@@ -111,7 +92,7 @@ def test_a_flow_run_on_workers_is_one_trace_with_correct_parents(
 
 
 def test_task_spans_are_recorded_and_flushed_by_the_dask_workers(
-    traced_cluster: Any, received: ReceivedTelemetry
+    dask_cluster: Any, received: ReceivedTelemetry
 ) -> None:
     """The span of a task run is made by the worker process that ran it (that worker's bridge
     counted it), and the worker exported it before returning the result: it is at the receiver
@@ -120,10 +101,10 @@ def test_task_spans_are_recorded_and_flushed_by_the_dask_workers(
         ran_on = worker_pid()
     from distributed import Client
 
-    with Client(traced_cluster.scheduler_address, set_as_default=False) as client:
+    with Client(dask_cluster.scheduler_address, set_as_default=False) as client:
         before = client.run(lambda: otel.statistics().get("spans_ended", 0))
         state = otel.instrument(flow).run(
-            executor=DaskExecutor(address=traced_cluster.scheduler_address)
+            executor=DaskExecutor(address=dask_cluster.scheduler_address)
         )
         after = client.run(lambda: otel.statistics().get("spans_ended", 0))
         worker_pids = client.run(os.getpid)

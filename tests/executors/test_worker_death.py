@@ -21,7 +21,7 @@ from flowlight import Flow, task
 from flowlight.executors import DaskExecutor, LocalDaskExecutor
 from flowlight.triggers import all_finished
 
-from .conftest import start_cluster
+from .clusters import start_cluster
 
 
 @task

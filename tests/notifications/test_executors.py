@@ -4,10 +4,9 @@ the task, reads its secret from the run context on the worker, and the bound hol
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
+from tests.executors import clusters
 
 from flowlight import Flow, task
 from flowlight.engine.state import Failed
@@ -43,19 +42,8 @@ def test_children_racing_on_threads_send_one_alert_and_one_summary(
     ]
 
 
-@pytest.fixture(scope="module")
-def dask_cluster() -> Iterator[Any]:
-    from distributed import LocalCluster
-
-    cluster = LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-    )
-    yield cluster
-    cluster.close()
+# The executor tests' two-worker cluster, one for this module.
+dask_cluster = clusters.dask_cluster
 
 
 def test_on_a_dask_cluster_alerts_come_from_the_workers_at_most_one_per_worker(
