@@ -19,7 +19,7 @@ import pytest
 import flowlight.otel as otel
 from flowlight import Flow, task
 from flowlight.executors import DaskExecutor, Executor, LocalDaskExecutor
-from otel.receivers import HttpReceiver, ReceivedTelemetry, SpanView
+from otel.receivers import HttpReceiver, ReceivedTelemetry, by_name
 
 
 @task
@@ -57,13 +57,6 @@ def received(tmp_path: Path) -> Iterator[ReceivedTelemetry]:
     receiver.stop()
 
 
-def spans_by_name(spans: list[SpanView]) -> dict[str, list[SpanView]]:
-    named: dict[str, list[SpanView]] = {}
-    for span in spans:
-        named.setdefault(span.name, []).append(span)
-    return named
-
-
 def test_a_flow_run_on_workers_is_one_trace_with_correct_parents(
     process_executor: Callable[[], Executor], received: ReceivedTelemetry
 ) -> None:
@@ -77,7 +70,7 @@ def test_a_flow_run_on_workers_is_one_trace_with_correct_parents(
     spans = received.spans()
     assert len(spans) == 7
     assert len({s.trace_id for s in spans}) == 1
-    named = spans_by_name(spans)
+    named = by_name(spans)
     (flow_span,) = named["traced etl"]
     assert flow_span.parent_span_id == ""
     for name in ("extract", "load"):
@@ -132,7 +125,7 @@ def test_a_run_lost_with_its_worker_still_ends_its_span_under_the_flow(
         executor=LocalDaskExecutor(scheduler="processes", num_workers=1)
     )
     assert state.is_failed()
-    spans = spans_by_name(received.spans())
+    spans = by_name(received.spans())
     (flow_span,) = spans["lost worker"]
     (task_span,) = spans["kill_my_worker"]
     assert task_span.trace_id == flow_span.trace_id

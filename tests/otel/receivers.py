@@ -32,6 +32,7 @@ __all__ = [
     "RotelCollector",
     "SpanView",
     "attributes_of",
+    "by_name",
     "value_of",
 ]
 
@@ -81,6 +82,14 @@ class SpanView:
     @property
     def is_error(self) -> bool:
         return self.status_code == 2  # STATUS_CODE_ERROR
+
+
+def by_name(spans: list[SpanView]) -> dict[str, list[SpanView]]:
+    """The spans grouped by name, each group in the order received."""
+    named: dict[str, list[SpanView]] = {}
+    for span in spans:
+        named.setdefault(span.name, []).append(span)
+    return named
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Any
 import flowlight.otel as otel
 
 from . import flows
-from .receivers import ReceivedTelemetry, SpanView
+from .receivers import ReceivedTelemetry, SpanView, by_name
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,13 +26,6 @@ def run_and_collect(flow: Any, received: ReceivedTelemetry, spans: int) -> list[
     flow.run()
     received.wait_for(lambda r: len(r.spans()) >= spans)
     return received.spans()
-
-
-def by_name(spans: list[SpanView]) -> dict[str, list[SpanView]]:
-    named: dict[str, list[SpanView]] = {}
-    for span in spans:
-        named.setdefault(span.name, []).append(span)
-    return named
 
 
 def test_a_flow_run_is_one_trace_with_a_child_span_per_task_run(
