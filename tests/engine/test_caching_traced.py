@@ -4,12 +4,11 @@ Success -> Cached: the OpenTelemetry bridge ends the span on the cache step, not
 from __future__ import annotations
 
 import datetime
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from tests.otel.receivers import spans_in
 
 from flowlight import Flow, task
 from flowlight.engine.cache import InMemoryCacheStorage, get_cache_storage, set_cache_storage
@@ -31,15 +30,6 @@ def telemetry_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     set_cache_storage(previous)
 
 
-def _spans(directory: Path) -> list[dict[str, Any]]:
-    spans = []
-    for line in (directory / "traces.jsonl").read_text().splitlines():
-        for resource in json.loads(line).get("resourceSpans", []):
-            for scope in resource["scopeSpans"]:
-                spans.extend(scope["spans"])
-    return spans
-
-
 def test_a_cacheable_task_run_is_one_span_ending_on_the_cache_step(telemetry_dir: Path) -> None:
     """First run: one `fetch` span with events Running, Success, Cached. Second run (a cache
     hit): one `fetch` span with the single event Cached. Both in their flow run's trace."""
@@ -54,7 +44,7 @@ def test_a_cacheable_task_run_is_one_span_ending_on_the_cache_step(telemetry_dir
     flow.run()
     otel.shutdown()
 
-    spans = _spans(telemetry_dir)
+    spans = spans_in(telemetry_dir / "traces.jsonl")
     fetch_spans = [s for s in spans if s["name"] == "fetch"]
     flow_traces = {s["traceId"] for s in spans if s["name"] == "cached"}
     assert [[e["name"] for e in s.get("events", [])] for s in fetch_spans] == [

@@ -2,12 +2,14 @@
 
 Both keep every export request they accept in a `ReceivedTelemetry`, which tests read through
 decoded, protocol-level views (spans, log records, metric points) and can wait on without sleeping.
-Reusable by any test that needs to see what an OTLP exporter really sent.
+Reusable by any test that needs to see what an OTLP exporter really sent; `spans_in` reads the
+spans the bridge wrote to a local traces.jsonl instead.
 """
 
 from __future__ import annotations
 
 import http.server
+import json
 import socket
 import subprocess
 import threading
@@ -33,6 +35,7 @@ __all__ = [
     "SpanView",
     "attributes_of",
     "by_name",
+    "spans_in",
     "value_of",
 ]
 
@@ -82,6 +85,17 @@ class SpanView:
     @property
     def is_error(self) -> bool:
         return self.status_code == 2  # STATUS_CODE_ERROR
+
+
+def spans_in(path: Path) -> list[dict[str, Any]]:
+    """Every span in an OTLP JSON lines file (one export request per line), in file order."""
+    return [
+        span
+        for line in path.read_text().splitlines()
+        for resource_spans in json.loads(line)["resourceSpans"]
+        for scope_spans in resource_spans["scopeSpans"]
+        for span in scope_spans["spans"]
+    ]
 
 
 def by_name(spans: list[SpanView]) -> dict[str, list[SpanView]]:

@@ -6,7 +6,6 @@ map written to the local files lost about a fifth of its spans that way.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Sequence
@@ -16,6 +15,8 @@ import flowlight.otel as otel
 from flowlight import Flow, task
 from flowlight.otel._batching import LosslessBatcher
 from flowlight.otel._stats import STATS
+
+from .receivers import spans_in
 
 
 def test_a_slow_exporter_slows_the_producer_instead_of_losing_items() -> None:
@@ -51,15 +52,6 @@ def test_flush_exports_a_partial_batch_and_waits_for_it() -> None:
     batcher.shutdown()
 
 
-def _spans_in(path: Path) -> int:
-    count = 0
-    for line in path.read_text().splitlines():
-        for rs in json.loads(line)["resourceSpans"]:
-            for ss in rs["scopeSpans"]:
-                count += len(ss["spans"])
-    return count
-
-
 def test_a_map_larger_than_the_sdk_queue_reaches_the_local_files_whole(local_files: Path) -> None:
     @task
     def noop(x: int) -> int:
@@ -69,4 +61,4 @@ def test_a_map_larger_than_the_sdk_queue_reaches_the_local_files_whole(local_fil
         noop.map(list(range(10_000)))
     assert otel.instrument(flow).run().is_successful()
     otel.flush()
-    assert _spans_in(local_files / "traces.jsonl") == 10_002  # flow, mapped parent, children
+    assert len(spans_in(local_files / "traces.jsonl")) == 10_002  # flow, mapped parent, children

@@ -6,12 +6,13 @@ is exactly what that script caused.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+from .receivers import spans_in
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,14 +56,7 @@ def test_flowlight_otel_1_instruments_every_flow_run_with_no_code_change(tmp_pat
     """With FLOWLIGHT_OTEL=1 the same script produces a trace in the local OTLP files."""
     imported = run_python(SUCCESS_FLOW, tmp_path, FLOWLIGHT_OTEL="1")
     assert "opentelemetry.sdk.trace" in imported
-    lines = (tmp_path / "telemetry" / "traces.jsonl").read_text().splitlines()
-    names = sorted(
-        span["name"]
-        for line in lines
-        for resource_spans in json.loads(line)["resourceSpans"]
-        for scope_spans in resource_spans["scopeSpans"]
-        for span in scope_spans["spans"]
-    )
+    names = sorted(span["name"] for span in spans_in(tmp_path / "telemetry" / "traces.jsonl"))
     assert names == ["etl", "extract", "load"]
 
 

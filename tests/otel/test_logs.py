@@ -13,7 +13,7 @@ from pathlib import Path
 import flowlight.otel as otel
 
 from . import flows
-from .receivers import ReceivedTelemetry
+from .receivers import ReceivedTelemetry, spans_in
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -91,14 +91,9 @@ def test_structlog_lines_on_stderr_are_json_with_the_trace_ids_of_the_spans(
         ("bad", "Failed"),
         ("", "Failed"),
     ]
-    span_ids = set()
-    trace_ids = set()
-    for line in (tmp_path / "telemetry" / "traces.jsonl").read_text().splitlines():
-        for resource_spans in json.loads(line)["resourceSpans"]:
-            for scope_spans in resource_spans["scopeSpans"]:
-                for span in scope_spans["spans"]:
-                    span_ids.add(span["spanId"])
-                    trace_ids.add(span["traceId"])
+    spans = spans_in(tmp_path / "telemetry" / "traces.jsonl")
+    span_ids = {span["spanId"] for span in spans}
+    trace_ids = {span["traceId"] for span in spans}
     assert {e["span_id"] for e in events} == span_ids
     assert {e["trace_id"] for e in events} == trace_ids and len(trace_ids) == 1
     failed = events[2]
@@ -144,12 +139,7 @@ def test_add_trace_context_links_a_users_log_line_inside_a_task_to_the_task_span
     with Flow("linked") as flow:
         work()
     otel.instrument(flow).run()
-    spans = {}
-    for line in (local_files / "traces.jsonl").read_text().splitlines():
-        for resource_spans in json.loads(line)["resourceSpans"]:
-            for scope_spans in resource_spans["scopeSpans"]:
-                for span in scope_spans["spans"]:
-                    spans[span["name"]] = span
+    spans = {span["name"]: span for span in spans_in(local_files / "traces.jsonl")}
     assert seen["trace_id"] == spans["work"]["traceId"]
     assert seen["span_id"] == spans["work"]["spanId"]
 

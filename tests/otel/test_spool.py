@@ -23,16 +23,7 @@ from flowlight.otel._otlp_json import (
 from flowlight.otel._stats import STATS
 
 from . import flows
-from .receivers import GrpcReceiver, HttpReceiver
-
-
-def spans_in(path: Path) -> list[dict[str, Any]]:
-    spans = []
-    for line in path.read_text().splitlines():
-        for resource_spans in json.loads(line)["resourceSpans"]:
-            for scope_spans in resource_spans["scopeSpans"]:
-                spans.extend(scope_spans["spans"])
-    return spans
+from .receivers import GrpcReceiver, HttpReceiver, spans_in
 
 
 def closed_port() -> int:

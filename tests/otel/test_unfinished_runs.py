@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+from .receivers import spans_in
 
 CODE = """
 import flowlight.otel
@@ -26,16 +27,6 @@ with Flow("needs-approval") as flow:
 state = flowlight.otel.instrument(flow).run()
 print(repr(state))
 """
-
-
-def _spans(path: Path) -> list[dict[str, object]]:
-    return [
-        span
-        for line in path.read_text().splitlines()
-        for rs in json.loads(line)["resourceSpans"]
-        for ss in rs["scopeSpans"]
-        for span in ss["spans"]
-    ]
 
 
 def _attributes(span: dict[str, object]) -> dict[str, object]:
@@ -62,10 +53,10 @@ def test_a_paused_flow_runs_span_is_exported_at_exit_marked_unfinished(tmp_path:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == 'Running("Running flow.")'
-    spans = {str(s["name"]): s for s in _spans(tmp_path / "traces.jsonl")}
+    spans = {str(s["name"]): s for s in spans_in(tmp_path / "traces.jsonl")}
     assert set(spans) == {"needs-approval", "ok", "approve"}
     flow_span = _attributes(spans["needs-approval"])
     assert flow_span["flowlight.unfinished"] is True
     assert flow_span["flowlight.state"] == "Running"
-    assert spans["approve"]["events"][0]["name"] == "Paused"  # type: ignore[index]
+    assert spans["approve"]["events"][0]["name"] == "Paused"
     assert _attributes(spans["approve"])["flowlight.unfinished"] is True
