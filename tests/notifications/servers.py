@@ -113,6 +113,8 @@ def receiver() -> Iterator[HttpReceiver]:
 
 
 def free_port() -> int:
+    """A port nobody listens on right now (the server started next binds it); the one helper
+    for this, imported by the OpenTelemetry and ops tests too."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -26,15 +25,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+from tests.notifications.servers import free_port
 
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    """A port nobody listens on right now (the server started next binds it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_until(

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tests.notifications.servers import free_port
 
 from ._promql import PROMETHEUS_RULES
 from ._servers import (
     Server,
     WebhookReceiver,
     alertmanager,
-    free_port,
     get_text,
     prometheus,
     stop_process_group,

@@ -26,6 +26,7 @@ from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metric
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
+from tests.notifications.servers import free_port
 
 __all__ = [
     "GrpcReceiver",
@@ -288,12 +289,6 @@ class HttpReceiver:
         self._server.server_close()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class RotelCollector:
     """A real OpenTelemetry collector (rotel, from PyPI) on 127.0.0.1 that forwards everything it
     receives over OTLP/gRPC to `forward_to` (a GrpcReceiver): proof that what flowlight sends is
@@ -303,8 +298,8 @@ class RotelCollector:
         import rotel
 
         self.binary = Path(rotel.__file__).parent / "rotel-agent"
-        self.grpc_port = _free_port()
-        self.http_port = _free_port()
+        self.grpc_port = free_port()
+        self.http_port = free_port()
         self.forward_to = forward_to
         self.workdir = workdir
         self._process: subprocess.Popen[bytes] | None = None

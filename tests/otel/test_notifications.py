@@ -3,13 +3,11 @@ HTTP server on 127.0.0.1, and to a port where nothing listens."""
 
 from __future__ import annotations
 
-import http.server
-import socket
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.notifications import servers
+from tests.notifications.servers import HttpReceiver
 
 import flowlight.otel as otel
 from flowlight import Flow, task
@@ -19,30 +17,10 @@ from flowlight.utilities.notifications.notifiers import webhook_notifier
 
 from .receivers import ReceivedTelemetry
 
-
-class _Accept(http.server.BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
-@pytest.fixture
-def webhook_url() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Accept)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
-    server.shutdown()
-    server.server_close()
-
-
-def refused_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{probe.getsockname()[1]}/hook"
+# The notifier tests' HTTP receiver and refused URL, as fixtures here too; the receiver is renamed
+# because `receiver` here is the OTLP receiver behind `received`.
+webhook_receiver = servers.receiver
+refused_url = servers.refused_url
 
 
 def notifying_flow(url: str) -> Flow:
@@ -64,11 +42,11 @@ def notifying_flow(url: str) -> Flow:
 
 @pytest.mark.parametrize("outcome", ["sent", "failed"])
 def test_a_notification_is_a_span_event_and_a_count(
-    received: ReceivedTelemetry, webhook_url: str, outcome: str
+    received: ReceivedTelemetry, webhook_receiver: HttpReceiver, refused_url: str, outcome: str
 ) -> None:
     """A webhook delivery for the failed task shows as `notification.<outcome>` on the task's span
     and as flowlight.notifications{notifier="webhook", outcome=...}."""
-    url = webhook_url if outcome == "sent" else refused_url()
+    url = webhook_receiver.url() if outcome == "sent" else refused_url
     otel.instrument(notifying_flow(url)).run()
     received.wait_for(
         lambda r: len(r.spans()) >= 2 and r.metric_points("flowlight.notifications") != []

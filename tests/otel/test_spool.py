@@ -13,6 +13,7 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from tests.notifications.servers import free_port
 
 import flowlight.otel as otel
 from flowlight.otel._otlp_json import (
@@ -24,12 +25,6 @@ from flowlight.otel._stats import STATS
 
 from . import flows
 from .receivers import GrpcReceiver, HttpReceiver, spans_in
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_with_no_endpoint_telemetry_is_written_as_otlp_json_lines(local_files: Path) -> None:
@@ -98,7 +93,7 @@ def test_an_unreachable_collector_costs_one_bounded_wait_and_loses_nothing(
     and metric goes to the spool with one warning naming the directory, and a replay once the
     collector is up delivers the same spans."""
     STATS.reset()
-    endpoint = f"http://127.0.0.1:{closed_port()}"
+    endpoint = f"http://127.0.0.1:{free_port()}"
     otel.configure(
         endpoint=endpoint, protocol=protocol, telemetry_dir=str(telemetry_dir), flush_timeout_s=4
     )
