@@ -18,7 +18,6 @@ from flowlight import Flow, Parameter, Task, task
 from flowlight.engine import cache_validators, signals
 from flowlight.engine.cache import (
     InMemoryCacheStorage,
-    get_cache_storage,
     set_cache_storage,
 )
 from flowlight.engine.clock import use_clock
@@ -26,15 +25,7 @@ from flowlight.engine.state import Cached, Failed, Skipped, State
 
 FIVE_MINUTES = datetime.timedelta(minutes=5)
 
-
-@pytest.fixture(autouse=True)
-def fresh_cache() -> Iterator[InMemoryCacheStorage]:
-    """Each test starts with an empty process cache and puts the previous one back after."""
-    previous = get_cache_storage()
-    storage = InMemoryCacheStorage()
-    set_cache_storage(storage)
-    yield storage
-    set_cache_storage(previous)
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 @pytest.fixture

@@ -6,30 +6,24 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from tests.executors import clusters
 
 from flowlight import Flow, Parameter, task
 from flowlight.engine import cache_validators
-from flowlight.engine.cache import InMemoryCacheStorage, get_cache_storage, set_cache_storage
+from flowlight.engine.cache import get_cache_storage
 from flowlight.engine.state import Cached, State
 from flowlight.executors import Executor
 
 HOUR = datetime.timedelta(hours=1)
 
+pytestmark = pytest.mark.usefixtures("fresh_cache")
+
 # The executor tests' two-worker cluster (one for this module) and process executors.
 dask_cluster = clusters.dask_cluster
 process_executor = clusters.process_executor
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache() -> Iterator[None]:
-    previous = get_cache_storage()
-    set_cache_storage(InMemoryCacheStorage())
-    yield
-    set_cache_storage(previous)
 
 
 @task(cache_for=HOUR)

@@ -11,7 +11,8 @@ import pytest
 from tests.otel.receivers import spans_in
 
 from flowlight import Flow, task
-from flowlight.engine.cache import InMemoryCacheStorage, get_cache_storage, set_cache_storage
+
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 @pytest.fixture
@@ -21,13 +22,10 @@ def telemetry_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
 
     for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
         monkeypatch.delenv(name, raising=False)
-    previous = get_cache_storage()
-    set_cache_storage(InMemoryCacheStorage())
     directory = tmp_path / "telemetry"
     otel.configure(telemetry_dir=str(directory), service_name="flowlight-cache-tests")
     yield directory
     otel.shutdown()
-    set_cache_storage(previous)
 
 
 def test_a_cacheable_task_run_is_one_span_ending_on_the_cache_step(telemetry_dir: Path) -> None:
