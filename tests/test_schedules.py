@@ -16,6 +16,7 @@ from typing import Any
 
 import pendulum
 import pytest
+from tests.engine._recording import FakeClock
 
 import flowlight
 from flowlight import Flow, task
@@ -25,24 +26,6 @@ from flowlight.schedules import CronSchedule, IntervalSchedule
 
 BERLIN = "Europe/Berlin"
 HOUR = datetime.timedelta(hours=1)
-
-
-class FakeClock:
-    """The engine clock, moved only by `sleep` (the schedule's waits) and `advance`."""
-
-    def __init__(self, now: pendulum.DateTime) -> None:
-        self.t = now.timestamp()
-        self.slept: list[float] = []
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.t += max(0.0, seconds)
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
 
 
 def _iso(times: list[pendulum.DateTime]) -> list[str]:
@@ -202,7 +185,8 @@ def test_a_start_date_that_is_not_a_datetime_fails_at_construction() -> None:
 
 @pytest.fixture
 def clock() -> Iterator[FakeClock]:
-    with use_clock(FakeClock(pendulum.datetime(2026, 1, 1, 0, 30, tz="UTC"))) as fake:
+    start = pendulum.datetime(2026, 1, 1, 0, 30, tz="UTC")
+    with use_clock(FakeClock(now=start.timestamp())) as fake:
         yield fake
 
 
