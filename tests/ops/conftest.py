@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,14 +68,13 @@ def webhook() -> Iterator[WebhookReceiver]:
         yield receiver
 
 
-@pytest.fixture
-def flow_process(
-    request: pytest.FixtureRequest, tmp_path: Path, webhook: WebhookReceiver
+@contextmanager
+def running_flow_process(
+    workdir: Path, webhook: WebhookReceiver, first_failures: int = 1
 ) -> Iterator[FlowProcess]:
-    """The flow process after its first run, endpoint serving. The first run's task "load"
-    fails once and succeeds on its retry, or, parametrized indirectly with N, fails its first N
-    attempts (4: the run ends Failed)."""
-    first_failures = int(getattr(request, "param", 1))
+    """The flow process, run in `workdir` (made here), after its first run, endpoint serving.
+    The first run's task "load" fails its first `first_failures` attempts (1: it succeeds on its
+    retry; 4: the run ends Failed)."""
     port = free_port()
     env = {
         **os.environ,
@@ -86,7 +86,6 @@ def flow_process(
     }
     for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "FLOWLIGHT_OTEL"):
         env.pop(name, None)
-    workdir = tmp_path / "flow"
     workdir.mkdir()
     stderr_log = workdir / "stderr.log"
     with stderr_log.open("w") as stderr:
@@ -126,6 +125,18 @@ def flow_process(
         reader.join(timeout=10)  # ends at end of output, once the process is gone
         if process.stdout is not None:
             process.stdout.close()
+
+
+@pytest.fixture
+def flow_process(
+    request: pytest.FixtureRequest, tmp_path: Path, webhook: WebhookReceiver
+) -> Iterator[FlowProcess]:
+    """The flow process after its first run, endpoint serving. The first run's task "load"
+    fails once and succeeds on its retry, or, parametrized indirectly with N, fails its first N
+    attempts (4: the run ends Failed)."""
+    first_failures = int(getattr(request, "param", 1))
+    with running_flow_process(tmp_path / "flow", webhook, first_failures) as flow:
+        yield flow
 
 
 @pytest.fixture

@@ -11,14 +11,16 @@ from __future__ import annotations
 import re
 import subprocess
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ._contract_metrics import CONTRACT, contract_exposition
 from ._promql import all_expressions, dashboard_expressions, dashboard_variable_labels, names_used
-from ._servers import get_text
-from .conftest import FlowProcess
+from ._servers import get_text, webhook_receiver
+from .conftest import running_flow_process
 
 # Labels Prometheus adds to every scraped series.
 TARGET_LABELS = {"job", "instance"}
@@ -99,25 +101,45 @@ def test_dashboard_charts_every_instrument_of_the_contract() -> None:
         assert any(metric.startswith(stem + "_") for metric in charted), instrument.name
 
 
-def test_queries_use_only_names_a_real_flowlight_process_exports(flow_process: FlowProcess) -> None:
+@dataclass
+class Scrape:
+    """One scrape of a real flowlight process's endpoint, and the final state of the run made
+    just before it."""
+
+    last_run: str
+    exposition: str
+
+
+@pytest.fixture(scope="module")
+def scrape(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scrape]:
+    """The flow process after a successful run with one retry and a run whose task fails every
+    attempt (and a webhook notification for each flow transition), scraped once for the module."""
+    with (
+        webhook_receiver() as webhook,
+        running_flow_process(tmp_path_factory.mktemp("metric-names") / "flow", webhook) as flow,
+    ):
+        last_run = flow.run_flow(failing_attempts=4)
+        yield Scrape(last_run, get_text(flow.metrics_url))
+
+
+def test_queries_use_only_names_a_real_flowlight_process_exports(scrape: Scrape) -> None:
     """Against the bridge's own scrape endpoint, after a successful run with one retry and a run
     whose task fails every attempt (and a webhook notification for each flow transition)."""
-    assert flow_process.run_flow(failing_attempts=4) == "Failed"
-    exposition = get_text(flow_process.metrics_url)
-    exported = Exported.parse(exposition)
+    assert scrape.last_run == "Failed"
+    exported = Exported.parse(scrape.exposition)
     for instrument in CONTRACT:
         stem = instrument.name.replace(".", "_")
         assert any(name.startswith(stem + "_") for name in exported.labels), instrument.name
     assert mismatches(exported) == []
 
 
-def test_bridge_scrape_endpoint_passes_promtool_check_metrics(flow_process: FlowProcess) -> None:
+def test_bridge_scrape_endpoint_passes_promtool_check_metrics(scrape: Scrape) -> None:
     """After flow runs, one scrape of the bridge's endpoint is a valid exposition in which each
     family and series appears once and every metric has a description (promtool check metrics)."""
-    assert flow_process.run_flow(failing_attempts=4) == "Failed"
+    assert scrape.last_run == "Failed"
     checked = subprocess.run(
         ["promtool", "check", "metrics"],
-        input=get_text(flow_process.metrics_url),
+        input=scrape.exposition,
         capture_output=True,
         text=True,
         timeout=60,
