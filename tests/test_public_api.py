@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import flowlight
 from flowlight.engine import signals, state
 
@@ -66,3 +69,16 @@ def test_prefect_1_import_paths_exist() -> None:
         "Looped",
         "Resume",
     } <= set(state.__all__)
+
+
+def test_importing_flowlight_leaves_the_heavy_libraries_unloaded() -> None:
+    """`import flowlight` (a worker, the CLI, a short script) loads pendulum only when a state's
+    datetime is read and OpenTelemetry only when the bridge is used; seen in a fresh interpreter."""
+    probe = (
+        "import sys, flowlight; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pendulum', 'opentelemetry'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"
