@@ -82,3 +82,27 @@ def test_importing_flowlight_leaves_the_heavy_libraries_unloaded() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_flow_run_on_the_default_executor_loads_no_pool_or_cluster_machinery() -> None:
+    """The default executor runs tasks in the calling thread, so a plain `flow.run()` must not
+    pay for what the other executors need (process pools, dask); seen in a fresh
+    interpreter. The other executors still import by name from `flowlight.executors`."""
+    probe = (
+        "import sys\n"
+        "from flowlight import Flow, task\n"
+        "@task\n"
+        "def one():\n"
+        "    return 1\n"
+        "with Flow('f') as flow:\n"
+        "    one()\n"
+        "assert flow.run().is_successful()\n"
+        "heavy = {'multiprocessing', 'dask', 'distributed'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+        "from flowlight.executors import DaskExecutor, LocalDaskExecutor\n"
+        "print(DaskExecutor.__name__, LocalDaskExecutor.__name__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split("\n")[:2] == ["[]", "DaskExecutor LocalDaskExecutor"]

@@ -2,16 +2,24 @@
 
 `LocalExecutor` (the default) runs them one by one in the calling thread; `LocalDaskExecutor`
 on local threads or processes; `DaskExecutor` on a dask.distributed cluster. Pass one to
-`flow.run(executor=...)` or `Flow(..., executor=...)`. Nothing here imports dask until an
-executor that needs it starts.
+`flow.run(executor=...)` or `Flow(..., executor=...)`.
+
+Each executor is imported on first use, so a flow run on the default executor does not pay for
+the pools, asyncio or dask that the others need.
 """
 
-from typing import Any
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from flowlight.executors.base import Executor
-from flowlight.executors.dask import DaskExecutor
 from flowlight.executors.local import LocalExecutor
-from flowlight.executors.local_dask import LocalDaskExecutor
+
+if TYPE_CHECKING:
+    from flowlight.executors.dask import DaskExecutor
+    from flowlight.executors.local_dask import LocalDaskExecutor
+    from flowlight.executors.worker_plugin import TelemetryWorkerPlugin
 
 __all__ = [
     "DaskExecutor",
@@ -21,11 +29,20 @@ __all__ = [
     "TelemetryWorkerPlugin",
 ]
 
+# The worker plugin subclasses distributed's WorkerPlugin, so it in particular must wait.
+_ON_DEMAND = {
+    "DaskExecutor": "flowlight.executors.dask",
+    "LocalDaskExecutor": "flowlight.executors.local_dask",
+    "TelemetryWorkerPlugin": "flowlight.executors.worker_plugin",
+}
+
 
 def __getattr__(name: str) -> Any:
-    # The worker plugin subclasses distributed's WorkerPlugin: import distributed only on demand.
-    if name == "TelemetryWorkerPlugin":
-        from flowlight.executors.worker_plugin import TelemetryWorkerPlugin
+    module = _ON_DEMAND.get(name)
+    if module is None:
+        raise AttributeError(f"module 'flowlight.executors' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
-        return TelemetryWorkerPlugin
-    raise AttributeError(f"module 'flowlight.executors' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -18,7 +18,7 @@ from typing import Any
 from flowlight.executors._runs import RunNotLoadable, SubmittedRun
 from flowlight.executors.base import RunFuture
 
-__all__ = ["CompletionBoard", "ReadyFuture", "TrackedFuture"]
+__all__ = ["CompletionBoard", "TrackedFuture"]
 
 _CANCELLED = (concurrent.futures.CancelledError, asyncio.CancelledError)
 
@@ -34,20 +34,6 @@ def _loss_message(run: SubmittedRun, lost: BaseException) -> str:
         f"{run.name} did not come back from its worker ({lost!r}); the worker may have died "
         "(killed, out of memory) while running it."
     )
-
-
-class ReadyFuture:
-    """A run whose state was known when it was handed back: it ran at once in the calling
-    thread, or was decided without being submitted (for example, it could not be pickled)."""
-
-    __slots__ = ("_state", "finished")
-
-    def __init__(self, state: Any) -> None:
-        self._state = state
-        self.finished = True
-
-    def result(self) -> Any:
-        return self._state
 
 
 class TrackedFuture:

@@ -12,13 +12,27 @@ import contextlib
 from collections.abc import Callable, Collection, Iterator
 from typing import Any, Protocol
 
-__all__ = ["Executor", "RunFuture"]
+__all__ = ["Executor", "ReadyFuture", "RunFuture"]
 
 
 class RunFuture(Protocol):
     """What `submit` returns: something whose `result()` is the function's return value."""
 
     def result(self) -> Any: ...
+
+
+class ReadyFuture:
+    """A run whose state was known when it was handed back: it ran at once in the calling
+    thread, or was decided without being submitted (for example, it could not be pickled)."""
+
+    __slots__ = ("_state", "finished")
+
+    def __init__(self, state: Any) -> None:
+        self._state = state
+        self.finished = True
+
+    def result(self) -> Any:
+        return self._state
 
 
 class Executor(abc.ABC):

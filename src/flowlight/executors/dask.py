@@ -19,10 +19,10 @@ import uuid
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
-from flowlight.executors._futures import CompletionBoard, ReadyFuture, TrackedFuture
+from flowlight.executors._futures import CompletionBoard, TrackedFuture
 from flowlight.executors._pickling import UnpicklableRun, pack, run_packed, unpack_state
 from flowlight.executors._runs import SubmittedRun
-from flowlight.executors.base import Executor, RunFuture
+from flowlight.executors.base import Executor, ReadyFuture, RunFuture
 
 __all__ = ["DaskExecutor"]
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
-from flowlight.executors._futures import ReadyFuture
-from flowlight.executors.base import Executor, RunFuture
+from flowlight.executors.base import Executor, ReadyFuture, RunFuture
 
 __all__ = ["LocalExecutor"]
 

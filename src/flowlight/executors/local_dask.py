@@ -22,10 +22,10 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from flowlight.executors import _worker_telemetry
-from flowlight.executors._futures import CompletionBoard, ReadyFuture
+from flowlight.executors._futures import CompletionBoard
 from flowlight.executors._pickling import UnpicklableRun, pack, run_packed, unpack_state
 from flowlight.executors._runs import SubmittedRun
-from flowlight.executors.base import Executor, RunFuture
+from flowlight.executors.base import Executor, ReadyFuture, RunFuture
 
 __all__ = ["LocalDaskExecutor"]
 
