@@ -27,7 +27,8 @@ def test_context_secrets_win_over_the_environment(monkeypatch: Any) -> None:
 
 def test_environment_values_are_parsed_like_prefect_1(monkeypatch: Any) -> None:
     monkeypatch.setenv("FLOWLIGHT__CONTEXT__SECRETS__PORT", "123")
-    assert Secret("PORT").get() == 123
+    with pytest.warns(UserWarning, match="shorter than 4 characters"):
+        assert Secret("PORT").get() == 123
 
 
 def test_a_missing_secret_names_itself_and_how_to_set_it() -> None:

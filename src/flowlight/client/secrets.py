@@ -9,17 +9,22 @@ redaction step, so logs, spans and notifications mask it from then on.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 from flowlight.settings import env_name, parse_value
 from flowlight.utilities.context import current
-from flowlight.utilities.redaction import register_secret
+from flowlight.utilities.redaction import MIN_LENGTH, register_secret
 
-__all__ = ["Secret", "SecretNotFoundError"]
+__all__ = ["Secret", "SecretNotFoundError", "ShortSecretWarning"]
 
 
 class SecretNotFoundError(ValueError):
     """A secret was asked for that neither the context nor the environment provides."""
+
+
+class ShortSecretWarning(UserWarning):
+    """A secret was read whose text (or a string inside it) is too short to be masked."""
 
 
 class Secret:
@@ -46,7 +51,16 @@ class Secret:
                 f"{env_name('context', 'secrets', self.name)}, or pass it to "
                 f'flow.run(context={{"secrets": {{"{self.name}": ...}}}}).'
             )
-        register_secret(value)
+        too_short = register_secret(value)
+        if too_short:
+            warnings.warn(
+                f'Secret "{self.name}" holds {len(too_short)} value(s) shorter than '
+                f"{MIN_LENGTH} characters; flowlight does not mask text that short (it would "
+                "mask ordinary words and numbers everywhere), so keep it out of messages, or use "
+                "a longer secret.",
+                ShortSecretWarning,
+                stacklevel=2,
+            )
         return value
 
     def _lookup(self) -> Any:

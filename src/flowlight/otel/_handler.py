@@ -280,8 +280,7 @@ def _log_transition(
     if not record.is_flow:
         fields["task"] = record.task
         fields["task_run_id"] = record.task_run_id
-        # Per transition, not once per run: a slug may contain a secret read during the run.
-        fields["task_slug"] = redact(record.task_slug)
+        fields["task_slug"] = record.task_slug
         if record.map_index is not None:
             fields["map_index"] = record.map_index
     if transition.retry_start_time is not None:
@@ -293,7 +292,8 @@ def _log_transition(
     else:
         level = "info"
     emit_transition(
-        fields,
+        # At write time, every field: a name may hold a secret read after the span opened.
+        redact_value(fields),
         level,
         record,
         context.get("logger") if settings.console_logs else None,

@@ -15,6 +15,8 @@ from typing import Any
 
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
+from flowlight.utilities.redaction import redact
+
 __all__ = ["DURATION_BUCKETS_S", "FlowMetrics", "PrometheusEndpoint", "start_prometheus_endpoint"]
 
 DURATION_BUCKETS_S: tuple[float, ...] = (
@@ -50,9 +52,15 @@ class _Tally:
     def _observe(self, _options: CallbackOptions) -> Iterable[Observation]:
         with self._lock:
             counts = list(self._counts.items())
+        # Labels are masked when read, not when counted: a task's name may hold a secret that
+        # the task reads only after its first transition was counted.
+        merged: dict[tuple[str, ...], int] = {}
+        for values, count in counts:
+            masked = tuple(redact(value) for value in values)
+            merged[masked] = merged.get(masked, 0) + count
         return [
             Observation(count, dict(zip(self._keys, values, strict=True)))
-            for values, count in counts
+            for values, count in merged.items()
         ]
 
 
@@ -143,11 +151,13 @@ class FlowMetrics:
 
     def task_finished(self, flow: str, task: str, state: str, seconds: float) -> None:
         self.task_runs.add(1, flow, task, state)
-        self.task_run_duration.record(seconds, {"flow": flow, "task": task, "state": state})
+        self.task_run_duration.record(
+            seconds, {"flow": redact(flow), "task": redact(task), "state": state}
+        )
 
     def flow_finished(self, flow: str, state: str, seconds: float) -> None:
         self.flow_runs.add(1, flow, state)
-        self.flow_run_duration.record(seconds, {"flow": flow, "state": state})
+        self.flow_run_duration.record(seconds, {"flow": redact(flow), "state": state})
 
     def notification(self, notifier: str, outcome: str) -> None:
         self.notifications.add(1, notifier, outcome)

@@ -1,4 +1,4 @@
-"""The last redaction pass, on spans about to be exported.
+"""The last redaction pass, on spans and log records about to be exported.
 
 The handler redacts what it writes, but a value can become secret after it was recorded: a
 parameter or a result holding a token is only known to be one once `Secret.get()` hands it out,
@@ -8,15 +8,18 @@ run ends), so redacting each batch again on its way out masks those too, off the
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Status
 
-from flowlight.utilities.redaction import redact, registered_secret_count
+from flowlight.utilities.redaction import redact, redact_value, registered_secret_count
 
-__all__ = ["redact_spans"]
+__all__ = ["redact_log_records", "redact_spans"]
 
 
 def redact_spans(spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
@@ -72,3 +75,23 @@ def _redact_attributes(attributes: Any) -> tuple[dict[str, Any], bool]:
         changed = changed or new != value
         cleaned[key] = new
     return cleaned, changed
+
+
+def redact_log_records(records: Sequence[ReadableLogRecord]) -> Sequence[ReadableLogRecord]:
+    """`records` with every registered secret masked in body and attributes (see `redact_spans`:
+    a record written before its run read a secret leaves the process after it)."""
+    if registered_secret_count() == 0:
+        return records
+    return [_redact_log_record(record) for record in records]
+
+
+def _redact_log_record(record: ReadableLogRecord) -> ReadableLogRecord:
+    inner = record.log_record
+    attributes, changed = _redact_attributes(inner.attributes)
+    body = redact_value(inner.body)
+    if not changed and body == inner.body:
+        return record
+    copied = copy.copy(inner)
+    copied.body = body
+    copied.attributes = attributes
+    return dataclasses.replace(record, log_record=copied)

@@ -35,7 +35,7 @@ from flowlight.otel._otlp_json import (
     request_to_json_line,
     spans_to_request,
 )
-from flowlight.otel._redact import redact_spans
+from flowlight.otel._redact import redact_log_records, redact_spans
 from flowlight.otel._stats import STATS
 
 __all__ = [
@@ -203,7 +203,10 @@ class SpoolingSpanExporter(SpanExporter):
 
 
 class SpoolingLogExporter(LogRecordExporter):
-    """Log records to a collector, or to the local file when there is none or it fails."""
+    """Log records to a collector, or to the local file when there is none or it fails.
+
+    Each batch is redacted once more on its way out, as spans are.
+    """
 
     def __init__(
         self,
@@ -215,6 +218,7 @@ class SpoolingLogExporter(LogRecordExporter):
         self._spooler = _Spooler("logs", spool, health)
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        batch = redact_log_records(batch)
         primary = self._primary
         send = None if primary is None else lambda: _ok(primary.export(batch))
         delivered = self._spooler.deliver(send, lambda: logs_to_request(batch))

@@ -3,37 +3,66 @@
 `Secret.get()` registers each value it hands out; log processors, span attribute builders and
 notifiers call `redact` on what they are about to write. Keeping one registry means a value is
 masked everywhere as soon as any code has read it once.
+
+The rule, as the README states it: a secret's text is masked when it is at least `MIN_LENGTH`
+characters long (shorter values occur by chance in ordinary text, and masking every "on" or "42"
+would ruin the logs; reading one warns instead). A dict, list or tuple secret has each string
+inside it masked on its own as well as its whole text. Each value is masked in every escaped form
+it takes in what flowlight writes: raw, as `repr` shows it inside quotes (a backslash doubled, a
+newline as ``\\n``), JSON-escaped, URL-encoded, and each of the first two escaped once more (a
+`repr` inside a JSON body). The longest registered text is matched first, so a secret that
+contains another is masked whole.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import threading
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote, quote_plus
 
-__all__ = ["MASK", "redact", "redact_value", "register_secret", "registered_secret_count"]
+__all__ = [
+    "MASK",
+    "MIN_LENGTH",
+    "redact",
+    "redact_value",
+    "register_secret",
+    "registered_secret_count",
+]
 
 MASK = "********"
 
-# Values shorter than this are too likely to occur by chance ("1", "yes") to be masked blindly.
-_MIN_LENGTH = 4
+MIN_LENGTH = 4
+"""Secret texts shorter than this are not masked (see the module's docstring)."""
 
 _lock = threading.Lock()
 _values: set[str] = set()
+_forms: set[str] = set()
 _pattern: re.Pattern[str] | None = None
 
 
-def register_secret(value: Any) -> None:
-    """Mask `value` (and its string form) in everything flowlight writes from now on."""
-    text = str(value)
-    if len(text) < _MIN_LENGTH or text in _values:
-        return
-    global _pattern
-    with _lock:
-        _values.add(text)
-        # Longest first, so a secret that contains another is masked whole.
-        alternatives = sorted(_values, key=len, reverse=True)
-        _pattern = re.compile("|".join(re.escape(v) for v in alternatives))
+def register_secret(value: Any) -> list[str]:
+    """Mask `value` (its text, each string inside it, and their escaped forms) from now on.
+
+    Returns the texts that are too short to mask, so the caller can warn about them by name.
+    """
+    too_short: list[str] = []
+    added = False
+    for text in _texts_of(value):
+        if len(text) < MIN_LENGTH:
+            too_short.append(text)
+            continue
+        if text in _values:
+            continue
+        with _lock:
+            _values.add(text)
+            _forms.update(form for form in _escaped_forms(text) if len(form) >= MIN_LENGTH)
+            added = True
+    if added:
+        _recompile()
+    return too_short
 
 
 def registered_secret_count() -> int:
@@ -60,3 +89,47 @@ def redact_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(redact_value(v) for v in value)
     return value
+
+
+def _texts_of(value: Any) -> Iterator[str]:
+    """The whole value's text, then every string inside it (dict values, list items, nested)."""
+    yield str(value)
+    yield from _strings_inside(value)
+
+
+def _strings_inside(value: Any) -> Iterator[str]:
+    items = value.values() if isinstance(value, dict) else value
+    if not isinstance(value, (dict, list, tuple, set, frozenset)):
+        return
+    for item in items:
+        if isinstance(item, str):
+            yield item
+        else:
+            yield from _strings_inside(item)
+
+
+def _escaped_forms(text: str) -> set[str]:
+    once = {text, *_escapes(text)}
+    twice = {again for form in once for again in _quoting_escapes(form)}
+    return once | twice
+
+
+def _quoting_escapes(text: str) -> set[str]:
+    """How `text` reads inside a repr or a JSON string (without the surrounding quotes)."""
+    return {
+        repr(text)[1:-1],
+        json.dumps(text)[1:-1],
+        json.dumps(text, ensure_ascii=False)[1:-1],
+    }
+
+
+def _escapes(text: str) -> set[str]:
+    return _quoting_escapes(text) | {quote(text, safe=""), quote(text), quote_plus(text)}
+
+
+def _recompile() -> None:
+    global _pattern
+    with _lock:
+        # Longest first, so a secret that contains another is masked whole.
+        alternatives = sorted(_forms, key=lambda form: (-len(form), form))
+        _pattern = re.compile("|".join(re.escape(form) for form in alternatives))

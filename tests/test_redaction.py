@@ -1,0 +1,180 @@
+"""The masking rule: which texts are masked, in which forms, and which are left alone.
+
+The registry is process-wide and only grows, so every test registers values of its own (a fresh
+uuid inside) and never depends on what other tests registered.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+import warnings
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+import pytest
+import structlog
+
+import flowlight.otel as otel
+from flowlight import Flow, Secret, task
+from flowlight.client.secrets import ShortSecretWarning
+from flowlight.utilities import redaction
+from flowlight.utilities.redaction import MASK, MIN_LENGTH, redact, redact_value, register_secret
+
+
+def fresh(prefix: str = "s") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def test_redact_value_masks_strings_at_every_depth_once_a_secret_is_registered() -> None:
+    secret = fresh()
+    register_secret(secret)
+    value = {"a": f"x {secret} y", "b": [secret, 3, (f"{secret}!",)], "c": 7, "d": None}
+    assert redact_value(value) == {
+        "a": f"x {MASK} y",
+        "b": [MASK, 3, (f"{MASK}!",)],
+        "c": 7,
+        "d": None,
+    }
+    assert type(redact_value((secret,))) is tuple
+    assert redact_value(secret) == MASK
+    assert redact_value(42) == 42
+
+
+def test_the_structlog_processor_masks_every_field_of_an_event() -> None:
+    secret = fresh()
+    register_secret(secret)
+    event = otel.redact_secrets(
+        None, "info", {"event": f"calling with {secret}", "args": [secret], "n": 1}
+    )
+    assert event == {"event": f"calling with {MASK}", "args": [MASK], "n": 1}
+    rendered = structlog.processors.JSONRenderer()(None, "info", dict(event))
+    assert secret not in rendered
+
+
+def test_a_secret_of_exactly_the_minimum_length_is_masked_and_one_shorter_is_not() -> None:
+    assert MIN_LENGTH == 4
+    # Characters no other test registers, so the short text cannot be masked by accident.
+    at_minimum = "\u2460\u2461\u2462\u2463"
+    shorter = "\u2464\u2465\u2466"
+    assert register_secret(at_minimum) == []
+    assert register_secret(shorter) == [shorter]
+    assert redact(f"<{at_minimum}>") == f"<{MASK}>"
+    assert redact(f"<{shorter}>") == f"<{shorter}>"
+
+
+def test_reading_a_secret_too_short_to_mask_warns_by_name_without_the_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLOWLIGHT__CONTEXT__SECRETS__PIN_CODE", "x7!")
+    with pytest.warns(ShortSecretWarning) as caught:
+        assert Secret("PIN_CODE").get() == "x7!"
+    message = str(caught[0].message)
+    assert '"PIN_CODE"' in message
+    assert "shorter than 4 characters" in message
+    assert "x7!" not in message
+
+
+def test_reading_a_long_secret_does_not_warn(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLOWLIGHT__CONTEXT__SECRETS__LONG_ONE", fresh())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Secret("LONG_ONE").get()
+
+
+def test_a_secret_containing_another_is_masked_whole() -> None:
+    inner = fresh("inner")
+    outer = f"{inner}-and-more-{uuid.uuid4().hex[:6]}"
+    register_secret(inner)
+    register_secret(outer)
+    assert redact(f"[{outer}]") == f"[{MASK}]"
+    assert redact(f"[{inner}]") == f"[{MASK}]"
+
+
+def test_text_without_a_secret_is_returned_unchanged() -> None:
+    register_secret(fresh())
+    assert redact("") == ""
+    assert redact("nothing to hide") == "nothing to hide"
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "Corp\\svc-{u}-Passw0rd!",
+        "line-one-{u}\nline-two",
+        "tab\t{u}\x01bell\x07",
+        'it\'s "{u}" quoted',
+        "caf\u00e9-{u}-\u2603",
+        "a+b/c?d=e&f {u}",
+    ],
+)
+def test_every_escaped_form_of_a_secret_is_masked(shape: str) -> None:
+    secret = shape.format(u=uuid.uuid4().hex[:8])
+    register_secret(secret)
+    forms = {
+        "raw": secret,
+        "repr": repr(secret),
+        "repr of an exception": repr(ValueError(secret)),
+        "json": json.dumps(secret),
+        "json ascii off": json.dumps(secret, ensure_ascii=False),
+        "json of a repr": json.dumps(repr(ValueError(secret))),
+        "repr of json": repr(json.dumps(secret)),
+        "url": quote(secret, safe=""),
+        "url path": quote(secret),
+        "url form": quote_plus(secret),
+    }
+    for name, written in forms.items():
+        masked = redact(f"<<{written}>>")
+        assert secret not in masked, name
+        assert MASK in masked, name
+        assert masked.startswith("<<") and masked.endswith(">>"), name
+
+
+def test_each_string_in_a_dict_secret_is_masked_on_its_own() -> None:
+    key_id = f"AKIA{uuid.uuid4().hex[:16].upper()}"
+    access_key = f"wJalr/{uuid.uuid4().hex}"
+    credentials = {
+        "ACCESS_KEY": key_id,
+        "SECRET_ACCESS_KEY": access_key,
+        "nested": {"token": f"tk-{uuid.uuid4().hex}"},
+        "scopes": [f"scope-{uuid.uuid4().hex[:6]}"],
+    }
+    seen: list[Any] = []
+
+    @task
+    def read() -> None:
+        seen.append(Secret("AWS_CREDENTIALS").get())
+
+    with Flow("credentials") as flow:
+        read()
+    assert flow.run(context={"secrets": {"AWS_CREDENTIALS": credentials}}).is_successful()
+    assert seen == [credentials]
+    text = (
+        f"signing with {access_key} for {key_id}, token {credentials['nested']['token']}, "  # type: ignore[index]
+        f"scope {credentials['scopes'][0]}; whole: {credentials}"  # type: ignore[index]
+    )
+    masked = redact(text)
+    for value in (key_id, access_key, credentials["nested"]["token"], credentials["scopes"][0]):  # type: ignore[index]
+        assert value not in masked
+    assert masked.count(MASK) == 5
+
+
+def test_a_number_secret_is_masked_by_its_text() -> None:
+    number = int(uuid.uuid4().int % 10**12) + 10**12
+    register_secret(number)
+    assert redact(f"pin {number}") == f"pin {MASK}"
+
+
+def test_registering_the_same_value_twice_keeps_one_entry() -> None:
+    secret = fresh()
+    register_secret(secret)
+    count = redaction.registered_secret_count()
+    register_secret(secret)
+    assert redaction.registered_secret_count() == count
+
+
+def test_a_short_string_inside_a_dict_is_reported_and_left_alone() -> None:
+    long_value = fresh()
+    too_short = register_secret({"region": "eu", "key": long_value})
+    assert too_short == ["eu"]
+    assert redact(f"eu {long_value}") == f"eu {MASK}"
