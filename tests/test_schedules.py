@@ -114,14 +114,15 @@ def test_cron_takes_its_time_zone_from_start_date() -> None:
 
 
 def test_cron_fires_a_repeated_wall_clock_hour_once_when_clocks_go_back() -> None:
-    """Prefect 1's CronClock: an hourly cron fires the first time 02:00 is reached on the night
-    clocks go back (25 October 2026 in Berlin), then at 03:00 local, two hours later."""
+    """Prefect 1.4.1's CronClock: on the night clocks go back (25 October 2026 in Berlin) an
+    hourly cron fires the repeated 02:00 once, at its second occurrence (after the change), so
+    there are two hours between the 01:00 and 02:00 runs."""
     start = pendulum.datetime(2026, 10, 25, 0, 30, tz=BERLIN)
     schedule = CronSchedule("0 * * * *", start_date=start)
     times = schedule.next(4, after=start)
     assert _iso(times) == [
         "2026-10-25T01:00:00+02:00",
-        "2026-10-25T02:00:00+02:00",
+        "2026-10-25T02:00:00+01:00",
         "2026-10-25T03:00:00+01:00",
         "2026-10-25T04:00:00+01:00",
     ]
@@ -153,7 +154,7 @@ def test_a_cron_string_that_does_not_parse_fails_at_construction(cron: str) -> N
     """The error names the schedule and shows the expected form."""
     with pytest.raises(ValueError) as raised:
         CronSchedule(cron)
-    assert f"CronSchedule({cron!r})" in str(raised.value)
+    assert f"CronClock({cron!r})" in str(raised.value)
     assert "minute hour day-of-month month day-of-week" in str(raised.value)
 
 
@@ -162,21 +163,26 @@ def test_a_time_zone_that_does_not_exist_fails_at_construction() -> None:
     with pytest.raises(ValueError) as raised:
         CronSchedule("0 9 * * *", timezone="Mars/Olympus_Mons")
     message = str(raised.value)
-    assert "CronSchedule('0 9 * * *')" in message
+    assert "CronClock('0 9 * * *')" in message
     assert "'Mars/Olympus_Mons'" in message
     assert "Europe/Berlin" in message
 
 
-@pytest.mark.parametrize("interval", [None, datetime.timedelta(0), datetime.timedelta(-1), 60])
-def test_an_interval_that_is_not_a_positive_timedelta_fails_at_construction(
-    interval: Any,
-) -> None:
-    with pytest.raises(ValueError, match=r"IntervalSchedule got interval=.*positive"):
+@pytest.mark.parametrize("interval", [None, 60])
+def test_an_interval_that_is_not_a_timedelta_fails_at_construction(interval: Any) -> None:
+    """As in Prefect 1: TypeError for what is not a timedelta, naming the clock and the fix."""
+    with pytest.raises(TypeError, match=r"IntervalClock got interval=.*timedelta"):
+        IntervalSchedule(interval=interval)
+
+
+@pytest.mark.parametrize("interval", [datetime.timedelta(0), datetime.timedelta(-1)])
+def test_an_interval_that_is_not_positive_fails_at_construction(interval: Any) -> None:
+    with pytest.raises(ValueError, match=r"IntervalClock got interval=.*greater than 0"):
         IntervalSchedule(interval=interval)
 
 
 def test_a_start_date_that_is_not_a_datetime_fails_at_construction() -> None:
-    with pytest.raises(TypeError, match=r"IntervalSchedule got start_date='tomorrow'"):
+    with pytest.raises(TypeError, match=r"IntervalClock got start_date='tomorrow'"):
         IntervalSchedule(start_date="tomorrow", interval=HOUR)  # type: ignore[arg-type]
 
 
@@ -304,25 +310,29 @@ def test_a_cron_scheduled_flow_runs_at_local_times(clock: FakeClock) -> None:
 
 _SCHEDULED_SCRIPT = """
 import sys
+import pendulum
 from flowlight import Flow, task
 from flowlight.schedules import Schedule
+from flowlight.schedules.clocks import Clock, ClockEvent
 
 
-class NowThenHourly(Schedule):
+class NowThenHourly(Clock):
     # The first start is the moment the loop first asks, then hourly: however slow the machine,
     # the first run starts at once and the next one is an hour away.
     def __init__(self):
         super().__init__()
         self.first = None
 
-    def times_after(self, after):
+    def events(self, after=None):
+        if after is None:
+            after = pendulum.now("UTC")
         if self.first is None:
             self.first = after.add(microseconds=1)
         when = self.first
         while when <= after:
             when = when.add(hours=1)
         while True:
-            yield when
+            yield ClockEvent(when)
             when = when.add(hours=1)
 
 def on_flow(obj, old, new):
@@ -337,7 +347,8 @@ def work():
     print("TASK GOT", line.strip(), flush=True)
     return line.strip()
 
-flow = Flow("forever", schedule=NowThenHourly(), tasks=[work], state_handlers=[on_flow])
+schedule = Schedule(clocks=[NowThenHourly()])
+flow = Flow("forever", schedule=schedule, tasks=[work], state_handlers=[on_flow])
 state = flow.run()
 print("EXITING", repr(state), flush=True)
 """

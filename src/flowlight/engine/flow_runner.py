@@ -71,7 +71,12 @@ def run_flow(
         from flowlight.schedules.loop import run_on_schedule as scheduled
 
         return scheduled(
-            flow, lambda ctx: FlowRunner(flow, chosen).run(values, ctx, task_states), context
+            flow,
+            # as in Prefect 1, a clock's parameter defaults win over the run's parameters
+            lambda ctx, defaults: FlowRunner(flow, chosen).run(
+                {**values, **defaults}, ctx, task_states
+            ),
+            context,
         )
     return FlowRunner(flow, chosen).run(values, context, task_states)
 

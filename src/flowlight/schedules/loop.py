@@ -26,9 +26,12 @@ __all__ = ["run_on_schedule"]
 
 
 def run_on_schedule(
-    flow: Flow, run_once: Callable[[dict[str, Any] | None], State], context: dict[str, Any] | None
+    flow: Flow,
+    run_once: Callable[[dict[str, Any], dict[str, Any]], State],
+    context: dict[str, Any] | None,
 ) -> State:
-    """Run `run_once` at each of the flow schedule's start times; return the last run's state."""
+    """Run `run_once(context, parameter_defaults)` at each of the flow schedule's start times
+    (with the parameter defaults of the clock that made it); return the last run's state."""
     schedule = flow.schedule
     clock = get_clock()
     stop = _StopRequest()
@@ -37,15 +40,15 @@ def run_on_schedule(
     try:
         after = None
         while not stop.requested:
-            upcoming = schedule.next(1, after=after)
+            upcoming = schedule.next(1, after=after, return_events=True)
             if not upcoming:
                 break
-            start = upcoming[0]
+            start = upcoming[0].start_time
             wait = start.timestamp() - clock.now()
             if wait > 0 and _wait(stop, wait, clock):
                 break
             run_context = {**(context or {}), "scheduled_start_time": start}
-            last = run_once(run_context)
+            last = run_once(run_context, dict(upcoming[0].parameter_defaults))
             # As in Prefect 1, start times missed while a run took longer are skipped, not
             # caught up in a burst: the next run is the next start time after now.
             after = max(start, pendulum.from_timestamp(clock.now(), tz="UTC"))

@@ -1,149 +1,132 @@
-"""Interval and cron schedules: each yields the start times of the flow runs it wants.
+"""Schedules: the start times of a flow's runs, made from clocks, filters and adjustments.
 
-Bad input is rejected when the schedule is built (a cron string that does not parse, a time
-zone that does not exist), naming the schedule, so nothing fails halfway through a run.
+A schedule merges the events of its clocks in time order (an instant two clocks share is used
+once), keeps those that pass its filters (all `filters`, at least one of `or_filters` when there
+are any, none of `not_filters`), then moves each through its `adjustments` in order.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+import heapq
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-import pendulum
+from flowlight.schedules.clocks import Clock, ClockEvent, CronClock, IntervalClock, RRuleClock
 
-from flowlight.engine.clock import get_clock
+__all__ = ["CronSchedule", "IntervalSchedule", "RRuleSchedule", "Schedule"]
 
-__all__ = ["CronSchedule", "IntervalSchedule", "Schedule"]
-
-
-def _as_datetime(value: Any, owner: str, tz: str | None = None) -> pendulum.DateTime:
-    if value is None:
-        # "now" comes from the engine's clock, so a test clock moves schedules too
-        return pendulum.from_timestamp(get_clock().now(), tz=tz or "UTC")
-    if isinstance(value, pendulum.DateTime):
-        return value
-    if isinstance(value, datetime.datetime):
-        converted: pendulum.DateTime = pendulum.instance(value, tz=tz or "UTC")
-        return converted
-    raise TypeError(f"{owner} got start_date={value!r}; give a datetime.")
-
-
-def _check_timezone(tz: str, owner: str) -> str:
-    try:
-        pendulum.timezone(tz)
-    except Exception:
-        raise ValueError(
-            f"{owner} has time zone {tz!r}, which does not exist; use an IANA name such as "
-            "'Europe/Berlin' or 'UTC'."
-        ) from None
-    return tz
+_MAX_CANDIDATES = 10_000
+"""`next()` looks at most this many clock events: clocks are endless and filters may refuse
+them all, so a search has to stop somewhere (Prefect 1's bound)."""
 
 
 class Schedule:
-    """A source of flow run start times, optionally bounded by `end_date`."""
+    """Start times from `clocks`, kept by the filters and moved by the adjustments."""
 
-    def __init__(self, end_date: datetime.datetime | None = None) -> None:
-        self.end_date = end_date
+    def __init__(
+        self,
+        clocks: Iterable[Clock],
+        filters: Iterable[Callable[[datetime.datetime], bool]] | None = None,
+        or_filters: Iterable[Callable[[datetime.datetime], bool]] | None = None,
+        not_filters: Iterable[Callable[[datetime.datetime], bool]] | None = None,
+        adjustments: Iterable[Callable[[datetime.datetime], datetime.datetime]] | None = None,
+    ) -> None:
+        if not isinstance(clocks, Iterable) or isinstance(clocks, (str, Clock)):
+            raise TypeError(
+                f"Schedule got clocks={clocks!r}; clocks should be a list of clocks, e.g. "
+                "Schedule(clocks=[IntervalClock(timedelta(hours=1))])."
+            )
+        self.clocks = list(clocks)
+        for clock in self.clocks:
+            if not isinstance(clock, Clock):
+                raise TypeError(
+                    f"Schedule got {clock!r} among its clocks; each must be a "
+                    "flowlight.schedules.clocks.Clock (IntervalClock, CronClock, ...)."
+                )
+        self.filters = list(filters or [])
+        self.or_filters = list(or_filters or [])
+        self.not_filters = list(not_filters or [])
+        self.adjustments = list(adjustments or [])
 
-    def times_after(self, after: pendulum.DateTime) -> Iterator[pendulum.DateTime]:
-        """Start times strictly after `after`, in order (the subclasses' one job)."""
-        return iter(())
+    def __repr__(self) -> str:
+        return f"<Schedule: {', '.join(repr(c) for c in self.clocks)}>"
 
-    def next(self, n: int, after: datetime.datetime | None = None) -> list[pendulum.DateTime]:
-        """The next `n` start times after `after` (default: now), within `end_date`."""
-        start = _as_datetime(after, repr(self))
-        found: list[pendulum.DateTime] = []
-        for when in self.times_after(start):
-            if self.end_date is not None and when > self.end_date:
-                break
-            found.append(when)
-            if len(found) >= n:
+    @property
+    def start_date(self) -> datetime.datetime | None:
+        """The earliest start date of the clocks (None when none has one)."""
+        return min((c.start_date for c in self.clocks if c.start_date), default=None)
+
+    @property
+    def end_date(self) -> datetime.datetime | None:
+        """The latest end date of the clocks (None when none has one)."""
+        return max((c.end_date for c in self.clocks if c.end_date), default=None)
+
+    def next(
+        self, n: int, after: datetime.datetime | None = None, return_events: bool = False
+    ) -> list[Any]:
+        """The next `n` start times strictly after `after` (default: now), as datetimes, or as
+        `ClockEvent`s (with the clock's parameter defaults and labels) when `return_events`.
+
+        Fewer come back when the clocks end, or when 10,000 candidates were looked at."""
+        found: list[Any] = []
+        if n <= 0:
+            return found
+        for looked, event in enumerate(self._clock_events(after), start=1):
+            if self._passes_filters(event.start_time):
+                event.start_time = self._adjust(event.start_time)
+                found.append(event if return_events else event.start_time)
+                if len(found) == n:
+                    break
+            if looked >= _MAX_CANDIDATES:
                 break
         return found
 
+    def _clock_events(self, after: datetime.datetime | None) -> Iterator[ClockEvent]:
+        merged = heapq.merge(*(clock.events(after=after) for clock in self.clocks))
+        # the stream is sorted, so equal events are neighbours: keep the first of each run
+        for _, same in itertools.groupby(merged):
+            yield next(same)
 
-class IntervalSchedule(Schedule):
-    """Every `interval`, counting from `start_date` (default: now); the first start time is
-    `start_date` itself."""
+    def _passes_filters(self, when: datetime.datetime) -> bool:
+        return (
+            all(keep(when) for keep in self.filters)
+            and (not self.or_filters or any(keep(when) for keep in self.or_filters))
+            and not any(refuse(when) for refuse in self.not_filters)
+        )
 
-    def __init__(
-        self,
-        start_date: datetime.datetime | None = None,
-        interval: datetime.timedelta | None = None,
-        end_date: datetime.datetime | None = None,
-    ) -> None:
-        if not isinstance(interval, datetime.timedelta) or interval.total_seconds() <= 0:
-            raise ValueError(
-                f"IntervalSchedule got interval={interval!r}; give a positive "
-                "datetime.timedelta, e.g. interval=timedelta(minutes=5)."
-            )
-        super().__init__(end_date)
-        self.start_date = _as_datetime(start_date, "IntervalSchedule")
-        self.interval = interval
-
-    def __repr__(self) -> str:
-        return f"<IntervalSchedule: every {self.interval}>"
-
-    def times_after(self, after: pendulum.DateTime) -> Iterator[pendulum.DateTime]:
-        # As in Prefect 1: whole days are added in the start date's wall-clock time (a daily
-        # run stays at 09:00 local across a DST change), the rest as elapsed seconds (an hourly
-        # run stays hourly in UTC).
-        days = self.interval.days
-        seconds = self.interval.total_seconds() - days * 86400
-        elapsed = (after - self.start_date).total_seconds()
-        k = max(0, int(elapsed // self.interval.total_seconds()) - 1)
-        while True:
-            when = self.start_date.add(days=k * days, seconds=k * seconds)
-            if when > after:
-                yield when
-            k += 1
+    def _adjust(self, when: datetime.datetime) -> datetime.datetime:
+        for adjust in self.adjustments:
+            when = adjust(when)
+        return when
 
 
-class CronSchedule(Schedule):
-    """On a cron expression (croniter syntax), evaluated in time zone `timezone` (or that of
-    `start_date`), so "0 9 * * *" means 09:00 local time across daylight-saving changes.
+def IntervalSchedule(
+    start_date: datetime.datetime | None = None,
+    interval: datetime.timedelta | None = None,
+    end_date: datetime.datetime | None = None,
+) -> Schedule:
+    """A schedule of one `IntervalClock`: every `interval` from `start_date`."""
+    return Schedule(clocks=[IntervalClock(interval, start_date, end_date)])  # type: ignore[arg-type]
 
-    Cron follows wall-clock time: when clocks go back, a repeated time fires once (the first
-    time); when they go forward, a time that does not exist fires at the first time after it.
-    """
 
-    def __init__(
-        self,
-        cron: str,
-        start_date: datetime.datetime | None = None,
-        end_date: datetime.datetime | None = None,
-        timezone: str | None = None,
-    ) -> None:
-        from croniter import croniter
+def CronSchedule(
+    cron: str,
+    start_date: datetime.datetime | None = None,
+    end_date: datetime.datetime | None = None,
+    day_or: bool | None = None,
+    timezone: str | None = None,
+) -> Schedule:
+    """A schedule of one `CronClock` (see there for time zones and DST)."""
+    clock = CronClock(cron, start_date, end_date, day_or=day_or, timezone=timezone)
+    return Schedule(clocks=[clock])
 
-        owner = f"CronSchedule({cron!r})"
-        if not isinstance(cron, str) or not croniter.is_valid(cron):
-            raise ValueError(
-                f"{owner}: not a valid cron expression; use five fields "
-                "'minute hour day-of-month month day-of-week', e.g. '0 9 * * 1-5'."
-            )
-        super().__init__(end_date)
-        self.cron = cron
-        self.timezone = _check_timezone(timezone, owner) if timezone else None
-        self.start_date = _as_datetime(start_date, owner, self.timezone)
 
-    def __repr__(self) -> str:
-        return f"<CronSchedule: {self.cron!r} in {self.timezone or self.start_date.timezone_name}>"
-
-    def times_after(self, after: pendulum.DateTime) -> Iterator[pendulum.DateTime]:
-        from croniter import croniter
-
-        tz = self.timezone or self.start_date.timezone_name or "UTC"
-        # croniter yields times strictly after its base: start one second before start_date so
-        # that start_date itself is a start time when it matches the expression
-        base = max(after, self.start_date.subtract(seconds=1)).in_timezone(tz)
-        it = croniter(self.cron, base)
-        last_wall_time = None
-        while True:
-            when = pendulum.instance(it.get_next(datetime.datetime)).in_timezone(tz)
-            wall_time = when.naive()
-            if last_wall_time is not None and wall_time <= last_wall_time:
-                continue  # clocks went back: a wall-clock time fires the first time only
-            last_wall_time = wall_time
-            yield when
+def RRuleSchedule(
+    rrule_obj: Any,
+    start_date: datetime.datetime | None = None,
+    end_date: datetime.datetime | None = None,
+) -> Schedule:
+    """A schedule of one `RRuleClock` (an iCalendar recurrence rule)."""
+    return Schedule(clocks=[RRuleClock(rrule_obj, start_date, end_date)])
