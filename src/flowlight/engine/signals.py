@@ -1,8 +1,8 @@
 """Signals: exceptions a task (or a trigger, or a handler) raises to put its run in a given state.
 
 Raising `FAIL("bad input")` inside a task ends the run `Failed("bad input")`, and the signal object
-itself becomes the state's `result`, so attributes set on it reach the state handlers (the seed
-document's `alert_on_special_failure` relies on that).
+itself becomes the state's `result`, so attributes set on it reach the state handlers (the
+"failure that carries data" example of docs/handler-examples.md relies on that).
 """
 
 from __future__ import annotations
