@@ -33,16 +33,16 @@ Trigger = Callable[[Mapping[Any, State]], bool]
 def _all_states(upstream_states: Mapping[Any, State] | Collection[State]) -> list[State]:
     """The states a trigger judges: a mapped upstream counts as each of its children.
 
-    Triggers receive `{edge: state}` as in Prefect 1, so triggers written for Prefect 1 work.
+    Triggers receive `{edge: state}` as in Prefect 1, so triggers written for Prefect 1 work. A
+    state reached through two edges (one upstream feeding two arguments) counts once, as in
+    Prefect 1, which judges the set of states.
     """
     values = upstream_states.values() if isinstance(upstream_states, Mapping) else upstream_states
-    found: list[State] = []
+    found: dict[int, State] = {}
     for s in values:
-        if isinstance(s, Mapped):
-            found.extend(s.map_states)
-        else:
-            found.append(s)
-    return found
+        for one in s.map_states if isinstance(s, Mapped) else [s]:
+            found.setdefault(id(one), one)
+    return list(found.values())
 
 
 def all_finished(upstream_states: Mapping[Any, State]) -> bool:
@@ -86,9 +86,9 @@ def all_failed(upstream_states: Mapping[Any, State]) -> bool:
 
 
 def any_successful(upstream_states: Mapping[Any, State]) -> bool:
-    """Run if at least one upstream task succeeded (or there are none)."""
-    states = _all_states(upstream_states)
-    if states and not any(s.is_successful() for s in states):
+    """Run if at least one upstream task succeeded, or the task has no upstream task at all
+    (a mapped upstream with no children counts as an upstream with none succeeded)."""
+    if upstream_states and not any(s.is_successful() for s in _all_states(upstream_states)):
         raise signals.TRIGGERFAIL(
             'Trigger was "any_successful" but none of the upstream tasks succeeded.'
         )
@@ -96,23 +96,33 @@ def any_successful(upstream_states: Mapping[Any, State]) -> bool:
 
 
 def any_failed(upstream_states: Mapping[Any, State]) -> bool:
-    """Run if at least one upstream task failed (or there are none)."""
-    states = _all_states(upstream_states)
-    if states and not any(s.is_failed() for s in states):
+    """Run if at least one upstream task failed, or the task has no upstream task at all."""
+    if upstream_states and not any(s.is_failed() for s in _all_states(upstream_states)):
         raise signals.TRIGGERFAIL('Trigger was "any_failed" but none of the upstream tasks failed.')
     return True
 
 
 def not_all_skipped(upstream_states: Mapping[Any, State]) -> bool:
-    """Run unless every upstream task was skipped (then skip too); fail if any failed."""
+    """Run unless every upstream task was skipped (then skip too); fail if any failed.
+
+    With no upstream task at all, "every upstream was skipped" holds, so the task skips (Prefect 1).
+    """
     states = _all_states(upstream_states)
-    if all(s.is_skipped() for s in states) and states:
+    if all(s.is_skipped() for s in states):
         raise signals.SKIP("All upstreams were skipped")
     if not all(s.is_successful() for s in states):
         raise signals.TRIGGERFAIL(
             'Trigger was "not_all_skipped" but some of the upstream tasks failed.'
         )
     return True
+
+
+def _bound(value: int | float | None, total: int, default: float) -> float:
+    """A count bound: below 1 it is a fraction of the upstream states (Prefect 1's rule, so
+    `at_most=0.5` means half and `at_least=1.0` means one), otherwise an absolute number."""
+    if value is None:
+        return default
+    return value * total if value < 1 else value
 
 
 def _count_trigger(
@@ -122,16 +132,13 @@ def _count_trigger(
     at_most: int | float | None,
 ) -> Trigger:
     def trigger(upstream_states: Mapping[Any, State]) -> bool:
+        if not upstream_states:
+            return True  # no upstream task: nothing to count, the task runs (Prefect 1)
         states = _all_states(upstream_states)
         total = len(states)
         matched = sum(1 for s in states if predicate(s))
-        low = at_least * total if isinstance(at_least, float) else at_least
-        high = at_most * total if isinstance(at_most, float) else at_most
-        if (low is not None and matched < low) or (high is not None and matched > high):
-            raise signals.TRIGGERFAIL(
-                f'Trigger was "{name}" but {matched} of {total} upstream states matched '
-                f"(at_least={at_least}, at_most={at_most})."
-            )
+        if not _bound(at_least, total, 0) <= matched <= _bound(at_most, total, total):
+            raise signals.TRIGGERFAIL(f'Trigger was "{name}" but thresholds were not met.')
         return True
 
     trigger.__name__ = name
@@ -141,10 +148,12 @@ def _count_trigger(
 def some_successful(
     at_least: int | float | None = None, at_most: int | float | None = None
 ) -> Trigger:
-    """A trigger that runs when the number (int) or fraction (float) of successes is in range."""
+    """A trigger that runs when the number of successes is within the bounds (a bound below 1 is a
+    fraction of the upstream states); a task with no upstream task always runs."""
     return _count_trigger("some_successful", State.is_successful, at_least, at_most)
 
 
 def some_failed(at_least: int | float | None = None, at_most: int | float | None = None) -> Trigger:
-    """A trigger that runs when the number (int) or fraction (float) of failures is in range."""
+    """A trigger that runs when the number of failures is within the bounds (a bound below 1 is a
+    fraction of the upstream states); a task with no upstream task always runs."""
     return _count_trigger("some_failed", State.is_failed, at_least, at_most)

@@ -8,10 +8,10 @@ from typing import Any
 
 from _recording import FakeClock
 
-from flowlight import Flow, context, task
+from flowlight import Flow, context, task, triggers
 from flowlight.engine import signals
 from flowlight.engine.clock import use_clock
-from flowlight.engine.state import Retrying, State, TimedOut
+from flowlight.engine.state import Retrying, Skipped, State, TimedOut, TriggerFailed
 
 
 def test_retrying_task_waits_until_start_time_and_counts_runs() -> None:
@@ -129,3 +129,63 @@ def test_user_context_is_visible_and_does_not_leak_after_the_run() -> None:
         look()
     flow.run(context={"team": "data"})
     assert seen == ["data"] and context.get("team") is None
+
+
+def _never(upstream_states: Any) -> bool:
+    return False
+
+
+def _broken(upstream_states: Any) -> bool:
+    raise ValueError("bad trigger")
+
+
+def test_a_trigger_returning_false_or_raising_fails_the_task_without_running_it() -> None:
+    ran: list[str] = []
+
+    @task
+    def up() -> int:
+        return 1
+
+    @task(trigger=_never)
+    def refused(x: int) -> None:
+        ran.append("refused")
+
+    @task(trigger=_broken)
+    def crashed(x: int) -> None:
+        ran.append("crashed")
+
+    with Flow("tf") as flow:
+        u = up()
+        a, b = refused(u), crashed(u)
+    states = flow.run().result
+    assert ran == []
+    assert isinstance(states[a], TriggerFailed) and states[a].message == "Trigger failed"
+    assert repr(states[a].result) == "TRIGGERFAIL('Trigger failed')"
+    assert isinstance(states[b], TriggerFailed)
+    assert states[b].message == (
+        "Unexpected error while checking task trigger: ValueError('bad trigger')"
+    )
+    assert isinstance(states[b].result, ValueError)
+
+
+def test_count_triggers_of_a_task_without_upstream_tasks_let_it_run() -> None:
+    """`some_failed` / `some_successful` have nothing to count without upstream tasks: the task
+    runs (Prefect 1), while `not_all_skipped` skips it."""
+
+    @task(trigger=triggers.some_failed(at_least=1))
+    def after_failures() -> int:
+        return 1
+
+    @task(trigger=triggers.some_successful(at_least=1))
+    def after_successes() -> int:
+        return 2
+
+    @task(trigger=triggers.not_all_skipped)
+    def unless_all_skipped() -> int:
+        return 3
+
+    with Flow("no-upstream") as flow:
+        a, b, c = after_failures(), after_successes(), unless_all_skipped()
+    states = flow.run().result
+    assert (states[a].result, states[b].result) == (1, 2)
+    assert isinstance(states[c], Skipped) and states[c].message == "All upstreams were skipped"
