@@ -11,20 +11,33 @@ from flowlight.utilities.notifications import DeliveryRecord
 
 def test_the_package_exports_exactly_these_names() -> None:
     assert sorted(notifications.__all__) == [
+        "Check",
         "DeliveryPolicy",
         "DeliveryRecord",
+        "EmailAction",
         "EmailNotifier",
         "NotificationError",
+        "SlackAction",
         "SlackNotifier",
+        "WebhookAction",
         "WebhookNotifier",
         "add_delivery_listener",
         "callback_factory",
+        "email_action",
         "email_notifier",
         "gmail_notifier",
+        "in_states",
+        "is_failed",
+        "is_final_failure",
+        "is_finished",
+        "is_retrying",
+        "is_successful",
         "remove_delivery_listener",
+        "slack_action",
         "slack_notifier",
         "statistics",
         "verify_webhook_signature",
+        "webhook_action",
         "webhook_notifier",
     ]
     for name in notifications.__all__:

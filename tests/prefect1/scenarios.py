@@ -252,6 +252,23 @@ def notify(e: Any) -> Any:
     return flow
 
 
+@scenario
+def notify_actions(e: Any) -> Any:
+    """The same alerts built as `callback_factory(action, check)` handlers: a webhook action with
+    the `is_failed` check on the task and on the flow."""
+    from flowlight.utilities.notifications import callback_factory, is_failed, webhook_action
+
+    alert = callback_factory(webhook_action(url=os.environ["NOTIFY_URL"]), is_failed)
+
+    @e.task(state_handlers=[alert])
+    def load() -> None:
+        raise ValueError("warehouse unreachable")
+
+    with e.Flow("notify_actions", state_handlers=[alert]) as flow:
+        load()
+    return flow
+
+
 def describe(final: Any) -> dict[str, Any]:
     """The run's outcome as plain data: flow state and each task's state (children too)."""
     tasks: dict[str, Any] = {}

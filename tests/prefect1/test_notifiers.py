@@ -100,3 +100,52 @@ def test_notifications_from_prefect1_match_those_from_flowlight(
         }
 
     assert summary(on_prefect1) == summary(on_flowlight)
+
+
+def test_a_callback_factory_alert_works_on_a_prefect1_flow(
+    prefect1_python: Path, tmp_path: Path, webhook_server: Any
+) -> None:
+    """`callback_factory(webhook_action(...), is_failed)` on a genuine Prefect 1 task and flow
+    posts the task's and the flow's failure, carrying the run ids and trace the bridge exported,
+    and the same two posts as on flowlight."""
+
+    def run(python: Path, engine: str) -> tuple[EngineRun, list[dict[str, Any]]]:
+        webhook_server.requests.clear()
+        done = run_scenarios(
+            python,
+            engine,
+            ("notify_actions",),
+            tmp_path / engine,
+            NOTIFY_URL=webhook_server.url("/hook"),
+        )
+        webhook_server.wait_for(2)
+        return done, [request.json() for request in webhook_server.requests]
+
+    prefect_run, on_prefect1 = run(prefect1_python, "prefect")
+    assert prefect_run.outcomes["notify_actions"] == {
+        "flow": "Failed",
+        "tasks": {"load": "Failed"},
+    }
+    task_post, flow_post = sorted(on_prefect1, key=lambda body: body["task"] is None)
+    assert task_post["task"]["name"] == "load"
+    assert task_post["state"]["error"] == "ValueError('warehouse unreachable')"
+    assert flow_post["task"] is None and flow_post["state"]["type"] == "Failed"
+    spans = {span.name: span for span in prefect_run.received.spans()}
+    assert task_post["trace"]["trace_id"] == spans["load"].trace_id
+    assert task_post["flow"]["run_id"] == spans["notify_actions"].attributes["cicd.pipeline.run.id"]
+    _, on_flowlight = run(Path(sys.executable), "flowlight")
+
+    def shape(bodies: list[dict[str, Any]]) -> list[str]:
+        return sorted(
+            repr(
+                (
+                    sorted(body),
+                    (body["task"] or {}).get("name"),
+                    body["state"]["type"],
+                    body["state"]["message"],
+                )
+            )
+            for body in bodies
+        )
+
+    assert shape(on_prefect1) == shape(on_flowlight)

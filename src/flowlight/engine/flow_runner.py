@@ -273,6 +273,7 @@ def _task_context(flow_ctx: dict[str, Any], t: Task) -> dict[str, Any]:
     ctx["task_run_id"] = str(uuid.uuid4())
     ctx["map_index"] = None
     ctx["task_run_count"] = 1
+    ctx["task_max_retries"] = t.max_retries
     return ctx
 
 

@@ -1,4 +1,5 @@
-"""Building state handlers from small pieces: `callback_factory` and the notifiers."""
+"""Building state handlers from small pieces: `callback_factory(action, check)`, the delivery
+actions and checks it is built from, and the ready-made notifiers made of the same pieces."""
 
 from __future__ import annotations
 
@@ -6,6 +7,23 @@ from collections.abc import Callable
 from typing import Any
 
 from flowlight.engine.state import State
+from flowlight.utilities.notifications.channels import (
+    EmailAction,
+    SlackAction,
+    WebhookAction,
+    email_action,
+    slack_action,
+    webhook_action,
+)
+from flowlight.utilities.notifications.checks import (
+    Check,
+    in_states,
+    is_failed,
+    is_final_failure,
+    is_finished,
+    is_retrying,
+    is_successful,
+)
 from flowlight.utilities.notifications.delivery import (
     DeliveryPolicy,
     DeliveryRecord,
@@ -26,20 +44,33 @@ from flowlight.utilities.notifications.notifiers import (
 from flowlight.utilities.notifications.signing import verify_webhook_signature
 
 __all__ = [
+    "Check",
     "DeliveryPolicy",
     "DeliveryRecord",
+    "EmailAction",
     "EmailNotifier",
     "NotificationError",
+    "SlackAction",
     "SlackNotifier",
+    "WebhookAction",
     "WebhookNotifier",
     "add_delivery_listener",
     "callback_factory",
+    "email_action",
     "email_notifier",
     "gmail_notifier",
+    "in_states",
+    "is_failed",
+    "is_final_failure",
+    "is_finished",
+    "is_retrying",
+    "is_successful",
     "remove_delivery_listener",
+    "slack_action",
     "slack_notifier",
     "statistics",
     "verify_webhook_signature",
+    "webhook_action",
     "webhook_notifier",
 ]
 
@@ -50,7 +81,9 @@ def callback_factory(
     """A state handler that calls `fn(obj, new_state)` when `check(new_state)` is exactly True.
 
     The handler always returns the proposed state: an action cannot change the run's outcome
-    except by raising (which, as for any handler, fails the run).
+    except by raising (which, as for any handler, fails the run). A check that raises fails the
+    run the same way. With a delivery action (`slack_action()`, ...) as `fn`, delivery never
+    raises unless that action was made with `raise_on_failure=True`.
     """
     if not callable(fn):
         raise TypeError(f"callback_factory needs a callable action fn(obj, state), got {fn!r}.")

@@ -1,16 +1,17 @@
-"""The state-handler half shared by every notifier: which transitions to tell, flood control,
-delivery reporting, and the promise never to raise into the task unless asked to.
+"""The channel-independent half of every delivery: flood control, delivery records, and the
+promise never to raise into the task unless asked to.
 
-A concrete notifier (Slack, webhook, e-mail) only says how to turn a `Notice` into one delivery;
-everything a user relies on regardless of channel (the `only_states` / `ignore_states` filters of
-Prefect 1's `slack_notifier`, secrets read only when something will be sent, one record per
-notification, `raise_on_failure`) lives here once.
+A `DeliveryAction` is an action in Prefect 1's `callback_factory(action, check)` sense: called as
+`action(obj, state)`, it tells its channel about `state`. A concrete action (Slack, webhook,
+e-mail: see `channels.py`) only says how to turn a `Notice` into one delivery. The notifiers
+(`notifiers.py`) are such an action behind a state filter, so both forms share this one path:
+the same records, retries, masking, trace links and flood control.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from flowlight.client.secrets import Secret
@@ -29,6 +30,7 @@ from flowlight.utilities.notifications.delivery import (
 )
 from flowlight.utilities.notifications.messages import (
     Notice,
+    NoticeKind,
     SuppressedCount,
     _check,
     notice_for,
@@ -36,26 +38,9 @@ from flowlight.utilities.notifications.messages import (
 from flowlight.utilities.notifications.throttle import flood_limit, ledger
 from flowlight.utilities.redaction import redact
 
-__all__ = ["Notifier", "read_secret"]
+__all__ = ["DeliveryAction", "is_flow", "read_secret"]
 
 logger = get_logger("flowlight.notifications")
-
-
-def _state_classes(name: str, states: Iterable[type] | None) -> tuple[type, ...] | None:
-    if states is None:
-        return None
-    if isinstance(states, type):
-        raise TypeError(
-            f"{name}={states.__name__} must be a list of state classes, e.g. {name}=[Failed]."
-        )
-    classes = tuple(states)
-    for state in classes:
-        if not isinstance(state, type):
-            raise TypeError(
-                f"{name} holds {state!r}, which is not a state class; pass classes such as "
-                f"Failed or Retrying, not instances like Failed()."
-            )
-    return classes
 
 
 def _trace_template(template: str | None) -> str | None:
@@ -94,15 +79,16 @@ def read_secret(name: str, what: str) -> str:
     return value
 
 
-def _is_flow(obj: Any) -> bool:
+def is_flow(obj: Any) -> bool:
+    """Whether `obj` is a flow (flowlight's or a genuine Prefect 1 one) rather than a task."""
     return isinstance(obj, Flow) or _prefect1.is_prefect1_flow(obj)
 
 
-class Notifier(abc.ABC):
-    """A state handler that tells someone about transitions: the channel-independent part.
+class DeliveryAction(abc.ABC):
+    """Tells one channel about a state: usable as `callback_factory(action, check)`'s action.
 
     Subclasses set `kind` and implement `channel` (a stable name of the destination, used to keep
-    flood-control counts apart) and `send` (one delivery of a notice).
+    flood-control counts apart) and `send` (one delivery of a notice, with retries).
     """
 
     kind: ClassVar[NotifierKind]
@@ -110,15 +96,11 @@ class Notifier(abc.ABC):
     def __init__(
         self,
         *,
-        only_states: Iterable[type] | None = None,
-        ignore_states: Iterable[type] | None = None,
         flood_control: bool | int | None = None,
         trace_url_template: str | None = None,
         raise_on_failure: bool = False,
         delivery: DeliveryPolicy | None = None,
     ) -> None:
-        self.only_states = _state_classes("only_states", only_states)
-        self.ignore_states = _state_classes("ignore_states", ignore_states)
         if flood_control is None:
             flood_control = setting("notifications", "flood_control", default=True)
         self.flood_limit = flood_limit(flood_control)
@@ -130,45 +112,34 @@ class Notifier(abc.ABC):
     @property
     @abc.abstractmethod
     def channel(self) -> str:
-        """Where notices go, for log lines (never the secret URL itself)."""
+        """Where notices go, for log lines and flood control (never the secret URL itself)."""
 
     @abc.abstractmethod
     def send(self, notice: Notice) -> tuple[Outcome, str, int]:
         """Deliver `notice` once (with retries); return outcome, redacted reason, attempts."""
 
-    # -- the state handler ---------------------------------------------------------------------
-    def wants(self, state: Any) -> bool:
-        """Prefect 1's filter: `ignore_states` first, then `only_states`, both with isinstance."""
-        if self.ignore_states and isinstance(state, self.ignore_states):
-            return False
-        return not (self.only_states is not None and not isinstance(state, self.only_states))
-
-    def __call__(self, obj: Any, old_state: Any, new_state: Any) -> Any:
-        """Notify about `old_state -> new_state` if wanted; always return `new_state` unchanged.
+    # -- the action ----------------------------------------------------------------------------
+    def __call__(self, obj: Any, state: Any) -> None:
+        """Tell about `state` of `obj` (a flow or a task) now: the `callback_factory` form.
 
         Raises only `NotificationError`, and only with `raise_on_failure=True`.
         """
+        self.tell(obj, None, state)
+
+    def tell(self, obj: Any, old_state: Any, new_state: Any, *, summary_only: bool = False) -> None:
+        """Tell about `old_state -> new_state` of `obj`, within flood control.
+
+        With `summary_only`, the transition itself is of no interest: only when it ends a flow
+        run is something sent, the notifications held back in that run, if any. Raises only
+        `NotificationError`, and only with `raise_on_failure=True`.
+        """
         try:
-            wanted = self.wants(new_state)
-            ends_run = _check(new_state, "is_finished")
-            if not wanted and not ends_run:
-                return new_state  # the hot path: most transitions are of no interest
-            is_flow = _is_flow(obj)
-            if not wanted and not is_flow:
-                return new_state  # a task run ended in a state nobody asked about
             # On a Prefect 1 flow or task, flowlight.context reads that run's prefect.context.
             with _prefect1.flowlight_context_for(obj):
-                self._handle(
-                    obj,
-                    old_state,
-                    new_state,
-                    wanted=wanted,
-                    is_flow=is_flow,
-                    ends_flow_run=is_flow and ends_run,
-                )
+                self._tell(obj, old_state, new_state, summary_only)
         except NotificationError:
             raise
-        except Exception as error:  # a notifier must not fail the task it watches
+        except Exception as error:  # an action must not fail the task it watches
             logger.error(
                 "notifier broke while handling a transition",
                 notifier=self.kind,
@@ -179,29 +150,25 @@ class Notifier(abc.ABC):
             except Exception:
                 run_context = {}
             self._record("failed", f"notifier error {type(error).__name__}", 0, run_context)
-        return new_state
 
-    def _handle(
-        self,
-        obj: Any,
-        old_state: Any,
-        new_state: Any,
-        *,
-        wanted: bool,
-        is_flow: bool,
-        ends_flow_run: bool,
-    ) -> None:
-        """Tell about a transition that is `wanted`, or that ends a flow run (`ends_flow_run`),
-        whose notifications held back by flood control are then summed up."""
+    def suppress(self, reason: str) -> None:
+        """Record a notification that was deliberately not sent (and why), in the current run."""
+        self._record("suppressed", reason, 0, current())
+
+    def _tell(self, obj: Any, old_state: Any, new_state: Any, summary_only: bool) -> None:
         run_context = current()
         flow_run_id = run_context.get("flow_run_id")
-        if ends_flow_run:
+        about_flow = is_flow(obj)
+        if about_flow and _check(new_state, "is_finished"):
             held = ledger.end_run(self.channel, flow_run_id)
-            if wanted or held:
-                kind = "state_change" if wanted else "suppressed_summary"
-                self._notify(obj, old_state, new_state, run_context, is_flow, held, kind)
+            if summary_only and not held:
+                return
+            kind: NoticeKind = "suppressed_summary" if summary_only else "state_change"
+            self._notify(obj, old_state, new_state, run_context, about_flow, held, kind)
             return
-        if not is_flow:
+        if summary_only:
+            return
+        if not about_flow:
             state_name = type(new_state).__name__
             key = (run_context.get("task_slug"), state_name, run_context.get("task_run_count"))
             label = (run_context.get("task_name") or getattr(obj, "name", None), state_name)
@@ -215,7 +182,7 @@ class Notifier(abc.ABC):
                 )
                 return
         held = ledger.take_held(self.channel, flow_run_id)
-        self._notify(obj, old_state, new_state, run_context, is_flow, held, "state_change")
+        self._notify(obj, old_state, new_state, run_context, about_flow, held, "state_change")
 
     def _notify(
         self,
@@ -223,16 +190,16 @@ class Notifier(abc.ABC):
         old_state: Any,
         new_state: Any,
         run_context: Mapping[str, Any],
-        is_flow: bool,
+        about_flow: bool,
         held: tuple[SuppressedCount, ...],
-        kind: Any,
+        kind: NoticeKind,
     ) -> None:
         notice = notice_for(
             obj,
             old_state,
             new_state,
             run_context,
-            is_flow=is_flow,
+            is_flow=about_flow,
             trace_url_template=self.trace_url_template,
             suppressed=held,
             kind=kind,

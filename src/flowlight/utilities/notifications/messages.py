@@ -19,6 +19,7 @@ from flowlight.utilities.redaction import redact
 __all__ = [
     "WEBHOOK_PAYLOAD_VERSION",
     "Notice",
+    "NoticeKind",
     "SuppressedCount",
     "email_parts",
     "notice_for",
@@ -28,6 +29,8 @@ __all__ = [
 ]
 
 WEBHOOK_PAYLOAD_VERSION = 1
+
+NoticeKind = Literal["state_change", "suppressed_summary"]
 
 # Long enough for a traceback's last lines; short enough for Slack's 3,000-character blocks.
 _MAX_TEXT = 1500
@@ -46,7 +49,7 @@ class SuppressedCount:
 class Notice:
     """The redacted facts one notification is built from."""
 
-    kind: Literal["state_change", "suppressed_summary"]
+    kind: NoticeKind
     flow_name: str | None
     flow_run_id: str | None
     flow_run_name: str | None
@@ -120,7 +123,7 @@ def notice_for(
     is_flow: bool,
     trace_url_template: str | None,
     suppressed: tuple[SuppressedCount, ...] = (),
-    kind: Literal["state_change", "suppressed_summary"] = "state_change",
+    kind: NoticeKind = "state_change",
 ) -> Notice:
     """Gather the facts of `old_state -> new_state` of `obj` (a Flow or a Task) in `run_context`."""
     result = getattr(new_state, "result", None)

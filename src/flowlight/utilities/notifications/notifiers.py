@@ -2,44 +2,34 @@
 
 Each is a state handler used like Prefect 1's curried `slack_notifier`: attach it as is
 (`state_handlers=[slack_notifier]`) or configure it first
-(`slack_notifier(only_states=[Failed], webhook_secret="OPS_SLACK")`). Secrets are read only when a
-notification is about to be sent, so a missing secret never touches a task that has nothing to
-report, and no notifier calls any cloud API.
+(`slack_notifier(only_states=[Failed], webhook_secret="OPS_SLACK")`). A notifier is a delivery
+action (`channels.py`) behind a check (`only_states` / `ignore_states`), plus the one thing a
+bare action cannot do: at the end of a flow run, send what flood control held back even when the
+flow's own state is not one to report. Secrets are read only when a notification is about to be
+sent, so a missing secret never touches a task that has nothing to report.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import time
-import uuid
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
-from typing import Any, ClassVar, overload
-from urllib.parse import urlsplit
+from collections.abc import Callable, Iterable
+from typing import Any, overload
 
-from flowlight.utilities.notifications.base import Notifier, read_secret
-from flowlight.utilities.notifications.delivery import NotifierKind, Outcome, deliver
-from flowlight.utilities.notifications.messages import (
-    Notice,
-    email_parts,
-    slack_payload,
-    webhook_body,
-    webhook_payload,
+from flowlight.utilities.logging import get_logger
+from flowlight.utilities.notifications.base import DeliveryAction, is_flow
+from flowlight.utilities.notifications.channels import (
+    EmailAction,
+    SlackAction,
+    WebhookAction,
+    gmail_options,
 )
-from flowlight.utilities.notifications.signing import SIGNATURE_HEADER, sign_webhook_body
-from flowlight.utilities.notifications.transports import (
-    SmtpSecurity,
-    SmtpServer,
-    post_once,
-    send_mail_once,
-)
-from flowlight.utilities.redaction import register_secret
+from flowlight.utilities.notifications.checks import Check, StateFilter
+from flowlight.utilities.notifications.delivery import NotificationError
+from flowlight.utilities.notifications.messages import _check
+from flowlight.utilities.redaction import redact
 
 __all__ = [
     "EmailNotifier",
+    "Notifier",
     "SlackNotifier",
     "WebhookNotifier",
     "email_notifier",
@@ -48,195 +38,90 @@ __all__ = [
     "webhook_notifier",
 ]
 
-_USER_AGENT = "flowlight-notifier/1"
-_SECRET_PATH_LENGTH = 12
+logger = get_logger("flowlight.notifications")
 
 
-def _read_url_secret(name: str) -> str:
-    url = read_secret(name, "a URL")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"Secret {name!r} does not hold an http(s) URL; set it to the full URL.")
-    # A long path (Slack's /services/T.../B.../token) is what makes a webhook URL secret: mask it
-    # even where it appears on its own. Short ones ("/api") are too common to mask everywhere.
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    if len(path) >= _SECRET_PATH_LENGTH:
-        register_secret(path)
-    return url
+class Notifier:
+    """A state handler: `action` told about every transition the state filter lets through.
+
+    The channel's settings (`channel`, `delivery`, `flood_limit`, `server`, ...) are read from
+    the action, so `notifier.delivery` is the policy its deliveries use.
+    """
+
+    def __init__(
+        self,
+        action: DeliveryAction,
+        *,
+        only_states: Iterable[type] | None = None,
+        ignore_states: Iterable[type] | None = None,
+    ) -> None:
+        state_filter = StateFilter(only_states, ignore_states)
+        self.only_states = state_filter.only
+        self.ignore_states = state_filter.ignore
+        self.wants = Check(state_filter, "in_states")
+        self.action = action
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names the notifier itself lacks; never for its own (or while a copy
+        # is being unpickled and has no action yet).
+        if name.startswith("__") or name == "action":
+            raise AttributeError(name)
+        return getattr(self.action, name)
+
+    def __call__(self, obj: Any, old_state: Any, new_state: Any) -> Any:
+        """Notify about `old_state -> new_state` if wanted; always return `new_state` unchanged.
+
+        Raises only `NotificationError`, and only with `raise_on_failure=True`.
+        """
+        try:
+            wanted = self.wants(new_state)
+            if not wanted and not _check(new_state, "is_finished"):
+                return new_state  # the hot path: most transitions are of no interest
+            if not wanted and not is_flow(obj):
+                return new_state  # a task run ended in a state nobody asked about
+            self.action.tell(obj, old_state, new_state, summary_only=not wanted)
+        except NotificationError:
+            raise
+        except Exception as error:  # a notifier must not fail the task it watches
+            logger.error(
+                "notifier broke while handling a transition",
+                notifier=self.action.kind,
+                error=redact(repr(error)),
+            )
+            self.action.suppress(f"notifier error {type(error).__name__}")
+        return new_state
+
+
+def _split(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The notifier's own options (its state filter), and the rest, which are the action's."""
+    mine: dict[str, Any] = {
+        k: options.pop(k) for k in ("only_states", "ignore_states") if k in options
+    }
+    return mine, options
 
 
 class SlackNotifier(Notifier):
-    """Posts to a Slack incoming webhook whose URL is the Secret `webhook_secret`.
+    """A `SlackAction` (see there for its options) behind Prefect 1's state filter."""
 
-    Prefect 1's `proxies` (a requests proxies mapping) is honoured. Its `backend_info` is
-    accepted so ported code runs unchanged, and ignored: flowlight never calls a cloud API.
-    """
-
-    kind: ClassVar[NotifierKind] = "slack"
-
-    def __init__(
-        self,
-        *,
-        webhook_secret: str = "SLACK_WEBHOOK_URL",
-        backend_info: bool = True,
-        proxies: Mapping[str, str] | None = None,
-        **options: Any,
-    ) -> None:
-        super().__init__(**options)
-        self.webhook_secret = webhook_secret
-        self.proxies = dict(proxies) if proxies else None
-        del backend_info
-
-    @property
-    def channel(self) -> str:
-        return f"slack:{self.webhook_secret}"
-
-    def send(self, notice: Notice) -> tuple[Outcome, str, int]:
-        url = _read_url_secret(self.webhook_secret)
-        body = json.dumps(slack_payload(notice), ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": _USER_AGENT}
-        proxies = self.proxies
-        return deliver(
-            lambda timeout: post_once(url, body, headers, timeout, proxies), self.delivery
-        )
+    def __init__(self, **options: Any) -> None:
+        mine, rest = _split(options)
+        super().__init__(SlackAction(**rest), **mine)
 
 
 class WebhookNotifier(Notifier):
-    """POSTs the versioned JSON payload (docs/webhook-payload.md) to any URL.
+    """A `WebhookAction` (see there for its options) behind Prefect 1's state filter."""
 
-    Give the URL literally (`url=`) or as a Secret name (`url_secret=`); `headers` are sent as
-    given, `header_secrets` maps a header to the Secret holding its value (an Authorization token,
-    say); `signing_secret` names the Secret whose value keys the HMAC-SHA256 signature header.
-    """
-
-    kind: ClassVar[NotifierKind] = "webhook"
-
-    def __init__(
-        self,
-        *,
-        url: str | None = None,
-        url_secret: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        header_secrets: Mapping[str, str] | None = None,
-        signing_secret: str | None = None,
-        **options: Any,
-    ) -> None:
-        super().__init__(**options)
-        if (url is None) == (url_secret is None):
-            raise ValueError(
-                "webhook_notifier needs exactly one of url='https://...' (a literal URL) or "
-                "url_secret='NAME' (the name of a Secret holding the URL)."
-            )
-        if url is not None and urlsplit(url).scheme not in ("http", "https"):
-            raise ValueError(f"webhook_notifier url={url!r} is not an http(s) URL.")
-        self.url = url
-        self.url_secret = url_secret
-        self.headers = dict(headers or {})
-        self.header_secrets = dict(header_secrets or {})
-        self.signing_secret = signing_secret
-
-    @property
-    def channel(self) -> str:
-        if self.url_secret is not None:
-            return f"webhook:secret:{self.url_secret}"
-        return "webhook:" + hashlib.sha256(str(self.url).encode()).hexdigest()[:16]
-
-    def send(self, notice: Notice) -> tuple[Outcome, str, int]:
-        url = self.url if self.url is not None else _read_url_secret(str(self.url_secret))
-        now = time.time()
-        body = webhook_body(webhook_payload(notice, datetime.fromtimestamp(now, timezone.utc)))
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": _USER_AGENT,
-            "X-Flowlight-Event": notice.kind,
-            # The same id on every retry of one notification, so a receiver can drop duplicates.
-            "X-Flowlight-Delivery": str(uuid.uuid4()),
-            **self.headers,
-        }
-        for header, secret_name in self.header_secrets.items():
-            headers[header] = read_secret(secret_name, f"the value of header {header}")
-        if self.signing_secret is not None:
-            key = read_secret(self.signing_secret, "the webhook signing key")
-            headers[SIGNATURE_HEADER] = sign_webhook_body(body, key, int(now))
-        return deliver(lambda timeout: post_once(url, body, headers, timeout), self.delivery)
-
-
-_DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "ssl": 465, "plain": 25}
+    def __init__(self, **options: Any) -> None:
+        mine, rest = _split(options)
+        super().__init__(WebhookAction(**rest), **mine)
 
 
 class EmailNotifier(Notifier):
-    """Sends a plain-text and HTML e-mail through an SMTP server.
+    """An `EmailAction` (see there for its options) behind Prefect 1's state filter."""
 
-    `security` is "starttls" (default), "ssl" or "plain" (no TLS; for a server on this machine).
-    `username_secret` / `password_secret` name the Secrets to log in with; without them no login
-    is attempted. Without `to`, the mail goes to the username (Prefect 1's gmail_notifier does so).
-    """
-
-    kind: ClassVar[NotifierKind] = "email"
-
-    def __init__(
-        self,
-        *,
-        to: str | Sequence[str] | None = None,
-        smtp_host: str = "localhost",
-        smtp_port: int | None = None,
-        security: SmtpSecurity = "starttls",
-        username_secret: str | None = None,
-        password_secret: str | None = None,
-        from_address: str | None = None,
-        cafile: str | None = None,
-        **options: Any,
-    ) -> None:
-        super().__init__(**options)
-        if security not in _DEFAULT_PORTS:
-            raise ValueError(
-                f"email_notifier security={security!r} is not one of 'starttls', 'ssl', 'plain'."
-            )
-        if (username_secret is None) != (password_secret is None):
-            raise ValueError(
-                "email_notifier needs both username_secret and password_secret, or neither "
-                "(for a server that needs no login)."
-            )
-        recipients = [to] if isinstance(to, str) else list(to or [])
-        if not recipients and username_secret is None:
-            raise ValueError(
-                "email_notifier needs to=['someone@example.com'] (or username_secret, whose "
-                "value is then used as the address)."
-            )
-        self.to = recipients
-        self.server = SmtpServer(smtp_host, smtp_port or _DEFAULT_PORTS[security], security, cafile)
-        self.username_secret = username_secret
-        self.password_secret = password_secret
-        self.from_address = from_address
-
-    @property
-    def channel(self) -> str:
-        return f"email:{self.server.host}:{self.server.port}:{','.join(self.to)}"
-
-    def send(self, notice: Notice) -> tuple[Outcome, str, int]:
-        credentials = None
-        if self.username_secret is not None and self.password_secret is not None:
-            credentials = (
-                read_secret(self.username_secret, "the SMTP user name"),
-                read_secret(self.password_secret, "the SMTP password"),
-            )
-        recipients = self.to or [credentials[0] if credentials else ""]
-        sender = self.from_address or (credentials[0] if credentials else "flowlight@localhost")
-        subject, text, html = email_parts(notice)
-        message = EmailMessage()
-        message["Subject"] = subject
-        message["From"] = sender
-        message["To"] = ", ".join(recipients)
-        message["Date"] = formatdate(localtime=False)
-        message["Message-ID"] = make_msgid(domain="flowlight")
-        if notice.trace_id:
-            message["X-Flowlight-Trace-Id"] = notice.trace_id
-        message.set_content(text)
-        message.add_alternative(html, subtype="html")
-        return deliver(
-            lambda timeout: send_mail_once(self.server, message, recipients, credentials, timeout),
-            self.delivery,
-        )
+    def __init__(self, **options: Any) -> None:
+        mine, rest = _split(options)
+        super().__init__(EmailAction(**rest), **mine)
 
 
 def _apply(make: Callable[..., Notifier], args: tuple[Any, ...], options: dict[str, Any]) -> Any:
@@ -271,7 +156,7 @@ def webhook_notifier(obj: Any, old_state: Any, new_state: Any, /, **options: Any
 @overload
 def webhook_notifier(**options: Any) -> WebhookNotifier: ...
 def webhook_notifier(*args: Any, **options: Any) -> Any:
-    """Webhook alerts; needs `url=` or `url_secret=` (see WebhookNotifier for the rest)."""
+    """Webhook alerts; needs `url=` or `url_secret=` (see WebhookAction for the rest)."""
     return _apply(WebhookNotifier, args, options)
 
 
@@ -280,17 +165,12 @@ def email_notifier(obj: Any, old_state: Any, new_state: Any, /, **options: Any) 
 @overload
 def email_notifier(**options: Any) -> EmailNotifier: ...
 def email_notifier(*args: Any, **options: Any) -> Any:
-    """E-mail alerts; needs `to=` or login secrets (see EmailNotifier for the rest)."""
+    """E-mail alerts; needs `to=` or login secrets (see EmailAction for the rest)."""
     return _apply(EmailNotifier, args, options)
 
 
 def _gmail(**options: Any) -> EmailNotifier:
-    options.setdefault("smtp_host", "smtp.gmail.com")
-    options.setdefault("smtp_port", 465)
-    options.setdefault("security", "ssl")
-    options.setdefault("username_secret", "EMAIL_USERNAME")
-    options.setdefault("password_secret", "EMAIL_PASSWORD")
-    return EmailNotifier(**options)
+    return EmailNotifier(**gmail_options(options))
 
 
 @overload
