@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test check lint typecheck system-deps bench clean
+.PHONY: run test check lint typecheck system-deps bench mutation clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,8 @@ $(SCHEMA_CHECK)/node_modules/.installed: $(SCHEMA_CHECK)/package.json
 	touch $@
 
 lint: $(VENV)/.installed
-	$(PY) -m ruff check src tests examples benchmarks
-	$(PY) -m ruff format --check src tests
+	$(PY) -m ruff check src tests examples benchmarks mutation
+	$(PY) -m ruff format --check src tests mutation
 
 typecheck: $(VENV)/.installed
 	$(PY) -m mypy
@@ -36,5 +36,12 @@ test: system-deps $(VENV)/.installed $(SCHEMA_CHECK)/node_modules/.installed lin
 bench: $(VENV)/.installed
 	$(PY) -m benchmarks
 
+# Mutation testing (slow, not part of `make test`): `make mutation` scores every module listed in
+# mutation/score.py; `make mutation MODULE=src/flowlight/triggers.py` scores one.
+MODULE ?=
+mutation: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[mutation]'
+	$(PY) mutation/score.py run $(MODULE)
+
 clean:
-	rm -rf $(VENV) .flowlight .pytest_cache .mypy_cache
+	rm -rf $(VENV) .flowlight .pytest_cache .mypy_cache .mutmut-cache

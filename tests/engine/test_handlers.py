@@ -110,3 +110,119 @@ def test_bad_handlers_fail_at_construction_naming_the_task(handlers: Any, messag
     assert message in str(caught.value)
     with pytest.raises(TypeError, match=r"Flow 'f'"):
         Flow("f", state_handlers=handlers)
+
+
+class _Unreadable:
+    """A handler whose signature `inspect` cannot read, as with builtins and C-extension
+    callables (a stand-in: no builtin with three arguments returns a usable state)."""
+
+    @property
+    def __signature__(self) -> Any:
+        raise ValueError("no signature found")
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __call__(self, obj: Any, old: State, new: State) -> None:
+        self.calls.append(repr(new))
+
+
+def test_a_handler_without_a_readable_signature_is_trusted_and_later_handlers_still_run() -> None:
+    opaque = _Unreadable()
+    later: list[str] = []
+
+    def after(obj: Any, old: State, new: State) -> State:
+        later.append(repr(new))
+        return new
+
+    t = Task(name="t", state_handlers=[opaque, after])
+    assert t.state_handlers == [opaque, after]
+    Flow("opaque", tasks=[t]).run()
+    expected = ['Running("Starting task run.")', 'Success("Task run succeeded.")']
+    assert opaque.calls == expected and later == expected
+
+
+def _two(obj: Any, new: State) -> State:
+    return new
+
+
+def _two_and_options(obj: Any, new: State, **options: Any) -> State:
+    return new
+
+
+class _NamedNotifier:
+    """A callable object that names itself the way a function would, without a qualname."""
+
+    def __init__(self) -> None:
+        self.__name__ = "notify_team"
+
+    def __call__(self, obj: Any, new: State) -> State:
+        return new
+
+
+class _Anonymous:
+    def __call__(self, obj: Any, new: State) -> State:
+        return new
+
+    def __repr__(self) -> str:
+        return "<anonymous handler>"
+
+
+@pytest.mark.parametrize(
+    ("handlers", "message"),
+    [
+        (
+            ["not callable"],
+            "Task 'load' has state handler 'not callable', which is not callable; a state handler "
+            "is a function handler(obj, old_state, new_state) -> State.",
+        ),
+        (
+            [_two],
+            "Task 'load' has state handler '_two' that takes 2 argument(s); a state handler takes "
+            "(obj, old_state, new_state).",
+        ),
+        (
+            [_two_and_options],
+            "Task 'load' has state handler '_two_and_options' that takes 2 argument(s); a state "
+            "handler takes (obj, old_state, new_state).",
+        ),
+        (
+            [_NamedNotifier()],
+            "Task 'load' has state handler 'notify_team' that takes 2 argument(s); a state handler "
+            "takes (obj, old_state, new_state).",
+        ),
+        (
+            [_Anonymous()],
+            "Task 'load' has state handler '<anonymous handler>' that takes 2 argument(s); a state "
+            "handler takes (obj, old_state, new_state).",
+        ),
+        (
+            _two,
+            "Task 'load' got state_handlers=REPR; state_handlers takes a list of callables, "
+            "e.g. state_handlers=[_two].",
+        ),
+        (
+            "notify",
+            "Task 'load' got state_handlers='notify'; state_handlers takes a list of callables, "
+            "e.g. state_handlers=['notify'].",
+        ),
+    ],
+)
+def test_bad_handler_errors_say_what_is_wrong_and_how_to_fix_it(
+    handlers: Any, message: str
+) -> None:
+    with pytest.raises(TypeError) as caught:
+        Task(name="load", state_handlers=handlers)
+    assert str(caught.value) == message.replace("REPR", repr(handlers))
+
+
+def test_a_nested_handler_is_named_by_its_qualified_name() -> None:
+    def inner(obj: Any) -> None:
+        return None
+
+    with pytest.raises(TypeError) as caught:
+        Flow("f", state_handlers=[inner])
+    assert str(caught.value).startswith(
+        "Flow 'f' has state handler "
+        "'test_a_nested_handler_is_named_by_its_qualified_name.<locals>.inner' that takes 1"
+    )
