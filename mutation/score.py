@@ -38,7 +38,6 @@ MODULES: dict[str, list[str]] = {
     "src/flowlight/engine/handlers.py": ["tests/engine/test_handlers.py"],
     "src/flowlight/engine/task_runner.py": [
         "tests/engine/test_task_runner.py",
-        "tests/engine/test_task_runner_timeouts.py",
         "tests/engine/test_looping.py",
         "tests/engine/test_pause.py",
         "tests/engine/test_caching.py",
