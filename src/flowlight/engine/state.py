@@ -61,7 +61,15 @@ def _as_datetime(value: Any) -> pendulum.DateTime | None:
 class State:
     """The base of every state: what happened (`message`), what came of it (`result`), and when."""
 
-    __slots__ = ("_created", "_timestamp", "cached_inputs", "context", "message", "result")
+    __slots__ = (
+        "_created",
+        "_stored",
+        "_timestamp",
+        "cached_inputs",
+        "context",
+        "message",
+        "result",
+    )
 
     color = "#999999"
 
@@ -73,6 +81,11 @@ class State:
         cached_inputs: dict[str, Any] | None = None,
     ) -> None:
         self.message = message
+        self._stored: Any = None
+        if _is_result(result):
+            # a Result given by the caller (a checkpointed value, a target that was found):
+            # `result` is its value, `_result` the Result itself
+            self._stored, result = result, result.value
         self.result = result
         self.context = context
         self.cached_inputs = cached_inputs
@@ -87,6 +100,27 @@ class State:
 
             self._timestamp = pendulum.from_timestamp(self._created, tz="UTC")
         return self._timestamp
+
+    @property
+    def _result(self) -> Any:
+        """The result as a `flowlight.engine.result.Result` (Prefect 1's `state._result`): the
+        one the state was given when it still holds `result`, else one wrapping `result`
+        (`NoResult` when there is none). Built on read, so states that nobody asks pay nothing."""
+        from flowlight.engine.result import NoResult, Result
+
+        stored = self._stored
+        if stored is not None and stored.value is self.result:
+            return stored
+        if self.result is None and stored is None:
+            return NoResult
+        return Result(self.result)
+
+    @_result.setter
+    def _result(self, value: Any) -> None:
+        if _is_result(value):
+            self._stored, self.result = value, value.value
+        else:
+            self._stored, self.result = None, value
 
     @property
     def created_at(self) -> float:
@@ -168,6 +202,11 @@ class State:
             found.append(cls)
             pending.extend(cls.__subclasses__())
         return found
+
+
+def _is_result(value: Any) -> bool:
+    """Whether `value` is a `Result`, without importing the results package for every state."""
+    return getattr(type(value), "_is_flowlight_result", False) is True
 
 
 def _same_result(a: Any, b: Any) -> bool:
