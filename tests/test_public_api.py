@@ -106,3 +106,54 @@ def test_a_flow_run_on_the_default_executor_loads_no_pool_or_cluster_machinery()
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.split("\n")[:2] == ["[]", "DaskExecutor LocalDaskExecutor"]
+
+
+def test_result_and_serializer_modules_state_their_names() -> None:
+    from flowlight.engine import result, results, serializers
+
+    assert set(result.__all__) == {
+        "NoResult",
+        "NoResultType",
+        "Result",
+        "ResultNotImplementedError",
+    }
+    assert set(results.__all__) == {
+        "ConstantResult",
+        "FlowlightResult",
+        "LocalResult",
+        "PrefectResult",
+        "SecretResult",
+    }
+    assert set(serializers.__all__) == {
+        "CompressedSerializer",
+        "DateTimeSerializer",
+        "JSONSerializer",
+        "PandasSerializer",
+        "PickleSerializer",
+        "Serializer",
+    }
+
+
+def test_schedule_modules_state_their_names() -> None:
+    from flowlight import schedules
+    from flowlight.schedules import adjustments, clocks, filters
+
+    assert set(schedules.__all__) == {
+        "CronSchedule",
+        "IntervalSchedule",
+        "RRuleSchedule",
+        "Schedule",
+        "adjustments",
+        "clocks",
+        "filters",
+    }
+    assert set(clocks.__all__) == {
+        "Clock",
+        "ClockEvent",
+        "CronClock",
+        "DatesClock",
+        "IntervalClock",
+        "RRuleClock",
+    }
+    assert set(adjustments.__all__) == {"add", "next_weekday"}
+    assert {"is_weekday", "between_times", "on_date", "is_month_end"} <= set(filters.__all__)

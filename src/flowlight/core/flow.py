@@ -46,7 +46,8 @@ class Flow:
         if not isinstance(name, str) or not name:
             raise ValueError(f"A Flow needs a non-empty name, got {name!r}.")
         self.name = name
-        for key in ("environment", "storage", "run_config", "result", "terminal_state_handler"):
+        self.result = unsupported.pop("result", None)  # the tasks' result when they have none
+        for key in ("environment", "storage", "run_config", "terminal_state_handler"):
             unsupported.pop(key, None)  # Prefect 1 deployment settings: accepted, not used locally
         if unsupported:
             raise TypeError(f"Flow '{name}' got unknown arguments: {sorted(unsupported)}.")

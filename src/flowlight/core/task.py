@@ -120,6 +120,8 @@ class Task:
         self.log_stdout = log_stdout
         self.result = result
         self.target = target
+        if target and result is not None:
+            _point_result_at_target(self)
         self.task_run_name = task_run_name
         self.nout = nout
         handlers = validate_state_handlers(owner, state_handlers)
@@ -250,6 +252,22 @@ class Task:
                 f"{self} cannot be unpacked: give the task nout=N to unpack N results from it."
             )
         return (self[i] for i in range(self.nout))
+
+
+def _point_result_at_target(task: Task) -> None:
+    """A task's result is written where its target says (Prefect 1 warns on a clash)."""
+    location = getattr(task.result, "location", None)
+    if location and location != task.target:
+        import warnings
+
+        warnings.warn(
+            f"Task '{task.name}' got both result.location={location!r} and "
+            f"target={task.target!r}; the target is used as the result's location.",
+            UserWarning,
+            stacklevel=3,
+        )
+    task.result = task.result.copy()
+    task.result.location = task.target
 
 
 class FunctionTask(Task):

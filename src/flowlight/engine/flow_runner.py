@@ -127,6 +127,8 @@ class FlowRunner:
             "parameters": parameters,
         }
         ctx["logger"] = get_logger("flowlight.flow_run", flow_name=flow.name, flow_run_id=run_id)
+        if getattr(flow, "result", None) is not None:
+            ctx["flow_result"] = flow.result  # read by tasks without a result of their own
         with use_context(ctx):
             scheduled = Scheduled(start_time=(user_context or {}).get("scheduled_start_time"))
             try:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowlight.engine import signals
 from flowlight.engine.cache import cached_state, find_cached_state, store_cached_state
+from flowlight.engine.checkpoints import checkpointed, find_target
 from flowlight.engine.clock import get_clock
 from flowlight.engine.handlers import HandlerFailure, transition
 from flowlight.engine.state import (
@@ -141,6 +142,8 @@ class TaskRunner:
         return signals.TRIGGERFAIL("Trigger failed").state  # a trigger that returned False
 
     def check_cache(self, inputs: dict[str, Any], context: dict[str, Any]) -> State | None:
+        if self.task.target:  # a target replaces the cache check (Prefect 1)
+            return find_target(self.task, inputs, context)
         if self.task.cache_for is None:
             return None
         return find_cached_state(self.task, inputs, context)
@@ -225,7 +228,10 @@ class TaskRunner:
             return end.state
         except Exception as exc:
             return Failed(f"Error during execution of task: {exc!r}", result=exc)
-        return Success("Task run succeeded.", result=value)
+        succeeded = Success("Task run succeeded.", result=value)
+        if self.task.result is not None or context.get("flow_result") is not None:
+            return checkpointed(self.task, succeeded, inputs, context)
+        return succeeded
 
     def _change(self, old: State, new: State) -> State:
         if not self.handlers:
