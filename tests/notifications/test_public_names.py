@@ -32,6 +32,7 @@ def test_the_package_exports_exactly_these_names() -> None:
         "is_finished",
         "is_retrying",
         "is_successful",
+        "is_upstream_failure",
         "remove_delivery_listener",
         "slack_action",
         "slack_notifier",

@@ -23,6 +23,7 @@ from flowlight.utilities.notifications.checks import (
     is_finished,
     is_retrying,
     is_successful,
+    is_upstream_failure,
 )
 from flowlight.utilities.notifications.delivery import (
     DeliveryPolicy,
@@ -65,6 +66,7 @@ __all__ = [
     "is_finished",
     "is_retrying",
     "is_successful",
+    "is_upstream_failure",
     "remove_delivery_listener",
     "slack_action",
     "slack_notifier",

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flowlight.engine.state import TriggerFailed
 from flowlight.utilities.context import current
+from flowlight.utilities.notifications.failures import is_upstream_failure as _upstream_failed
 
 __all__ = [
     "Check",
@@ -24,6 +24,8 @@ __all__ = [
     "is_finished",
     "is_retrying",
     "is_successful",
+    "is_upstream_failure",
+    "retry_follows",
 ]
 
 
@@ -77,13 +79,15 @@ def _asks(state: Any, method: str) -> bool:
     return bool(probe()) if callable(probe) else False
 
 
-def _retry_follows(state: Any) -> bool:
-    """Whether the engine will retry the task whose state this is (read from the run context:
-    `task_run_count` and `task_max_retries`, as the task runner decides)."""
-    if isinstance(state, TriggerFailed):
+def retry_follows(state: Any, max_retries: int | None = None) -> bool:
+    """Whether the engine will retry the task whose failed state this is, as the task runner
+    decides: `task_run_count <= max_retries`, both read from the run context unless
+    `max_retries` is given (a notifier knows its task's)."""
+    if _upstream_failed(state):
         return False  # a task whose upstream failed is never retried
     context = current()
-    max_retries = context.get("task_max_retries")
+    if max_retries is None:
+        max_retries = context.get("task_max_retries")
     if context.get("task_run_id") is None or not isinstance(max_retries, int):
         return False  # a flow's state, or a run whose retry budget is not known
     return int(context.get("task_run_count") or 1) <= max_retries
@@ -93,7 +97,7 @@ is_failed = Check(lambda state: _asks(state, "is_failed"), "is_failed")
 """The state is a failure (Failed, TriggerFailed, TimedOut, ...), final or not."""
 
 is_final_failure = Check(
-    lambda state: _asks(state, "is_failed") and not _retry_follows(state), "is_final_failure"
+    lambda state: _asks(state, "is_failed") and not retry_follows(state), "is_final_failure"
 )
 """The state is a failure and no retry follows it: the task used up `max_retries`, was never
 retryable (TriggerFailed), or the state is a flow's. Without a retry budget in the run context (a
@@ -108,9 +112,20 @@ is_retrying = Check(lambda state: _asks(state, "is_retrying"), "is_retrying")
 is_successful = Check(lambda state: _asks(state, "is_successful"), "is_successful")
 """The run succeeded (Success, Skipped, Cached, ...)."""
 
+is_upstream_failure = Check(_upstream_failed, "is_upstream_failure")
+"""TriggerFailed: the task never ran because a task upstream failed. `is_final_failure &
+~is_upstream_failure` is one message per root cause."""
+
 _NAMED = {
     check.name: check
-    for check in (is_failed, is_final_failure, is_finished, is_retrying, is_successful)
+    for check in (
+        is_failed,
+        is_final_failure,
+        is_finished,
+        is_retrying,
+        is_successful,
+        is_upstream_failure,
+    )
 }
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from flowlight.utilities.notifications.failures import FailedTask, failed_tasks
 from flowlight.utilities.redaction import redact
 
 __all__ = [
@@ -72,6 +73,8 @@ class Notice:
     traceparent: str | None
     trace_url: str | None
     suppressed: tuple[SuppressedCount, ...] = field(default=())
+    failed_tasks: tuple[FailedTask, ...] = field(default=())
+    failed_task_count: int = 0
 
     @property
     def subject(self) -> str:
@@ -87,6 +90,18 @@ class Notice:
             total = sum(s.count for s in self.suppressed)
             return f"{total} notification(s) for {self.subject} were held back by flood control"
         return f"{self.subject[0].upper()}{self.subject[1:]} is now {self.state}"
+
+    def failure_lines(self) -> list[str]:
+        """One plain line per failed task of a failed flow run, causes first."""
+        lines = []
+        for entry in self.failed_tasks:
+            if entry.upstream_failed:
+                lines.append(f"{entry.full_name}: not run, an upstream task failed")
+            else:
+                lines.append(f"{entry.full_name}: {entry.message or entry.state}")
+        if self.failed_task_count > len(self.failed_tasks):
+            lines.append(f"... and {self.failed_task_count - len(self.failed_tasks)} more")
+        return lines
 
     def summary_lines(self) -> list[str]:
         """One plain line per group of suppressed notifications."""
@@ -151,6 +166,10 @@ def notice_for(
     if trace_id and trace_url_template:
         trace_url = trace_url_template.format(trace_id=trace_id)
     flow_name = run_context.get("flow_name") or (getattr(obj, "name", None) if is_flow else None)
+    failed: tuple[FailedTask, ...] = ()
+    failed_count = 0
+    if is_flow and _check(new_state, "is_failed"):
+        failed, failed_count = failed_tasks(new_state)
     return Notice(
         kind=kind,
         flow_name=_optional_text(flow_name),
@@ -175,6 +194,8 @@ def notice_for(
         traceparent=run_context.get("traceparent"),
         trace_url=trace_url,
         suppressed=suppressed,
+        failed_tasks=failed,
+        failed_task_count=failed_count,
     )
 
 
@@ -204,6 +225,9 @@ def _detail_rows(notice: Notice) -> list[tuple[str, str]]:
 def _plain_lines(notice: Notice) -> list[str]:
     lines = [notice.headline + "."]
     lines.extend(f"{label}: {value}" for label, value in _detail_rows(notice))
+    if notice.failed_tasks and notice.kind == "state_change":
+        lines.append(f"Failed tasks ({notice.failed_task_count}):")
+        lines.extend(f"- {line}" for line in notice.failure_lines())
     if notice.trace_id:
         lines.append(f"Trace: {notice.trace_url or notice.trace_id}")
     if notice.suppressed:
@@ -243,6 +267,10 @@ def slack_payload(notice: Notice) -> dict[str, Any]:
         blocks.append(
             {"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]}
         )
+    if notice.failed_tasks and notice.kind == "state_change":
+        listed = "\n".join(f"• {_slack_escape(line)}" for line in notice.failure_lines())
+        title = f"*Failed tasks ({notice.failed_task_count})*"
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"{title}\n{listed}"}})
     if notice.trace_id:
         link = f"<{notice.trace_url}|{notice.trace_id}>" if notice.trace_url else notice.trace_id
         blocks.append(
@@ -286,6 +314,10 @@ def webhook_payload(notice: Notice, sent_at: datetime) -> dict[str, Any]:
             "name": notice.flow_name,
             "run_id": notice.flow_run_id,
             "run_name": notice.flow_run_name,
+            "failed_tasks": _failed_task_list(notice),
+            "failed_task_count": notice.failed_task_count
+            if notice.task_full_name is None
+            else None,
         },
         "task": task,
         "state": {
@@ -303,6 +335,23 @@ def webhook_payload(notice: Notice, sent_at: datetime) -> dict[str, Any]:
             {"task": s.task, "state": s.state, "count": s.count} for s in notice.suppressed
         ],
     }
+
+
+def _failed_task_list(notice: Notice) -> list[dict[str, Any]] | None:
+    if notice.task_full_name is not None:
+        return None  # a task's notification: the flow run has not ended
+    return [
+        {
+            "name": entry.name,
+            "full_name": entry.full_name,
+            "map_index": entry.map_index,
+            "state": entry.state,
+            "message": entry.message,
+            "upstream_failed": entry.upstream_failed,
+            "trace_url": notice.trace_url,
+        }
+        for entry in notice.failed_tasks
+    ]
 
 
 def webhook_body(payload: Mapping[str, Any]) -> bytes:
@@ -323,13 +372,17 @@ def email_parts(notice: Notice) -> tuple[str, str, str]:
     if notice.trace_url:
         url = html.escape(notice.trace_url, quote=True)
         trace = f'<p><a href="{url}">Open the trace {html.escape(notice.trace_id or "")}</a></p>'
+    failed = ""
+    if notice.failed_tasks and notice.kind == "state_change":
+        items = "".join(f"<li>{html.escape(line)}</li>" for line in notice.failure_lines())
+        failed = f"<p>Failed tasks ({notice.failed_task_count}):</p><ul>{items}</ul>"
     held = ""
     if notice.suppressed:
         items = "".join(f"<li>{html.escape(line)}</li>" for line in notice.summary_lines())
         held = f"<p>Held back by flood control:</p><ul>{items}</ul>"
     body = (
         f"<html><body><h2>{html.escape(notice.headline)}</h2>"
-        f"<table>{rows}</table>{trace}{held}</body></html>"
+        f"<table>{rows}</table>{failed}{trace}{held}</body></html>"
     )
     return subject, text, body
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, overload
 
+from flowlight.settings import setting
+from flowlight.utilities import _prefect1
 from flowlight.utilities.logging import get_logger
 from flowlight.utilities.notifications.base import DeliveryAction, is_flow
 from flowlight.utilities.notifications.channels import (
@@ -22,8 +24,9 @@ from flowlight.utilities.notifications.channels import (
     WebhookAction,
     gmail_options,
 )
-from flowlight.utilities.notifications.checks import Check, StateFilter
+from flowlight.utilities.notifications.checks import Check, StateFilter, retry_follows
 from flowlight.utilities.notifications.delivery import NotificationError
+from flowlight.utilities.notifications.failures import is_upstream_failure
 from flowlight.utilities.notifications.messages import _check
 from flowlight.utilities.redaction import redact
 
@@ -54,7 +57,11 @@ class Notifier:
         *,
         only_states: Iterable[type] | None = None,
         ignore_states: Iterable[type] | None = None,
+        root_cause: bool | None = None,
     ) -> None:
+        if root_cause is None:
+            root_cause = bool(setting("notifications", "root_cause", default=False))
+        self.root_cause = bool(root_cause)
         state_filter = StateFilter(only_states, ignore_states)
         self.only_states = state_filter.only
         self.ignore_states = state_filter.ignore
@@ -79,6 +86,12 @@ class Notifier:
                 return new_state  # the hot path: most transitions are of no interest
             if not wanted and not is_flow(obj):
                 return new_state  # a task run ended in a state nobody asked about
+            if wanted and self.root_cause and not is_flow(obj):
+                with _prefect1.flowlight_context_for(obj):
+                    reason = _not_a_root_cause(obj, new_state)
+                    if reason is not None:
+                        self.action.suppress(reason)
+                        return new_state
             self.action.tell(obj, old_state, new_state, summary_only=not wanted)
         except NotificationError:
             raise
@@ -92,11 +105,27 @@ class Notifier:
         return new_state
 
 
+def _not_a_root_cause(task: Any, state: Any) -> str | None:
+    """Why a task's state is not told with `root_cause=True`, or None if it is."""
+    if not _check(state, "is_failed"):
+        return None
+    if is_upstream_failure(state):
+        return (
+            "root cause only: a task that did not run because an upstream task failed is "
+            "named in the flow's notification"
+        )
+    max_retries = getattr(task, "max_retries", None)
+    if retry_follows(state, max_retries if isinstance(max_retries, int) else None):
+        return "root cause only: a retry follows this failure"
+    return None
+
+
+_OWN_OPTIONS = ("only_states", "ignore_states", "root_cause")
+
+
 def _split(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The notifier's own options (its state filter), and the rest, which are the action's."""
-    mine: dict[str, Any] = {
-        k: options.pop(k) for k in ("only_states", "ignore_states") if k in options
-    }
+    mine: dict[str, Any] = {k: options.pop(k) for k in _OWN_OPTIONS if k in options}
     return mine, options
 
 
