@@ -8,6 +8,8 @@ import pickle
 import pendulum
 import pytest
 
+import flowlight
+from flowlight.engine import signals
 from flowlight.engine import state as st
 
 
@@ -82,8 +84,43 @@ def test_states_are_slotted_so_they_stay_small() -> None:
         st.Success().unexpected = 1  # type: ignore[attr-defined]
 
 
-def test_equal_states_have_same_class_message_and_result() -> None:
-    assert st.Success("x", result=1) == st.Success("x", result=1)
+def test_equal_states_have_the_same_class_result_and_data_whatever_the_message() -> None:
+    """Prefect 1.4.1's rule (compared live in tests/prefect1/test_parity_facts.py)."""
+    assert st.Success("x", result=1) == st.Success("y", result=1)
     assert st.Success("x", result=1) != st.Success("x", result=2)
     assert st.Success("x") != st.Failed("x")
-    assert st.Failed(result=ValueError("a")) == st.Failed(result=ValueError("a"))
+    assert st.Success() != st.Cached()  # the exact class, not a subclass
+    error = ValueError("a")
+    assert st.Failed(result=error) == st.Failed(result=error)
+    assert st.Failed(result=ValueError("a")) != st.Failed(result=ValueError("a"))  # by identity
+    assert st.Pending(cached_inputs={"x": 1}) != st.Pending(cached_inputs={"x": 2})
+    assert st.Pending(context={"a": 1}) == st.Pending(context={"b": 2})
+    assert st.Looped(loop_count=2) != st.Looped(loop_count=3)
+    assert st.Mapped(map_states=[st.Success(result=1)]) == st.Mapped(
+        map_states=[st.Success("other message", result=1)]
+    )
+    assert st.Retrying(start_time=0.0, run_count=1) != st.Retrying(start_time=0.0, run_count=2)
+    assert st.Scheduled(start_time=5.0) == st.Scheduled("another", start_time=5.0)
+    assert st.Cached(cached_parameters={"p": 1}) != st.Cached(cached_parameters={"p": 2})
+    assert st.Success() != 1
+
+
+def test_defaults_follow_prefect_1() -> None:
+    """An empty context and no cached inputs; scheduled states start when they are made; loop
+    and run counts come from the run context when a signal or a handler makes the state."""
+    assert st.State().context == {} and st.State().cached_inputs == {}
+    assert st.State().context is not st.State().context
+    scheduled = st.Scheduled()
+    assert scheduled.start_time == scheduled.timestamp
+    assert scheduled.start_epoch() is None  # nothing to wait for
+    assert st.Retrying().start_time is not None and st.Retrying().run_count == 1
+    assert st.Looped().loop_count == 1
+    with flowlight.context(task_run_count=3, task_loop_count=4):
+        retrying = st.Retrying()
+        assert retrying.run_count == 3 and retrying.context == {"task_run_count": 3}
+        assert st.Scheduled().context == {"task_run_count": 3}
+        assert st.Looped().loop_count == 4
+        assert st.Retrying(run_count=7).run_count == 7
+        signal_state = signals.RETRY("again").state
+        assert isinstance(signal_state, st.Retrying) and signal_state.run_count == 3
+    assert st.Retrying().run_count == 1

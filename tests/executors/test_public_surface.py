@@ -50,7 +50,7 @@ def test_importing_flowlight_and_its_executors_imports_neither_dask_nor_opentele
 @pytest.mark.parametrize(
     ("arguments", "error", "words"),
     [
-        ({"scheduler": "distributed"}, ValueError, "use 'threads', 'processes' or 'synchronous'"),
+        ({"scheduler": "distributed"}, ValueError, "use 'threads' (or 'threading'), 'processes'"),
         ({"num_workers": 0}, ValueError, "num_workers=0"),
         ({"num_workers": "4"}, ValueError, "give a whole number >= 1"),
         ({"pool": object()}, TypeError, "unknown arguments ['pool']"),
@@ -117,3 +117,35 @@ def test_adapt_kwargs_make_the_temporary_cluster_adaptive() -> None:
     state = Flow("adaptive", tasks=[answer]).run(executor=executor)
     assert state.is_successful()
     assert state.result[answer].result == 42
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [
+        ("threading", "threads"),
+        ("THREADS", "threads"),
+        ("multiprocessing", "processes"),
+        ("sync", "synchronous"),
+        ("single-threaded", "synchronous"),
+    ],
+)
+def test_local_dask_executor_takes_prefect_1s_other_scheduler_names(given: str, meant: str) -> None:
+    """Prefect 1.4.1 accepts these names (in any case) for its three local schedulers."""
+    assert LocalDaskExecutor(scheduler=given).scheduler == meant
+
+
+@pytest.mark.parametrize("scheduler", ["threading", "sync"])
+def test_a_flow_runs_on_an_alias_of_a_scheduler(scheduler: str) -> None:
+    @task
+    def double(x: int) -> int:
+        return 2 * x
+
+    with Flow("aliases") as flow:
+        doubled = double.map([1, 2, 3])
+    state = flow.run(executor=LocalDaskExecutor(scheduler=scheduler))
+    assert state.result[doubled].result == [2, 4, 6]
+
+
+def test_an_unknown_scheduler_name_is_refused_with_the_names_it_could_be() -> None:
+    with pytest.raises(ValueError, match="'threading'.*'multiprocessing'.*'sync'"):
+        LocalDaskExecutor(scheduler="fibers")

@@ -219,7 +219,6 @@ class Task:
             raise TypeError(
                 f"{self} was called with arguments its run() does not take: {exc}."
             ) from None
-        bound.apply_defaults()
         arguments = dict(bound.arguments)
         for param in signature.parameters.values():
             if param.kind is param.VAR_KEYWORD:

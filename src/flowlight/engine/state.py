@@ -15,6 +15,8 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from flowlight.utilities.context import current
+
 if TYPE_CHECKING:
     import pendulum
 
@@ -72,6 +74,8 @@ class State:
     )
 
     color = "#999999"
+    # The data `__eq__` compares besides the class and the result (a subclass adds its own).
+    _compared: tuple[str, ...] = ("cached_inputs",)
 
     def __init__(
         self,
@@ -87,8 +91,8 @@ class State:
             # `result` is its value, `_result` the Result itself
             self._stored, result = result, result.value
         self.result = result
-        self.context = context
-        self.cached_inputs = cached_inputs
+        self.context: dict[str, Any] = context if context is not None else {}
+        self.cached_inputs: dict[str, Any] = cached_inputs if cached_inputs is not None else {}
         self._created = time.time()
         self._timestamp: pendulum.DateTime | None = None
 
@@ -133,11 +137,15 @@ class State:
         return f'{type(self).__name__}("{self.message}")'
 
     def __eq__(self, other: object) -> bool:
-        """Two states are equal when they are of the same class with the same message and result."""
+        """Prefect 1's equality: the same class, equal results and equal data (`cached_inputs`,
+        and per class `start_time`, `run_count`, `loop_count`, `map_states`, the cache's
+        parameters and expiry); the message and the context do not count."""
         if type(self) is not type(other):
-            return NotImplemented
+            return False
         assert isinstance(other, State)
-        return self.message == other.message and _same_result(self.result, other.result)
+        if not bool(self.result == other.result):
+            return False
+        return all(bool(getattr(self, a) == getattr(other, a)) for a in self._compared)
 
     __hash__ = object.__hash__
 
@@ -209,15 +217,6 @@ def _is_result(value: Any) -> bool:
     return getattr(type(value), "_is_flowlight_result", False) is True
 
 
-def _same_result(a: Any, b: Any) -> bool:
-    if isinstance(a, BaseException) and isinstance(b, BaseException):
-        return type(a) is type(b) and a.args == b.args
-    try:
-        return bool(a == b)
-    except Exception:
-        return a is b
-
-
 class Pending(State):
     """The run has not started: it waits for its upstream tasks, a trigger, or a time."""
 
@@ -226,10 +225,12 @@ class Pending(State):
 
 
 class Scheduled(Pending):
-    """Pending until `start_time` (None means now)."""
+    """Pending until `start_time` (when none is given: the moment the state was made, as in
+    Prefect 1, so the run may start at once)."""
 
     __slots__ = ("_start_time",)
     color = "#ffab00"
+    _compared: tuple[str, ...] = ("cached_inputs", "start_time")
 
     def __init__(
         self,
@@ -241,18 +242,24 @@ class Scheduled(Pending):
     ) -> None:
         super().__init__(message, result, context, cached_inputs)
         self._start_time = start_time
+        # Prefect 1 notes the attempt a scheduled state was made in, when made inside a run.
+        run_count = current().get("task_run_count")
+        if run_count is not None:
+            self.context["task_run_count"] = run_count
 
     @property
-    def start_time(self) -> pendulum.DateTime | None:
+    def start_time(self) -> pendulum.DateTime:
         """When the run may start, as a UTC pendulum datetime."""
         value = self._start_time
         if value is None:
-            return None
+            return self.timestamp
         import pendulum
 
         if isinstance(value, pendulum.DateTime):
             return value
-        converted = self._start_time = _as_datetime(value)
+        converted = _as_datetime(value)
+        assert converted is not None
+        self._start_time = converted
         return converted
 
     @start_time.setter
@@ -260,7 +267,8 @@ class Scheduled(Pending):
         self._start_time = value
 
     def start_epoch(self) -> float | None:
-        """`start_time` as epoch seconds, without building a datetime when it was given as one."""
+        """`start_time` as epoch seconds, without building a datetime when it was given as one;
+        None when no start time was given (the run need not wait)."""
         value = self._start_time
         if value is None:
             return None
@@ -288,6 +296,7 @@ class Retrying(Scheduled):
 
     __slots__ = ("run_count",)
     color = "#ffab00"
+    _compared = ("cached_inputs", "start_time", "run_count")
 
     def __init__(
         self,
@@ -299,7 +308,9 @@ class Retrying(Scheduled):
         run_count: int | None = None,
     ) -> None:
         super().__init__(message, result, start_time, context, cached_inputs)
-        self.run_count = run_count if run_count is not None else 1
+        if run_count is None:  # the current attempt, when made inside a task run
+            run_count = self.context.get("task_run_count", 1)
+        self.run_count: int = run_count
 
 
 class Submitted(State):
@@ -359,6 +370,7 @@ class Cached(Success):
 
     __slots__ = ("_expiration", "_expiration_datetime", "cached_parameters")
     color = "#2e7d32"
+    _compared = ("cached_inputs", "cached_parameters", "_expiration")
     _expiration: float | None
     _expiration_datetime: pendulum.DateTime | None
 
@@ -407,6 +419,7 @@ class Mapped(Success):
 
     __slots__ = ("map_states",)
     color = "#7e57c2"
+    _compared = ("cached_inputs", "map_states")
 
     def __init__(
         self,
@@ -436,6 +449,7 @@ class Looped(Finished):
 
     __slots__ = ("loop_count",)
     color = "#4dd0e1"
+    _compared = ("cached_inputs", "loop_count")
 
     def __init__(
         self,
@@ -446,7 +460,9 @@ class Looped(Finished):
         cached_inputs: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message, result, context, cached_inputs)
-        self.loop_count = loop_count
+        if loop_count is None:  # the current iteration, when made inside a task run
+            loop_count = current().get("task_loop_count", 1)
+        self.loop_count: int = loop_count
 
 
 class Cancelled(Finished):

@@ -29,7 +29,16 @@ from flowlight.executors.base import Executor, ReadyFuture, RunFuture
 
 __all__ = ["LocalDaskExecutor"]
 
-_SCHEDULERS = ("threads", "processes", "synchronous")
+# Every name Prefect 1.4.1 accepts (case-insensitively), mapped to the one it stands for.
+_SCHEDULERS = {
+    "threads": "threads",
+    "threading": "threads",
+    "processes": "processes",
+    "multiprocessing": "processes",
+    "synchronous": "synchronous",
+    "sync": "synchronous",
+    "single-threaded": "synchronous",
+}
 
 
 def _start_method() -> str:
@@ -51,16 +60,20 @@ class LocalDaskExecutor(Executor):
     `scheduler="threads"` suits tasks that wait (I/O, services, subprocesses): nothing is pickled.
     `scheduler="processes"` suits CPU-bound Python: each task run goes to a worker process.
     `scheduler="synchronous"` runs them one by one in the calling thread (for debugging), as
-    Prefect 1's did.
+    Prefect 1's did. Prefect 1's other names for the three are accepted too ("threading",
+    "multiprocessing", "sync", "single-threaded", in any case); `scheduler` reads back as one of
+    the three.
     """
 
     def __init__(
         self, scheduler: str = "threads", num_workers: int | None = None, **unsupported: Any
     ) -> None:
-        if scheduler not in _SCHEDULERS:
+        chosen = _SCHEDULERS.get(scheduler.lower()) if isinstance(scheduler, str) else None
+        if chosen is None:
             raise ValueError(
-                f"LocalDaskExecutor got scheduler={scheduler!r}; use 'threads', 'processes' or "
-                "'synchronous' (in order, in the calling thread, as LocalExecutor does)."
+                f"LocalDaskExecutor got scheduler={scheduler!r}; use 'threads' (or 'threading'), "
+                "'processes' (or 'multiprocessing') or 'synchronous' (or 'sync', "
+                "'single-threaded': in order, in the calling thread, as LocalExecutor does)."
             )
         if num_workers is not None and (
             not isinstance(num_workers, int) or isinstance(num_workers, bool) or num_workers < 1
@@ -74,7 +87,7 @@ class LocalDaskExecutor(Executor):
                 f"LocalDaskExecutor got unknown arguments {sorted(unsupported)}; it takes "
                 "scheduler and num_workers."
             )
-        self.scheduler = scheduler
+        self.scheduler = chosen
         self.num_workers = num_workers or os.cpu_count() or 1
         self._pool: concurrent.futures.Executor | None = None
         self._board = CompletionBoard()
