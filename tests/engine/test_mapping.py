@@ -750,3 +750,29 @@ def test_mapping_over_a_skipped_task_skips_the_parent_without_children() -> None
     parent = flow.run().result[result]
     assert isinstance(parent, Skipped) and not isinstance(parent, Mapped)
     assert ran == []
+
+
+def test_a_map_maps_over_the_arguments_given_and_leaves_defaults_to_the_function() -> None:
+    """Prefect 1.4.1 binds only the arguments given: a defaulted argument is neither mapped over
+    nor bound as a constant, so `.map()` works on a task with defaults (function or subclass),
+    and a default can still be mapped over or given unmapped explicitly."""
+
+    @task
+    def scale(x: int, factor: int = 10, offset: int = 0) -> int:
+        return x * factor + offset
+
+    class Shift(Task):
+        def run(self, x: int, by: int = 100) -> int:  # type: ignore[override]
+            return x + by
+
+    with Flow("defaults") as flow:
+        plain = scale.map([1, 2, 3])
+        offsets = scale.map([1, 2], offset=[5, 6])
+        doubled = scale.map([1, 2], factor=unmapped(2))
+        shifted = Shift().map([1, 2])
+    assert [e.key for e in flow.edges_to(plain)] == ["x"] and plain not in flow.constants
+    state = flow.run()
+    assert state.result[plain].result == [10, 20, 30]
+    assert state.result[offsets].result == [15, 26]
+    assert state.result[doubled].result == [2, 4]
+    assert state.result[shifted].result == [101, 102]

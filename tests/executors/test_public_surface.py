@@ -147,5 +147,5 @@ def test_a_flow_runs_on_an_alias_of_a_scheduler(scheduler: str) -> None:
 
 
 def test_an_unknown_scheduler_name_is_refused_with_the_names_it_could_be() -> None:
-    with pytest.raises(ValueError, match="'threading'.*'multiprocessing'.*'sync'"):
+    with pytest.raises(ValueError, match=r"'threading'.*'multiprocessing'.*'sync'"):
         LocalDaskExecutor(scheduler="fibers")
