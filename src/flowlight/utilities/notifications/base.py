@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from flowlight.client.secrets import Secret
@@ -34,6 +35,10 @@ from flowlight.utilities.notifications.messages import (
     SuppressedCount,
     _check,
     notice_for,
+)
+from flowlight.utilities.notifications.templates import MessageTemplate, log_url
+from flowlight.utilities.notifications.templates import (
+    log_url_template as log_url_template_setting,
 )
 from flowlight.utilities.notifications.throttle import flood_limit, ledger
 from flowlight.utilities.redaction import redact
@@ -100,7 +105,11 @@ class DeliveryAction(abc.ABC):
         trace_url_template: str | None = None,
         raise_on_failure: bool = False,
         delivery: DeliveryPolicy | None = None,
+        template: str | None = None,
+        log_url_template: str | None = None,
     ) -> None:
+        self.template = MessageTemplate(template) if template is not None else None
+        self.log_url_template = log_url_template_setting(log_url_template)
         if flood_control is None:
             flood_control = setting("notifications", "flood_control", default=True)
         self.flood_limit = flood_limit(flood_control)
@@ -117,6 +126,10 @@ class DeliveryAction(abc.ABC):
     @abc.abstractmethod
     def send(self, notice: Notice) -> tuple[Outcome, str, int]:
         """Deliver `notice` once (with retries); return outcome, redacted reason, attempts."""
+
+    def custom_text(self, notice: Notice) -> str | None:
+        """The user's `template` filled from `notice`, or None for the default wording."""
+        return self.template.render(notice) if self.template is not None else None
 
     # -- the action ----------------------------------------------------------------------------
     def __call__(self, obj: Any, state: Any) -> None:
@@ -204,6 +217,8 @@ class DeliveryAction(abc.ABC):
             suppressed=held,
             kind=kind,
         )
+        if self.log_url_template is not None:
+            notice = replace(notice, logs_url=log_url(self.log_url_template, notice))
         try:
             outcome, reason, attempts = self.send(notice)
         except Exception as error:  # a missing or malformed secret, bad recipient data, ...

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from html import escape
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -95,7 +96,9 @@ class SlackAction(DeliveryAction):
 
     def send(self, notice: Notice) -> tuple[Outcome, str, int]:
         url = _read_url_secret(self.webhook_secret)
-        body = json.dumps(slack_payload(notice), ensure_ascii=False).encode("utf-8")
+        text = self.custom_text(notice)
+        payload = slack_payload(notice) if text is None else {"text": text}
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": _USER_AGENT}
         proxies = self.proxies
         return deliver(
@@ -146,7 +149,11 @@ class WebhookAction(DeliveryAction):
     def send(self, notice: Notice) -> tuple[Outcome, str, int]:
         url = self.url if self.url is not None else _read_url_secret(str(self.url_secret))
         now = time.time()
-        body = webhook_body(webhook_payload(notice, datetime.fromtimestamp(now, timezone.utc)))
+        payload = webhook_payload(notice, datetime.fromtimestamp(now, timezone.utc))
+        text = self.custom_text(notice)
+        if text is not None:
+            payload["text"] = text
+        body = webhook_body(payload)
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": _USER_AGENT,
@@ -225,6 +232,10 @@ class EmailAction(DeliveryAction):
         recipients = self.to or [credentials[0] if credentials else ""]
         sender = self.from_address or (credentials[0] if credentials else "flowlight@localhost")
         subject, text, html = email_parts(notice)
+        custom = self.custom_text(notice)
+        if custom is not None:
+            text = custom + "\n"
+            html = f"<html><body><pre>{escape(custom)}</pre></body></html>"
         message = EmailMessage()
         message["Subject"] = subject
         message["From"] = sender
@@ -258,8 +269,8 @@ def slack_action(**options: Any) -> SlackAction:
     """A Slack delivery action `fn(obj, state)`.
 
     Options: `url_secret` (or Prefect 1's name for it, `webhook_secret`; default
-    "SLACK_WEBHOOK_URL"), `flood_control`, `trace_url_template`, `raise_on_failure`, `delivery`,
-    `proxies`.
+    "SLACK_WEBHOOK_URL"), `flood_control`, `trace_url_template`, `log_url_template`, `template`
+    (docs/notification-templates.md), `raise_on_failure`, `delivery`, `proxies`.
     """
     return SlackAction(**options)
 

@@ -75,6 +75,7 @@ class Notice:
     suppressed: tuple[SuppressedCount, ...] = field(default=())
     failed_tasks: tuple[FailedTask, ...] = field(default=())
     failed_task_count: int = 0
+    logs_url: str | None = None
 
     @property
     def subject(self) -> str:
@@ -230,6 +231,8 @@ def _plain_lines(notice: Notice) -> list[str]:
         lines.extend(f"- {line}" for line in notice.failure_lines())
     if notice.trace_id:
         lines.append(f"Trace: {notice.trace_url or notice.trace_id}")
+    if notice.logs_url:
+        lines.append(f"Logs: {notice.logs_url}")
     if notice.suppressed:
         label = "Held back" if notice.kind == "suppressed_summary" else "Also held back"
         lines.append(f"{label} by flood control: " + "; ".join(notice.summary_lines()))
@@ -276,6 +279,9 @@ def slack_payload(notice: Notice) -> dict[str, Any]:
         blocks.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Trace {link}"}]}
         )
+    if notice.logs_url:
+        logs = {"type": "mrkdwn", "text": f"<{notice.logs_url}|Logs of this run>"}
+        blocks.append({"type": "context", "elements": [logs]})
     if notice.suppressed:
         held = "\n".join(f"• {_slack_escape(line)}" for line in notice.summary_lines())
         blocks.append(
