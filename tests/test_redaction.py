@@ -7,6 +7,9 @@ uuid inside) and never depends on what other tests registered.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import textwrap
 import uuid
 import warnings
 from typing import Any
@@ -97,6 +100,41 @@ def test_text_without_a_secret_is_returned_unchanged() -> None:
     assert redact("nothing to hide") == "nothing to hide"
 
 
+def test_the_mask_is_eight_asterisks() -> None:
+    """The README and the webhook payload document this exact text."""
+    assert MASK == "********"
+
+
+FRESH_PROCESS = """
+    from flowlight.utilities.redaction import redact, redact_value, register_secret
+    value = {"k": ["text"]}
+    print(redact("nothing registered") == "nothing registered", redact("") == "")
+    print(redact_value(value) is value)
+    print(register_secret("ab") == ["ab"], redact("only a short secret: ab") == "only a short secret: ab")
+"""
+
+
+def test_before_any_secret_is_registered_text_passes_through_untouched() -> None:
+    """In a fresh process nothing is masked, values come back as the very same objects, and a
+    secret too short to mask changes nothing either."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(FRESH_PROCESS)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True"] * 5
+
+
+def test_a_value_registered_again_inside_a_new_container_masks_the_rest_of_it() -> None:
+    known = fresh("known")
+    register_secret(known)
+    newcomer = fresh("new")
+    register_secret([known, newcomer])
+    assert redact(f"{known} {newcomer}") == f"{MASK} {MASK}"
+
+
 @pytest.mark.parametrize(
     "shape",
     [
@@ -106,6 +144,7 @@ def test_text_without_a_secret_is_returned_unchanged() -> None:
         'it\'s "{u}" quoted',
         "caf\u00e9-{u}-\u2603",
         "a+b/c?d=e&f {u}",
+        "caf\u00e9\x07{u}\\",
     ],
 )
 def test_every_escaped_form_of_a_secret_is_masked(shape: str) -> None:
@@ -128,6 +167,18 @@ def test_every_escaped_form_of_a_secret_is_masked(shape: str) -> None:
         assert secret not in masked, name
         assert MASK in masked, name
         assert masked.startswith("<<") and masked.endswith(">>"), name
+    inner_forms = {
+        "repr": repr(secret)[1:-1],
+        "json": json.dumps(secret)[1:-1],
+        "json ascii off": json.dumps(secret, ensure_ascii=False)[1:-1],
+        "json of repr": json.dumps(repr(secret)[1:-1])[1:-1],
+        "repr of json": repr(json.dumps(secret)[1:-1])[1:-1],
+        "url": quote(secret, safe=""),
+        "url path": quote(secret),
+        "url form": quote_plus(secret),
+    }
+    for name, inner in inner_forms.items():
+        assert redact(f"<<{inner}>>") == f"<<{MASK}>>", name
 
 
 def test_each_string_in_a_dict_secret_is_masked_on_its_own() -> None:
