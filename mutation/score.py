@@ -43,6 +43,7 @@ MODULES: dict[str, list[str]] = {
         "tests/engine/test_caching.py",
     ],
     "src/flowlight/utilities/redaction.py": ["tests/test_redaction.py", "tests/test_secrets.py"],
+    "src/flowlight/otel/_redact.py": ["tests/otel/test_redact.py"],
 }
 
 KILLED = ("ok_killed", "ok_suspicious")  # suspicious: killed, but the tests ran slowly

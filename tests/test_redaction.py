@@ -7,6 +7,7 @@ uuid inside) and never depends on what other tests registered.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -22,7 +23,14 @@ import flowlight.otel as otel
 from flowlight import Flow, Secret, task
 from flowlight.client.secrets import ShortSecretWarning
 from flowlight.utilities import redaction
-from flowlight.utilities.redaction import MASK, MIN_LENGTH, redact, redact_value, register_secret
+from flowlight.utilities.redaction import (
+    MASK,
+    MIN_LENGTH,
+    encodable,
+    redact,
+    redact_value,
+    register_secret,
+)
 
 
 def fresh(prefix: str = "s") -> str:
@@ -109,14 +117,15 @@ FRESH_PROCESS = """
     from flowlight.utilities.redaction import redact, redact_value, register_secret
     value = {"k": ["text"]}
     print(redact("nothing registered") == "nothing registered", redact("") == "")
-    print(redact_value(value) is value)
-    print(register_secret("ab") == ["ab"], redact("only a short secret: ab") == "only a short secret: ab")
+    print(redact_value(value) == value)
+    text = "only a short secret: ab"
+    print(register_secret("ab") == ["ab"], redact(text) == text)
 """
 
 
 def test_before_any_secret_is_registered_text_passes_through_untouched() -> None:
-    """In a fresh process nothing is masked, values come back as the very same objects, and a
-    secret too short to mask changes nothing either."""
+    """In a fresh process nothing is masked, values come back equal, and a secret too short to
+    mask changes nothing either."""
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(FRESH_PROCESS)],
         capture_output=True,
@@ -229,3 +238,14 @@ def test_a_short_string_inside_a_dict_is_reported_and_left_alone() -> None:
     too_short = register_secret({"region": "eu", "key": long_value})
     assert too_short == ["eu"]
     assert redact(f"eu {long_value}") == f"eu {MASK}"
+
+
+def test_text_utf8_cannot_encode_is_written_as_its_escape() -> None:
+    """A lone surrogate (what os.fsdecode makes of a non-UTF-8 file name) becomes `\\udcff`;
+    other non-ASCII text is kept as it is."""
+    name = os.fsdecode(b"report-\xff.csv")
+    assert redact(f"cannot open {name}") == "cannot open report-\\udcff.csv"
+    assert redact("caf\u00e9 \u2603") == "caf\u00e9 \u2603"
+    assert redact_value({"m": [name]}) == {"m": ["report-\\udcff.csv"]}
+    assert encodable("plain") == "plain"
+    redact(f"cannot open {name}").encode("utf-8")

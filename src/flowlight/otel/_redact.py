@@ -17,15 +17,14 @@ from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Status
 
-from flowlight.utilities.redaction import redact, redact_value, registered_secret_count
+from flowlight.utilities.redaction import redact, redact_value
 
 __all__ = ["redact_log_records", "redact_spans"]
 
 
 def redact_spans(spans: Sequence[ReadableSpan]) -> Sequence[ReadableSpan]:
-    """`spans` with every registered secret masked; spans without one are passed through as is."""
-    if registered_secret_count() == 0:
-        return spans
+    """`spans` with every registered secret masked and every text made encodable; a span with
+    nothing to change is passed through as it is."""
     return [_redact_span(span) for span in spans]
 
 
@@ -80,8 +79,6 @@ def _redact_attributes(attributes: Any) -> tuple[dict[str, Any], bool]:
 def redact_log_records(records: Sequence[ReadableLogRecord]) -> Sequence[ReadableLogRecord]:
     """`records` with every registered secret masked in body and attributes (see `redact_spans`:
     a record written before its run read a secret leaves the process after it)."""
-    if registered_secret_count() == 0:
-        return records
     return [_redact_log_record(record) for record in records]
 
 

@@ -26,6 +26,7 @@ from urllib.parse import quote, quote_plus
 __all__ = [
     "MASK",
     "MIN_LENGTH",
+    "encodable",
     "redact",
     "redact_value",
     "register_secret",
@@ -71,17 +72,31 @@ def registered_secret_count() -> int:
 
 
 def redact(text: str) -> str:
-    """Return `text` with every registered secret value replaced by `MASK`."""
+    """Return `text` with every registered secret value replaced by `MASK`, made encodable.
+
+    Text that UTF-8 cannot encode (a lone surrogate, which is what `os.fsdecode` makes of a
+    non-UTF-8 file name) has each such character written as its escape (`\\udcff`): one
+    exception message must never make a whole export batch or a notification unsendable.
+    """
+    if not text.isascii():
+        text = encodable(text)
     pattern = _pattern
     if pattern is None or not text:
         return text
     return pattern.sub(MASK, text)
 
 
+def encodable(text: str) -> str:
+    """`text` with every character UTF-8 cannot encode replaced by its backslash escape."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def redact_value(value: Any) -> Any:
     """Redact strings, and strings inside lists, tuples and dicts; leave other values alone."""
-    if _pattern is None:
-        return value
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
