@@ -17,10 +17,15 @@ def test_top_level_names() -> None:
         "Parameter",
         "Secret",
         "Task",
+        "apply_map",
+        "case",
         "context",
         "flatten",
+        "mapped",
+        "resource_manager",
         "signals",
         "state",
+        "tags",
         "task",
         "triggers",
         "unmapped",
@@ -157,3 +162,26 @@ def test_schedule_modules_state_their_names() -> None:
     }
     assert set(adjustments.__all__) == {"add", "next_weekday"}
     assert {"is_weekday", "between_times", "on_date", "is_month_end"} <= set(filters.__all__)
+
+
+def test_task_library_and_functional_api_modules_state_their_names() -> None:
+    from flowlight.core import parameter
+    from flowlight.tasks import control_flow
+    from flowlight.tasks.core import collections, constants, function, operators, resource_manager
+    from flowlight.utilities import edges, tasks
+
+    assert set(control_flow.__all__) == {"FilterTask", "case", "ifelse", "merge", "switch"}
+    assert set(collections.__all__) == {"Dict", "List", "Set", "Tuple", "VarArgsTask"}
+    assert constants.__all__ == ["Constant"] and function.__all__ == ["FunctionTask"]
+    assert {"GetItem", "GetAttr", "Add", "Equal", "Not", "LessThan"} <= set(operators.__all__)
+    assert set(resource_manager.__all__) == {"ResourceManager", "resource_manager"}
+    assert set(edges.__all__) == {"EdgeAnnotation", "flatten", "mapped", "unmapped"}
+    assert set(tasks.__all__) == {
+        "apply_map",
+        "as_task",
+        "defaults_from_attrs",
+        "pause_task",
+        "tags",
+        "task",
+    }
+    assert set(parameter.__all__) == {"DateTimeParameter", "Parameter"}

@@ -7,7 +7,11 @@ from flowlight import triggers
 from flowlight.client.secrets import Secret
 from flowlight.core import Constant, Edge, Flow, Parameter, Task, flatten, task, unmapped
 from flowlight.engine import signals, state
+from flowlight.tasks.control_flow import case
+from flowlight.tasks.core.resource_manager import resource_manager
 from flowlight.utilities.context import context
+from flowlight.utilities.edges import mapped
+from flowlight.utilities.tasks import apply_map, tags
 
 __version__ = "0.1.0"
 
@@ -18,10 +22,15 @@ __all__ = [
     "Parameter",
     "Secret",
     "Task",
+    "apply_map",
+    "case",
     "context",
     "flatten",
+    "mapped",
+    "resource_manager",
     "signals",
     "state",
+    "tags",
     "task",
     "triggers",
     "unmapped",

@@ -109,7 +109,7 @@ def not_all_skipped(upstream_states: Mapping[Any, State]) -> bool:
     """
     states = _all_states(upstream_states)
     if all(s.is_skipped() for s in states):
-        raise signals.SKIP("All upstreams were skipped")
+        raise signals.SKIP("All upstreams were skipped", result=None)
     if not all(s.is_successful() for s in states):
         raise signals.TRIGGERFAIL(
             'Trigger was "not_all_skipped" but some of the upstream tasks failed.'

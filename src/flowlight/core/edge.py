@@ -1,43 +1,17 @@
-"""Edges between tasks, and the annotations that say how a mapped argument is used."""
+"""Edges between tasks. The annotations that say how an argument is used (`unmapped`, `mapped`,
+`flatten`) live in `flowlight.utilities.edges`, Prefect 1's home for them, and are re-exported here.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from flowlight.utilities.edges import EdgeAnnotation, flatten, mapped, unmapped
+
 if TYPE_CHECKING:
     from flowlight.core.task import Task
 
 __all__ = ["Edge", "EdgeAnnotation", "flatten", "mapped", "unmapped"]
-
-
-class EdgeAnnotation:
-    """Wraps an argument of `task.map(...)` / a task call to change how its edge is built."""
-
-    annotations: dict[str, bool] = {}
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.value!r})"
-
-
-class unmapped(EdgeAnnotation):
-    """Pass this argument whole to every mapped child instead of mapping over it."""
-
-    annotations = {"mapped": False}
-
-
-class mapped(EdgeAnnotation):
-    """Map over this argument even in a plain call."""
-
-    annotations = {"mapped": True}
-
-
-class flatten(EdgeAnnotation):
-    """Map over the concatenation of a list of lists (one level), e.g. a map of a map's lists."""
-
-    annotations = {"flatten": True}
 
 
 class Edge:

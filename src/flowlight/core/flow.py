@@ -17,6 +17,7 @@ from flowlight.core.edge import Edge, EdgeAnnotation
 from flowlight.core.task import Constant, Parameter, Task, run_signature
 from flowlight.engine.handlers import StateHandler, validate_state_handlers
 from flowlight.engine.state import State
+from flowlight.utilities.context import current
 
 __all__ = ["Flow"]
 
@@ -199,6 +200,12 @@ class Flow:
         self._upstream[task] = []
         self._downstream[task] = []
         _home.setdefault(task, weakref.ref(self))
+        if not isinstance(task, (Parameter, Constant)):
+            # a task made inside `with case(...)` / a resource manager block joins that block
+            ctx = current()
+            for block in (ctx.get("case"), ctx.get("resource")):
+                if block is not None:
+                    block.add_task(task, self)
         return task
 
     def _check_home(self, task: Task) -> None:
@@ -303,6 +310,11 @@ class Flow:
                 from flowlight.engine.mapping import flattened_result
 
                 value = flattened_result(value)
+            if isinstance(value, (list, tuple, set, dict)) and _holds_task(value):
+                # a collection of task results is assembled at run time (Prefect 1's as_task)
+                from flowlight.utilities.tasks import as_task
+
+                value = as_task(value, flow=self)
             if isinstance(value, Task):
                 self.add_edge(value, task, key=key, mapped=is_mapped, flatten=is_flat)
             elif is_mapped:
@@ -362,6 +374,16 @@ class Flow:
             executor=executor,
             **kwargs,
         )
+
+
+def _holds_task(value: Any) -> bool:
+    if isinstance(value, (Task, EdgeAnnotation)):
+        return True
+    if isinstance(value, (list, tuple, set)):
+        return any(_holds_task(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_task(v) for v in value.values())
+    return False
 
 
 def _run_argument_names(task: Task) -> set[str] | None:

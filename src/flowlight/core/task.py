@@ -14,13 +14,15 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, overload
 
 from flowlight import triggers as _triggers
+from flowlight.core._task_operators import TaskOperators
 from flowlight.engine.handlers import StateHandler, validate_state_handlers
 from flowlight.engine.state import State
+from flowlight.utilities.context import current
 
 if TYPE_CHECKING:
     from flowlight.core.flow import Flow
 
-__all__ = ["Constant", "FunctionTask", "GetItem", "Parameter", "Task", "run_signature", "task"]
+__all__ = ["Constant", "FunctionTask", "Parameter", "Task", "run_signature", "task"]
 
 _NO_DEFAULT = object()
 
@@ -61,8 +63,11 @@ def _seconds(name: str, owner: str, value: Any) -> float | None:
     )
 
 
-class Task:
-    """A unit of work. Subclass it and implement `run()`, or use the `@task` decorator."""
+class Task(TaskOperators):
+    """A unit of work. Subclass it and implement `run()`, or use the `@task` decorator.
+
+    Operators on tasks (`a + 1`, `a["key"]`, `a | b`) build operator tasks: see
+    `flowlight.core._task_operators`."""
 
     # Class-level defaults keep Task() cheap and let subclasses skip __init__ arguments.
     cache_validator: Callable[..., bool] | None = None
@@ -92,9 +97,10 @@ class Task:
         self.name = name if name is not None else type(self).__name__
         owner = f"Task '{self.name}'"
         self.slug = slug
-        self.tags: set[str] = set(tags or ())
         if isinstance(tags, str):
             raise TypeError(f"{owner} got tags={tags!r}; tags takes a list of strings.")
+        # tasks created inside `with flowlight.tags(...)` (or context(tags=...)) carry those too
+        self.tags: set[str] = set(tags or ()) | set(current().get("tags") or ())
         self.max_retries = int(max_retries or 0)
         if self.max_retries < 0:
             raise ValueError(f"{owner} has max_retries={max_retries}; use 0 or more.")
@@ -145,7 +151,7 @@ class Task:
         """A shallow copy with its own handler list and tags, and `task_args` applied."""
         new = copy.copy(self)
         new.state_handlers = list(self.state_handlers)
-        new.tags = set(self.tags)
+        new.tags = set(self.tags) | set(current().get("tags") or ())
         new.slug = None
         for key, value in task_args.items():
             if key == "tags":
@@ -241,10 +247,6 @@ class Task:
         """Make `task` a downstream dependent (optionally receiving this result as `key`)."""
         task.set_upstream(self, key=key, mapped=mapped)
 
-    def __getitem__(self, key: Any) -> Task:
-        """A task that returns `result[key]` (how `a, b = task()` works with `nout=2`)."""
-        return GetItem(name=f"{self.name}[{key!r}]")(self, key)
-
     def __iter__(self) -> Iterator[Task]:
         if self.nout is None:
             raise TypeError(
@@ -294,13 +296,6 @@ def task(
     if fn is None:
         return lambda f: FunctionTask(f, **task_init_kwargs)
     return FunctionTask(fn, **task_init_kwargs)
-
-
-class GetItem(Task):
-    """Returns `task_result[key]`."""
-
-    def run(self, task_result: Any, key: Any) -> Any:  # type: ignore[override]
-        return task_result[key]
 
 
 class Constant(Task):
