@@ -16,6 +16,8 @@ flowlight does not import this package, or OpenTelemetry.
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from flowlight.otel import _session
@@ -38,6 +40,7 @@ __all__ = [
     "replay",
     "shutdown",
     "statistics",
+    "subprocess_environment",
 ]
 
 FlowT = TypeVar("FlowT")
@@ -106,6 +109,38 @@ def active_options() -> dict[str, Any] | None:
     Executors hand these to their worker processes; reading them never configures the bridge.
     """
     return _session.active_options()
+
+
+def subprocess_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a subprocess that should continue this trace: a copy of `environ`
+    (default `os.environ`) with `TRACEPARENT` (and `TRACESTATE`) naming the current span.
+
+    Inside a task that is the task run's span, so a flowlight flow (or any program reading
+    OpenTelemetry's environment carrier) started with
+    `subprocess.run(cmd, env=flowlight.otel.subprocess_environment())` appears beneath it.
+    Outside any run it names the application's current span; with no span at all the copy
+    carries no `TRACEPARENT`, not even one inherited from this process's own environment.
+    """
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    from flowlight.utilities.context import current
+
+    environment = dict(os.environ if environ is None else environ)
+    run = current()
+    carrier: dict[str, str] = {}
+    if isinstance(run.get("traceparent"), str):
+        carrier["traceparent"] = run["traceparent"]
+        if isinstance(run.get("tracestate"), str):
+            carrier["tracestate"] = run["tracestate"]
+    else:
+        TraceContextTextMapPropagator().inject(carrier)
+    environment.pop("TRACEPARENT", None)
+    environment.pop("TRACESTATE", None)
+    if "traceparent" in carrier:
+        environment["TRACEPARENT"] = carrier["traceparent"]
+        if carrier.get("tracestate"):
+            environment["TRACESTATE"] = carrier["tracestate"]
+    return environment
 
 
 def flush(timeout_s: float | None = None) -> bool:

@@ -183,9 +183,10 @@ def _open_run(telemetry: Telemetry, context: Any, obj: Any, *, is_flow: bool) ->
                 context.get("parent_task_run_id") or ""
             )
         name = task
-    span = start_span(
-        telemetry.tracer, name, parent_context(context.get("traceparent")), attributes
+    parent = parent_context(
+        context.get("traceparent"), context.get("tracestate"), from_environment=is_flow
     )
+    span = start_span(telemetry.tracer, name, parent, attributes)
     record = RunRecord(
         span=span,
         flow=flow,
@@ -199,6 +200,9 @@ def _open_run(telemetry: Telemetry, context: Any, obj: Any, *, is_flow: bool) ->
     )
     context["traceparent"] = record.traceparent
     context["trace_id"] = record.trace_id
+    tracestate = span.get_span_context().trace_state.to_header()
+    if tracestate:
+        context["tracestate"] = tracestate
     STATS.add("spans_started")
     if is_flow:
         telemetry.metrics.flow_started(flow)

@@ -9,6 +9,7 @@ worker. Everything written to a span passes through `redact`.
 from __future__ import annotations
 
 import functools
+import os
 import threading
 import time
 import traceback
@@ -147,29 +148,43 @@ def release_current(record: RunRecord) -> None:
         otel_context.detach(token)
 
 
-def parent_context(traceparent: Any) -> Context | None:
-    """The parent for a new run's span: the span a `traceparent` string names; else the caller's
+def parent_context(
+    traceparent: Any, tracestate: Any = None, *, from_environment: bool = False
+) -> Context | None:
+    """The parent for a new run's span, the first of: the span a `traceparent` string names
+    (`flow.run(context={"traceparent": ...})`, or the flow run's for a task run); the caller's
     current span (`flow.run()` inside the application's own span), unless that is a flowlight
-    run's span left current in this thread; else None, a new trace."""
+    run's span left current in this thread; with `from_environment`, the span named by the
+    `TRACEPARENT` / `TRACESTATE` variables (OpenTelemetry's environment carrier: a CI job or a
+    scheduler that started this process); else None, a new trace."""
     if isinstance(traceparent, str) and traceparent:
-        extracted = _extract(traceparent)
+        extracted = _extract(traceparent, tracestate if isinstance(tracestate, str) else "")
         if extracted is not None:
             return extracted
     current = trace.get_current_span()
     attributes = getattr(current, "attributes", None) or {}
     if current.get_span_context().is_valid and "flowlight.run.kind" not in attributes:
         return None  # the current context: the application's span is the parent
+    if from_environment:
+        carried = os.environ.get("TRACEPARENT", "").strip()
+        if carried:
+            extracted = _extract(carried, os.environ.get("TRACESTATE", "").strip())
+            if extracted is not None:
+                return extracted
     return Context()
 
 
 @functools.lru_cache(maxsize=256)
-def _extract(traceparent: str) -> Context | None:
-    """The context a `traceparent` names, or None if it names no valid span.
+def _extract(traceparent: str, tracestate: str = "") -> Context | None:
+    """The context a `traceparent` (and `tracestate`) names, or None if it names no valid span.
 
     Every task run of a flow run has the same parent, so the header is parsed once per flow run
     rather than once per task run; a `Context` is immutable, so sharing it is safe.
     """
-    extracted = _propagator.extract({"traceparent": traceparent})
+    carrier = {"traceparent": traceparent}
+    if tracestate:
+        carrier["tracestate"] = tracestate
+    extracted = _propagator.extract(carrier)
     if trace.get_current_span(extracted).get_span_context().is_valid:
         return extracted
     return None

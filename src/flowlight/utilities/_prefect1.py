@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
 import threading
 import uuid
@@ -306,6 +307,30 @@ def run_context(obj: Any) -> Prefect1RunContext:
     return Prefect1RunContext(obj)
 
 
+_ENV_INSTRUMENTATION_HINT = (
+    "flowlight: FLOWLIGHT_OTEL=1 instruments flows run by flowlight's engine only. Prefect 1 "
+    "flow {name!r} runs on Prefect's own engine, which flowlight does not patch, so it is not "
+    "traced; add `flowlight.otel.instrument(flow)` before `flow.run()` to trace it.\n"
+)
+_hinted = False
+
+
+def hint_env_instrumentation(obj: Any) -> None:
+    """Say once per process, on stderr, why `FLOWLIGHT_OTEL=1` does not trace Prefect 1 flow
+    `obj` (when it is set and the flow has no bridge handler). flowlight can only say so once
+    one of its handlers runs on that flow; without one, it is never imported."""
+    global _hinted
+    if _hinted or not is_prefect1_flow(obj):
+        return
+    if os.environ.get("FLOWLIGHT_OTEL", "").strip().lower() not in {"1", "true", "yes", "on"}:
+        return
+    handlers = getattr(obj, "state_handlers", None) or []
+    if any(type(handler).__name__ == "OtelHandler" for handler in handlers):
+        return
+    _hinted = True
+    sys.stderr.write(_ENV_INSTRUMENTATION_HINT.format(name=getattr(obj, "name", "?")))
+
+
 @contextlib.contextmanager
 def flowlight_context_for(obj: Any) -> Iterator[None]:
     """Within the block, `flowlight.context` is `run_context(obj)` if `obj` is a Prefect 1 flow
@@ -314,6 +339,7 @@ def flowlight_context_for(obj: Any) -> Iterator[None]:
     if not is_prefect1_object(obj):
         yield
         return
+    hint_env_instrumentation(obj)
     from flowlight.utilities.context import use_context
 
     # use_context only reads and writes keys, which the view supports like a dict.
