@@ -23,6 +23,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from flowlight.otel._bounds import MESSAGE_LIMIT, STACKTRACE_LIMIT, bounded
 from flowlight.otel._states import (
     Transition,
     cicd_result,
@@ -217,14 +218,14 @@ def add_transition_event(
 
 
 def record_exception(span: Span, error: BaseException) -> None:
-    """An `exception` event as the semantic conventions define it, with secrets masked."""
+    """An `exception` event as the semantic conventions define it, masked and bounded."""
     stacktrace = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     span.add_event(
         "exception",
         {
             "exception.type": f"{type(error).__module__}.{type(error).__qualname__}",
-            "exception.message": redact(str(error)),
-            "exception.stacktrace": redact(stacktrace),
+            "exception.message": bounded(redact(str(error)), MESSAGE_LIMIT),
+            "exception.stacktrace": bounded(redact(stacktrace), STACKTRACE_LIMIT),
         },
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flowlight.otel._bounds import MESSAGE_LIMIT, bounded
 from flowlight.utilities.redaction import redact
 
 __all__ = [
@@ -102,8 +103,9 @@ def is_final(state: Any) -> bool:
 
 
 def message_of(state: Any) -> str:
+    """The state's message, masked and bounded (see `_bounds`)."""
     message = getattr(state, "message", None)
-    return "" if message is None else redact(str(message))
+    return "" if message is None else bounded(redact(str(message)), MESSAGE_LIMIT)
 
 
 def retry_start_time(state: Any) -> str | None:
