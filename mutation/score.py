@@ -38,10 +38,14 @@ MODULES: dict[str, list[str]] = {
     "src/flowlight/engine/handlers.py": ["tests/engine/test_handlers.py"],
     "src/flowlight/engine/task_runner.py": [
         "tests/engine/test_task_runner.py",
+        "tests/engine/test_task_runner_states.py",
+        "tests/engine/test_timeouts.py",
         "tests/engine/test_looping.py",
         "tests/engine/test_pause.py",
         "tests/engine/test_caching.py",
+        "tests/engine/test_results.py",
     ],
+    "src/flowlight/engine/timeouts.py": ["tests/engine/test_timeouts.py"],
     "src/flowlight/utilities/redaction.py": ["tests/test_redaction.py", "tests/test_secrets.py"],
     "src/flowlight/otel/_redact.py": ["tests/otel/test_redact.py"],
 }

@@ -8,7 +8,6 @@ in the middle is a handler failure, which ends the run at once (Prefect 1's cont
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ from flowlight.engine.state import (
     Failed,
     Looped,
     Mapped,
+    Paused,
     Pending,
     Resume,
     Retrying,
@@ -33,6 +33,7 @@ from flowlight.engine.state import (
     TimedOut,
     TriggerFailed,
 )
+from flowlight.engine.timeouts import TaskTimedOut, call_with_timeout
 from flowlight.settings import setting
 from flowlight.utilities.context import use_context
 
@@ -91,17 +92,17 @@ class TaskRunner:
         upstream_states: Mapping[Any, State],
         context: dict[str, Any],
     ) -> State:
-        if state.is_finished() or (state.is_scheduled() and not _may_start(state)):
+        if state.is_finished() or (isinstance(state, Paused) and not _pause_is_over(state)):
             return state  # already done, or paused without approval: nothing to do
-        if isinstance(state, Resume):
-            context["resume"] = True
+        if isinstance(state, (Resume, Paused)):
+            context["resume"] = True  # lets `manual_only` pass; other triggers still judge
         if isinstance(state, Retrying):
             context["task_run_count"] = state.run_count + 1
 
         if any(is_unfinished(s) for s in upstream_states.values()):
             return state  # an upstream is paused: wait, without a transition (Prefect 1)
         decided = self.check_upstream_skipped(upstream_states)
-        if decided is None and not context.get("resume"):
+        if decided is None:
             decided = self.check_trigger(upstream_states)
         if decided is None:
             decided = self.check_cache(inputs, context)
@@ -168,8 +169,10 @@ class TaskRunner:
                 loop_count = (state.loop_count or context.get("task_loop_count") or 1) + 1
                 context["task_loop_count"] = loop_count
                 context["task_loop_result"] = state.result
-                # Prefect 1 does not report Looped -> Pending; the next attempt starts from it.
+                # Prefect 1 does not report Looped -> Pending; the next attempt starts from it,
+                # as the first attempt of the new iteration (each iteration has its retries).
                 state = Pending(f"Looping task (on loop index {loop_count - 1})")
+                run_count = 1
                 continue
             retryable = state.is_failed() and not isinstance(state, TriggerFailed)
             if retryable and run_count <= task.max_retries:
@@ -200,12 +203,13 @@ class TaskRunner:
 
     def execute(self, inputs: dict[str, Any], context: dict[str, Any]) -> State:
         """Call the task's `run` and turn what happened into a state."""
+        task = self.task
         try:
-            if self.task.timeout is not None:
-                value = _call_with_timeout(self.task, inputs, self.task.timeout)
+            if task.timeout is not None:
+                value = call_with_timeout(lambda: task.run(**inputs), task.timeout, task.name)
             else:
-                value = self.task.run(**inputs)
-        except _Timeout:
+                value = task.run(**inputs)
+        except TaskTimedOut:
             return TimedOut(
                 "Task timed out during execution.",
                 result=signals.TaskTimeoutSignal("Execution timed out."),
@@ -214,13 +218,15 @@ class TaskRunner:
             looped = loop.state
             assert isinstance(looped, Looped)
             looped.loop_count = context.get("task_loop_count") or 1
+            if looped.message is None:
+                looped.message = f"Task is looping ({looped.loop_count})"
             return looped
         except signals.RETRY as retry:
             retrying = retry.state
             assert isinstance(retrying, Retrying)
+            # Retried at the signal's own start time (now unless given), not after retry_delay,
+            # as in Prefect 1.
             retrying.run_count = context.get("task_run_count") or 1
-            if self.task.retry_delay:
-                retrying.start_time = get_clock().now() + self.task.retry_delay
             return retrying
         except signals.PrefectStateSignal as signal:
             return signal.state
@@ -229,8 +235,8 @@ class TaskRunner:
         except Exception as exc:
             return Failed(f"Error during execution of task: {exc!r}", result=exc)
         succeeded = Success("Task run succeeded.", result=value)
-        if self.task.result is not None or context.get("flow_result") is not None:
-            return checkpointed(self.task, succeeded, inputs, context)
+        if task.result is not None or context.get("flow_result") is not None:
+            return checkpointed(task, succeeded, inputs, context)
         return succeeded
 
     def _change(self, old: State, new: State) -> State:
@@ -247,38 +253,8 @@ def is_unfinished(state: State) -> bool:
     return isinstance(state, Mapped) and any(not c.is_finished() for c in state.map_states)
 
 
-def _may_start(state: State) -> bool:
-    return isinstance(state, (Resume, Retrying)) or (
-        isinstance(state, Scheduled) and state.start_epoch() is not None
-    )
-
-
-class _Timeout(Exception):
-    pass
-
-
-def _call_with_timeout(task: Task, inputs: dict[str, Any], seconds: float) -> Any:
-    """Run the task in a worker thread and stop waiting after `seconds`.
-
-    Python cannot kill a thread: a timed-out body keeps running in the background (as in
-    Prefect 1's thread-based timeouts), but the run moves on at once.
-    """
-    import contextvars
-
-    outcome: dict[str, Any] = {}
-    run_context = contextvars.copy_context()
-
-    def body() -> None:
-        try:
-            outcome["value"] = run_context.run(task.run, **inputs)
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=body, name=f"flowlight-timeout-{task.name}", daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        raise _Timeout()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
+def _pause_is_over(state: Paused) -> bool:
+    """A Paused run starts only once its own start time has come (Prefect 1); without one it
+    waits for a person to give it a `Resume` state."""
+    start = state.start_epoch()
+    return start is not None and start <= get_clock().now()
