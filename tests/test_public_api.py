@@ -19,6 +19,7 @@ def test_top_level_names() -> None:
         "Task",
         "apply_map",
         "case",
+        "config",
         "context",
         "flatten",
         "mapped",
@@ -185,3 +186,18 @@ def test_task_library_and_functional_api_modules_state_their_names() -> None:
         "task",
     }
     assert set(parameter.__all__) == {"DateTimeParameter", "Parameter"}
+
+
+def test_secret_tasks_and_configuration_state_their_names() -> None:
+    from flowlight import configuration
+    from flowlight.tasks import secrets
+    from flowlight.utilities import configuration as configuration_helpers
+
+    assert set(secrets.__all__) == {
+        "EnvVarSecret",
+        "FlowlightSecret",
+        "PrefectSecret",
+        "SecretBase",
+    }
+    assert set(configuration.__all__) == {"Config", "config"}
+    assert configuration_helpers.__all__ == ["set_temporary_config"]

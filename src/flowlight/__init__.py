@@ -5,6 +5,7 @@ Porting a Prefect 1 flow is a change of imports: `from flowlight import Flow, ta
 
 from flowlight import triggers
 from flowlight.client.secrets import Secret
+from flowlight.configuration import config
 from flowlight.core import Constant, Edge, Flow, Parameter, Task, flatten, task, unmapped
 from flowlight.engine import signals, state
 from flowlight.tasks.control_flow import case
@@ -24,6 +25,7 @@ __all__ = [
     "Task",
     "apply_map",
     "case",
+    "config",
     "context",
     "flatten",
     "mapped",

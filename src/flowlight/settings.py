@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["env_name", "parse_value", "setting"]
+__all__ = ["clear_override", "env_name", "overridden", "override", "parse_value", "setting"]
 
 
 def env_name(*path: str) -> str:
@@ -34,7 +34,30 @@ def parse_value(raw: str) -> Any:
     return raw
 
 
+_overrides: dict[tuple[str, ...], Any] = {}
+"""Values set in code (`flowlight.config.flows.checkpointing = True`, `set_temporary_config`):
+they win over the environment for this process."""
+
+
 def setting(*path: str, default: Any = None) -> Any:
-    """Read setting `path` from the environment at call time, or return `default`."""
+    """Read setting `path`: a value set in code, else the environment at call time, else
+    `default`."""
+    if _overrides and path in _overrides:
+        return _overrides[path]
     raw = os.environ.get(env_name(*path))
     return default if raw is None else parse_value(raw)
+
+
+def override(path: tuple[str, ...], value: Any) -> None:
+    """Set setting `path` for this process (over the environment)."""
+    _overrides[path] = value
+
+
+def clear_override(path: tuple[str, ...]) -> None:
+    """Forget a value set in code; the environment (or the default) applies again."""
+    _overrides.pop(path, None)
+
+
+def overridden(path: tuple[str, ...]) -> tuple[bool, Any]:
+    """(True, value) when `path` was set in code, else (False, None)."""
+    return (path in _overrides, _overrides.get(path))

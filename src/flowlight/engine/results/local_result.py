@@ -18,9 +18,20 @@ def default_results_dir() -> str:
     return os.path.join(os.path.expanduser(home), "results")
 
 
+def _is_home(directory: str) -> bool:
+    """Whether `directory` is the flowlight home itself (or inside it): as in Prefect 1, such a
+    result writes to `<home>/results` rather than among flowlight's own files."""
+    home = os.path.abspath(os.path.dirname(default_results_dir()))
+    try:
+        return os.path.commonpath([home, os.path.abspath(os.path.expanduser(directory))]) == home
+    except ValueError:  # different drives
+        return False
+
+
 class LocalResult(Result):
-    """Files under `dir` (default: `default_results_dir()`); a relative location is read and
-    written inside `dir`, an absolute one where it says.
+    """Files under `dir` (default: `default_results_dir()`, also used when `dir` is the
+    flowlight home or inside it); a relative location is read and written inside `dir`, an
+    absolute one where it says.
 
     "Local" is where the task runs: with a process or Dask executor that is the worker's disk.
     `validate_dir=True` makes `dir` absolute and creates it at once, so a directory that cannot
@@ -28,7 +39,7 @@ class LocalResult(Result):
     """
 
     def __init__(self, dir: str | None = None, validate_dir: bool = True, **kwargs: Any) -> None:
-        directory = default_results_dir() if dir is None else dir
+        directory = default_results_dir() if dir is None or _is_home(dir) else dir
         if validate_dir:
             directory = os.path.abspath(os.path.expanduser(directory))
             os.makedirs(directory, exist_ok=True)
