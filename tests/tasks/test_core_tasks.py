@@ -213,3 +213,18 @@ def test_the_annotations_have_one_home_and_prefect_1_paths() -> None:
 
     assert flowlight.mapped is edges.mapped is edge.mapped
     assert flowlight.unmapped is edges.unmapped and flowlight.flatten is edges.flatten
+
+
+def test_constants_in_upstream_tasks_become_constant_tasks() -> None:
+    """Prefect 1 wraps a non-task upstream dependency as a Constant task instead of refusing it."""
+    from flowlight.core.task import Constant, FunctionTask
+
+    with Flow("constant upstream") as flow:
+        downstream = one()
+        flow.set_dependencies(downstream, upstream_tasks=[4])
+    constants = [t for t in flow.tasks if isinstance(t, Constant)]
+    assert len(constants) == 1 and constants[0].value == 4
+    assert flow.upstream_tasks(downstream) == set(constants)
+    assert flow.run().result[downstream].result == 1
+    undocumented = FunctionTask(lambda x: x)
+    assert undocumented.__doc__ is not None and "FunctionTask" in undocumented.__doc__

@@ -329,11 +329,14 @@ class Flow:
                 self.constants.setdefault(task, {})[key] = value
 
     def _as_task(self, value: Any, for_task: Task) -> Task:
+        """A task for a value in upstream_tasks/downstream_tasks: tasks as they are, anything
+        else as Prefect 1 does (a constant becomes a `Constant` task, a collection of tasks a
+        collection task)."""
         if isinstance(value, Task):
             return value
-        raise TypeError(
-            f"{for_task} got {value!r} in upstream_tasks/downstream_tasks; those take tasks only."
-        )
+        from flowlight.utilities.tasks import as_task
+
+        return as_task(value, flow=self)
 
     def set_reference_tasks(self, tasks: Iterable[Task]) -> None:
         """Decide the flow run's state by these tasks instead of the terminal tasks."""

@@ -272,7 +272,8 @@ def _point_result_at_target(task: Task) -> None:
 
 
 class FunctionTask(Task):
-    """A task whose `run` is a plain function (what `@task` builds)."""
+    """FunctionTask: a task whose `run` is a plain function (what `@task` builds); an instance
+    takes the function's name and docstring."""
 
     def __init__(self, fn: Callable[..., Any], name: str | None = None, **kwargs: Any) -> None:
         if not callable(fn):
@@ -280,7 +281,8 @@ class FunctionTask(Task):
         self.run = fn  # type: ignore[method-assign]
         super().__init__(name=name or getattr(fn, "__name__", type(self).__name__), **kwargs)
         self.__wrapped__ = fn
-        self.__doc__ = fn.__doc__
+        if fn.__doc__:
+            self.__doc__ = fn.__doc__
 
 
 @overload
