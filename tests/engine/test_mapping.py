@@ -466,15 +466,19 @@ def test_unmapped_given_as_a_class_instead_of_a_value_fails_at_bind() -> None:
         add.map([1, 2], unmapped)
 
 
-def test_unmapped_of_something_that_is_not_a_task_in_upstream_tasks_fails_at_bind() -> None:
-    """upstream_tasks takes tasks only, wrapped in unmapped() or not."""
+def test_unmapped_constant_in_upstream_tasks_becomes_an_unmapped_constant_task() -> None:
+    """As in Prefect 1.4.1: a value that is not a task in upstream_tasks is wrapped as a
+    Constant task; wrapped in unmapped() its edge is not mapped."""
 
     @task
     def add(x: int) -> int:
         return x
 
-    with Flow("up-bad"), pytest.raises(TypeError, match=r"<Task: add> got 5 in upstream_tasks"):
-        add.map([1, 2], upstream_tasks=[unmapped(5)])
+    with Flow("up-constant") as flow:
+        mapped = add.map([1, 2], upstream_tasks=[unmapped(5)])
+    edges = sorted((e.upstream_task.name, e.mapped) for e in flow.edges)
+    assert edges == [("5", False), ("[1, 2]", True)]
+    assert [s.result for s in flow.run().result[mapped].map_states] == [1, 2]
 
 
 def test_handlers_see_the_parent_then_each_child_with_its_index_and_context() -> None:
