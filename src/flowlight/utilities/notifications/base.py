@@ -29,12 +29,13 @@ from flowlight.utilities.notifications.delivery import (
     Outcome,
     report,
 )
-from flowlight.utilities.notifications.messages import (
+from flowlight.utilities.notifications.notice import (
     Notice,
     NoticeKind,
+    Recovery,
     SuppressedCount,
-    _check,
     notice_for,
+    state_check,
 )
 from flowlight.utilities.notifications.templates import MessageTemplate, log_url
 from flowlight.utilities.notifications.templates import (
@@ -164,6 +165,32 @@ class DeliveryAction(abc.ABC):
                 run_context = {}
             self._record("failed", f"notifier error {type(error).__name__}", 0, run_context)
 
+    def tell_recovery(self, obj: Any, old_state: Any, new_state: Any, recovery: Recovery) -> None:
+        """Tell that flow `obj`, reported failed before, ended `new_state` (a success): a
+        resolved notice, outside flood control. Raises only as `tell` does."""
+        try:
+            with _prefect1.flowlight_context_for(obj):
+                run_context = current()
+                notice = notice_for(
+                    obj,
+                    old_state,
+                    new_state,
+                    run_context,
+                    is_flow=True,
+                    trace_url_template=self.trace_url_template,
+                    kind="resolved",
+                )
+                self._send(replace(notice, recovery=recovery), run_context)
+        except NotificationError:
+            raise
+        except Exception as error:
+            logger.error(
+                "notifier broke while telling a recovery",
+                notifier=self.kind,
+                error=redact(repr(error)),
+            )
+            self._record("failed", f"notifier error {type(error).__name__}", 0, current())
+
     def suppress(self, reason: str) -> None:
         """Record a notification that was deliberately not sent (and why), in the current run."""
         self._record("suppressed", reason, 0, current())
@@ -172,7 +199,7 @@ class DeliveryAction(abc.ABC):
         run_context = current()
         flow_run_id = run_context.get("flow_run_id")
         about_flow = is_flow(obj)
-        if about_flow and _check(new_state, "is_finished"):
+        if about_flow and state_check(new_state, "is_finished"):
             held = ledger.end_run(self.channel, flow_run_id)
             if summary_only and not held:
                 return
@@ -217,6 +244,10 @@ class DeliveryAction(abc.ABC):
             suppressed=held,
             kind=kind,
         )
+        self._send(notice, run_context)
+
+    def _send(self, notice: Notice, run_context: Mapping[str, Any]) -> None:
+        """Deliver `notice`, record the outcome, and raise only if asked to."""
         if self.log_url_template is not None:
             notice = replace(notice, logs_url=log_url(self.log_url_template, notice))
         try:

@@ -11,11 +11,14 @@ sent, so a missing secret never touches a task that has nothing to report.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
 from typing import Any, overload
 
 from flowlight.settings import setting
 from flowlight.utilities import _prefect1
+from flowlight.utilities.context import current
 from flowlight.utilities.logging import get_logger
 from flowlight.utilities.notifications.base import DeliveryAction, is_flow
 from flowlight.utilities.notifications.channels import (
@@ -27,7 +30,8 @@ from flowlight.utilities.notifications.channels import (
 from flowlight.utilities.notifications.checks import Check, StateFilter, retry_follows
 from flowlight.utilities.notifications.delivery import NotificationError
 from flowlight.utilities.notifications.failures import is_upstream_failure
-from flowlight.utilities.notifications.messages import _check
+from flowlight.utilities.notifications.memory import ReportedFailures
+from flowlight.utilities.notifications.notice import Recovery, state_check
 from flowlight.utilities.redaction import redact
 
 __all__ = [
@@ -58,10 +62,14 @@ class Notifier:
         only_states: Iterable[type] | None = None,
         ignore_states: Iterable[type] | None = None,
         root_cause: bool | None = None,
+        resolved: bool | None = None,
     ) -> None:
         if root_cause is None:
             root_cause = bool(setting("notifications", "root_cause", default=False))
         self.root_cause = bool(root_cause)
+        if resolved is None:
+            resolved = bool(setting("notifications", "resolved", default=False))
+        self.memory = ReportedFailures() if resolved else None
         state_filter = StateFilter(only_states, ignore_states)
         self.only_states = state_filter.only
         self.ignore_states = state_filter.ignore
@@ -82,7 +90,7 @@ class Notifier:
         """
         try:
             wanted = self.wants(new_state)
-            if not wanted and not _check(new_state, "is_finished"):
+            if not wanted and not state_check(new_state, "is_finished"):
                 return new_state  # the hot path: most transitions are of no interest
             if not wanted and not is_flow(obj):
                 return new_state  # a task run ended in a state nobody asked about
@@ -93,6 +101,8 @@ class Notifier:
                         self.action.suppress(reason)
                         return new_state
             self.action.tell(obj, old_state, new_state, summary_only=not wanted)
+            if self.memory is not None and is_flow(obj):
+                self._remember(obj, old_state, new_state, reported=wanted)
         except NotificationError:
             raise
         except Exception as error:  # a notifier must not fail the task it watches
@@ -104,10 +114,36 @@ class Notifier:
             self.action.suppress(f"notifier error {type(error).__name__}")
         return new_state
 
+    def _remember(self, obj: Any, old_state: Any, new_state: Any, *, reported: bool) -> None:
+        """Keep a reported flow failure in the memory; on a success after one, say so."""
+        assert self.memory is not None
+        with _prefect1.flowlight_context_for(obj):
+            run_context = current()
+            flow = str(run_context.get("flow_name") or getattr(obj, "name", ""))
+            run_id = run_context.get("flow_run_id")
+        channel = self.action.channel
+        if state_check(new_state, "is_failed"):
+            if reported:
+                self.memory.failed(channel, flow, run_id, time.time())
+            return
+        if not state_check(new_state, "is_successful"):
+            return
+        before = self.memory.recovered(channel, flow)
+        if before is None:
+            return
+        now = time.time()
+        recovery = Recovery(
+            failing_since=datetime.fromtimestamp(before.failing_since, timezone.utc),
+            failing_for_seconds=max(0.0, now - before.failing_since),
+            failed_runs=before.failed_runs,
+            last_failed_run_id=before.last_failed_run_id,
+        )
+        self.action.tell_recovery(obj, old_state, new_state, recovery)
+
 
 def _not_a_root_cause(task: Any, state: Any) -> str | None:
     """Why a task's state is not told with `root_cause=True`, or None if it is."""
-    if not _check(state, "is_failed"):
+    if not state_check(state, "is_failed"):
         return None
     if is_upstream_failure(state):
         return (
@@ -120,7 +156,7 @@ def _not_a_root_cause(task: Any, state: Any) -> str | None:
     return None
 
 
-_OWN_OPTIONS = ("only_states", "ignore_states", "root_cause")
+_OWN_OPTIONS = ("only_states", "ignore_states", "root_cause", "resolved")
 
 
 def _split(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

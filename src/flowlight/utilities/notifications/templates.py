@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from urllib.parse import quote
 
 from flowlight.settings import setting
-from flowlight.utilities.notifications.messages import Notice
+from flowlight.utilities.notifications.notice import Notice
 
 __all__ = ["FIELDS", "LOG_URL_FIELDS", "MessageTemplate", "log_url_template", "template_values"]
 
 FIELDS: dict[str, str] = {
-    "event": "state_change, or suppressed_summary for a summary of held-back notifications",
+    "event": "state_change; suppressed_summary (held-back notifications); resolved (recovered)",
     "headline": "the default first line, e.g. Task 'load' in flow 'etl' is now Failed",
     "subject": "task 'load[3]' in flow 'etl', or flow 'etl'",
     "flow": "the flow's name",
@@ -41,6 +41,7 @@ FIELDS: dict[str, str] = {
     "failed_task_count": "how many task runs failed (a flow's notification); 0 otherwise",
     "suppressed": "notifications held back by flood control, e.g. 999 x Failed for task 'child'",
     "suppressed_count": "how many notifications were held back, in all",
+    "failing_since": "a resolved notice's failure streak: its start, length and failed runs",
 }
 
 LOG_URL_FIELDS = ("trace_id", "flow_run_id", "flow", "task_run_id")
@@ -144,4 +145,5 @@ def template_values(notice: Notice) -> dict[str, str]:
         "failed_task_count": str(notice.failed_task_count),
         "suppressed": "; ".join(notice.summary_lines()),
         "suppressed_count": str(sum(s.count for s in notice.suppressed)),
+        "failing_since": notice.recovery.describe() if notice.recovery is not None else "",
     }

@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 
-from flowlight.utilities.notifications.messages import SuppressedCount
+from flowlight.utilities.notifications.notice import SuppressedCount
 
 __all__ = ["FloodLedger", "flood_limit", "ledger"]
 
