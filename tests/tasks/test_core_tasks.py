@@ -228,3 +228,13 @@ def test_constants_in_upstream_tasks_become_constant_tasks() -> None:
     assert flow.run().result[downstream].result == 1
     undocumented = FunctionTask(lambda x: x)
     assert undocumented.__doc__ is not None and "FunctionTask" in undocumented.__doc__
+
+
+def test_apply_map_refuses_a_map_inside_the_mapped_function() -> None:
+    def maps_again(x: Any) -> Any:
+        return inc.map([x])
+
+    with Flow("nested"), pytest.raises(ValueError, match="inside a mapped context"):
+        apply_map(maps_again, [1, 2])
+    with pytest.raises(ValueError, match="Couldn't infer a flow"):
+        apply_map(inc, [1])

@@ -229,6 +229,8 @@ class Flow:
         flatten: bool = False,
     ) -> Edge:
         """Make `upstream_task` run before `downstream_task`, feeding argument `key`."""
+        if mapped:
+            _refuse_a_map_inside_apply_map()
         for t in (upstream_task, downstream_task):
             if not isinstance(t, Task):
                 raise TypeError(f"Flow '{self.name}': an edge joins two tasks, got {t!r}.")
@@ -284,6 +286,8 @@ class Flow:
         validate: bool | None = None,
     ) -> None:
         """Add `task` with its upstream and downstream tasks and its argument values."""
+        if mapped:
+            _refuse_a_map_inside_apply_map()
         self.add_task(task)
         for up in upstream_tasks or ():
             # As in Prefect 1, an upstream task of a mapped call is mapped too (child i waits for
@@ -376,6 +380,15 @@ class Flow:
             task_states=task_states,
             executor=executor,
             **kwargs,
+        )
+
+
+def _refuse_a_map_inside_apply_map() -> None:
+    if current().get("mapped"):
+        raise ValueError(
+            "Cannot set `mapped=True` when running from inside a mapped context: the function "
+            "given to apply_map is mapped as a whole, so call its tasks plainly (no .map, no "
+            "nested apply_map)."
         )
 
 

@@ -112,7 +112,8 @@ def apply_map(func: Callable[..., Any], *args: Any, flow: Flow | None = None, **
     target = flow if flow is not None else FlowClass.active()
     if target is None:
         raise ValueError(
-            "apply_map could not find a flow: call it inside `with Flow(...):` or pass flow=..."
+            "Couldn't infer a flow in the current context: call apply_map inside "
+            "`with Flow(...):` or pass flow=..."
         )
     for value in itertools.chain(args, kwargs.values()):
         if not isinstance(value, (Task, EdgeAnnotation, Sequence)):

@@ -12,7 +12,8 @@ __all__ = ["FilterTask"]
 
 
 def _is_a_value(item: Any) -> bool:
-    return not isinstance(item, (type(None), BaseException))
+    # Exception, not BaseException: a signal left as a result (SKIP, ...) is kept, as in Prefect 1
+    return not isinstance(item, (type(None), Exception))
 
 
 class FilterTask(Task):

@@ -154,8 +154,8 @@ class ResourceManager:
         flow = flow or FlowClass.active()
         if flow is None:
             raise ValueError(
-                f"Resource manager '{self.name}' was called outside a flow: use it inside "
-                "`with Flow(...):`, or pass flow=... ."
+                f"Could not infer an active Flow context: resource manager '{self.name}' was "
+                "called outside a flow; use it inside `with Flow(...):`, or pass flow=... ."
             )
         init = ResourceInitTask(self.resource_class, **self.init_task_kwargs)(
             *args, flow=flow, **kwargs
