@@ -1,7 +1,8 @@
 """The observability stack's configuration, checked offline: every file parses, the collector
 config is structurally sound (see _collector.py for what that covers and what it cannot), and the
-pieces of compose.yaml point at each other correctly. Jaeger, Grafana and the collector cannot
-run on the test machines; Prometheus's and Alertmanager's own checkers can, and are used."""
+pieces of compose.yaml point at each other correctly, with every `${env:NAME:-default}` read as
+its default (the compose value). The collector and Jaeger themselves run in tests/stack; Grafana
+and Loki never run here; Prometheus's and Alertmanager's own checkers do."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+import yaml
 
 from ._collector import problems
 from ._promql import (
@@ -28,7 +30,15 @@ from ._promql import (
 
 COLLECTOR = COLLECTOR_CONFIG / "otel-collector.yaml"
 COMPOSE = COLLECTOR_CONFIG / "compose.yaml"
+JAEGER = COLLECTOR_CONFIG / "jaeger.yaml"
 PINNED_TAG = re.compile(r"^[\w./-]+:v?\d+\.\d+\.\d+$")
+ENV_DEFAULT = re.compile(r"\$\{env:(\w+):-([^}]*)\}")
+
+
+def compose_values(path: Path) -> Any:
+    """A config file whose `${env:NAME:-default}` references are read as their defaults, the
+    values compose runs it with (native runs set the variables instead)."""
+    return yaml.safe_load(ENV_DEFAULT.sub(lambda match: match[2], path.read_text()))
 
 
 def _shipped_files() -> list[Path]:
@@ -57,14 +67,14 @@ def test_every_shipped_config_file_parses(path: Path) -> None:
 def test_collector_config_is_structurally_sound() -> None:
     """The shipped collector configuration has none of the problems _collector.problems() looks
     for."""
-    assert problems(load_yaml(COLLECTOR)) == []
+    assert problems(compose_values(COLLECTOR)) == []
 
 
 def test_collector_pipelines_carry_what_the_stack_needs() -> None:
     """Traces go to Jaeger and into the span-metrics connector; metrics (the bridge's and the
     span metrics) go to the Prometheus exporter; logs go to Loki; Jaeger's and Loki's queues
     are on disk and Jaeger's retries never give up."""
-    config = load_yaml(COLLECTOR)
+    config = compose_values(COLLECTOR)
     pipelines = config["service"]["pipelines"]
     assert pipelines["traces"]["exporters"] == ["otlp/jaeger", "spanmetrics"]
     assert pipelines["metrics"]["receivers"] == ["otlp", "spanmetrics"]
@@ -111,7 +121,7 @@ def _break(config: dict[str, Any], how: str) -> dict[str, Any]:
 )
 def test_collector_check_catches_a_broken_config(how: str) -> None:
     """The structural check can fail: each kind of mistake it claims to find, it finds."""
-    assert problems(_break(load_yaml(COLLECTOR), how)) != []
+    assert problems(_break(compose_values(COLLECTOR), how)) != []
 
 
 def test_compose_images_are_pinned_to_exact_versions() -> None:
@@ -152,7 +162,7 @@ def test_stack_components_reach_each_other_by_compose_service_name() -> None:
     """Each address one component uses for another names a compose service, and the port is
     the one that service listens on (the collector's own ports come from its config)."""
     services = load_yaml(COMPOSE)["services"]
-    collector = load_yaml(COLLECTOR)
+    collector = compose_values(COLLECTOR)
     prometheus = load_yaml(COLLECTOR_CONFIG / "prometheus.yml")
     listening = {
         "jaeger": {4317, 16686},
@@ -161,7 +171,9 @@ def test_stack_components_reach_each_other_by_compose_service_name() -> None:
         "alertmanager": {9093},
         "otel-collector": {
             _endpoint(collector["exporters"]["prometheus"]["endpoint"])[1],
-            _endpoint(collector["service"]["telemetry"]["metrics"]["address"])[1],
+            collector["service"]["telemetry"]["metrics"]["readers"][0]["pull"]["exporter"][
+                "prometheus"
+            ]["port"],
         },
     }
     addresses = [
@@ -187,7 +199,7 @@ def test_stack_components_reach_each_other_by_compose_service_name() -> None:
 def test_jaeger_monitor_tab_reads_the_span_metrics_namespace() -> None:
     """Jaeger queries Prometheus for the span metrics under the namespace the collector's
     connector writes them with."""
-    namespace = load_yaml(COLLECTOR)["connectors"]["spanmetrics"]["namespace"]
+    namespace = compose_values(COLLECTOR)["connectors"]["spanmetrics"]["namespace"]
     jaeger = load_yaml(COMPOSE)["services"]["jaeger"]["environment"]
     assert jaeger["PROMETHEUS_QUERY_NAMESPACE"] == namespace.replace(".", "_")
     assert jaeger["METRICS_STORAGE_TYPE"] == "prometheus"
