@@ -8,6 +8,7 @@ spans the bridge wrote to a local traces.jsonl instead.
 
 from __future__ import annotations
 
+import gzip
 import http.server
 import json
 import socket
@@ -260,6 +261,8 @@ class HttpReceiver:
             def do_POST(self) -> None:
                 signal = self.path.rstrip("/").rsplit("/", 1)[-1]
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.headers.get("Content-Encoding") == "gzip":  # the collector's default
+                    body = gzip.decompress(body)
                 if signal not in _REQUEST_TYPES or (
                     self.headers.get("Content-Type") != "application/x-protobuf"
                 ):
