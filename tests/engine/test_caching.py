@@ -146,8 +146,9 @@ def _flow_with(validator: Callable[..., bool] | None) -> Flow:
         (cache_validators.all_parameters, [False, True, False, False]),
         (cache_validators.partial_inputs_only(["x"]), [False, True, True, False]),
         (cache_validators.partial_parameters_only(["x"]), [False, True, True, False]),
-        (cache_validators.partial_inputs_only(), [False, True, False, False]),
-        (cache_validators.partial_parameters_only(), [False, True, False, False]),
+        # as in Prefect 1.4.1: with no validate_on nothing is compared, only expiry counts
+        (cache_validators.partial_inputs_only(), [False, True, True, True]),
+        (cache_validators.partial_parameters_only(), [False, True, True, True]),
         (cache_validators.never_use, [False, False, False, False]),
     ],
     ids=[
@@ -157,8 +158,8 @@ def _flow_with(validator: Callable[..., bool] | None) -> Flow:
         "all_parameters",
         "partial_inputs_only-x",
         "partial_parameters_only-x",
-        "partial_inputs_only-all",
-        "partial_parameters_only-all",
+        "partial_inputs_only-none",
+        "partial_parameters_only-none",
         "never_use",
     ],
 )
@@ -195,6 +196,19 @@ def test_validators_check_expiry_too() -> None:
         assert not cache_validators.never_use(state, {"x": 1}, {"p": 1})
         clock.advance(61)
         assert not any(v(state, {"x": 1}, {"p": 1}) for v in validators)
+
+
+def test_partial_validators_count_a_value_given_on_one_side_only_as_a_change() -> None:
+    """Prefect 1.4.1 compares the named values present on each side, so an input that was not
+    given before (or is not given now) is a change, even when its value is None."""
+    with use_clock(FakeClock(1000.0)):
+        state = Cached(result=1, cached_inputs={"x": 1}, cached_parameters={"p": 1})
+        by_input = cache_validators.partial_inputs_only(["x", "y"])
+        by_parameter = cache_validators.partial_parameters_only(["p", "q"])
+        assert by_input(state, {"x": 1, "z": 5}, {}) and by_parameter(state, {}, {"p": 1})
+        assert not by_input(state, {"x": 1, "y": None}, {})
+        assert not by_parameter(state, {}, {"p": 1, "q": None})
+        assert not by_input(state, {}, {}) and not by_parameter(state, {}, {})
 
 
 def test_a_validator_never_reuses_a_state_that_is_not_cached() -> None:

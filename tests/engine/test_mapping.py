@@ -481,6 +481,24 @@ def test_unmapped_constant_in_upstream_tasks_becomes_an_unmapped_constant_task()
     assert [s.result for s in flow.run().result[mapped].map_states] == [1, 2]
 
 
+def test_a_value_in_upstream_tasks_becomes_a_constant_task_as_in_prefect() -> None:
+    """Prefect 1.4.1 wraps a non-task in upstream_tasks (unmapped or not) as a constant task
+    with a state-only edge: the map still runs once per item of its mapped argument."""
+
+    @task
+    def add(x: int) -> int:
+        return x
+
+    with Flow("up-values") as flow:
+        once = add(1, upstream_tasks=[5, None])
+        each = add.map([1, 2], upstream_tasks=[unmapped(5)])
+    assert sorted(e.upstream_task.name for e in flow.edges_to(once)) == ["5", "None"]
+    assert all(e.key is None and not e.mapped for e in flow.edges_to(once))
+    state = flow.run()
+    assert state.result[once].result == 1
+    assert state.result[each].result == [1, 2]
+
+
 def test_handlers_see_the_parent_then_each_child_with_its_index_and_context() -> None:
     """The parent's handler call has map_index None; each child's calls carry its map_index,
     `task_full_name` name[i], a task_run_id of its own and the parent's as parent_task_run_id."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import pty
+import re
 import subprocess
 import sys
 import textwrap
@@ -320,3 +321,47 @@ def test_a_paused_mapped_child_holds_back_only_what_depends_on_it() -> None:
     assert rec.of("<Task: total>") == []
     assert type(state.result[summed]) is Pending
     assert not state.is_finished()
+
+
+def test_the_documented_resume_example_runs_as_written() -> None:
+    """docs/mapping-caching-pausing-schedules.md's resume example, run without a terminal,
+    prints what the page says."""
+    page = Path(__file__).resolve().parents[2] / "docs" / "mapping-caching-pausing-schedules.md"
+    code, printed = next(
+        (code, printed)
+        for code, printed in re.findall(
+            r"```python\n(.*?)```\n\n```text\n(.*?)```", page.read_text(), flags=re.S
+        )
+        if "approval: Resume(" in code
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == printed
+
+
+def test_a_task_states_key_that_is_not_a_task_of_the_flow_is_refused_naming_the_bound_copy() -> (
+    None
+):
+    """Keyed by the decorated function instead of the copy the call bound, a resume would run
+    the task again (Prefect 1.4.1 ignores the key); flowlight refuses it before running."""
+
+    @task(trigger=manual_only)
+    def deploy() -> str:
+        return "done"
+
+    with Flow("wrong-key") as flow:
+        bound = deploy()
+    with pytest.raises(ValueError) as refused:
+        flow.run(task_states={deploy: Resume()})
+    message = str(refused.value)
+    assert "<Task: deploy>, which is not a task of flow 'wrong-key'" in message
+    assert "copy bound in the flow" in message and "flow.get_tasks(name='deploy')" in message
+    with pytest.raises(TypeError, match="not a State"):
+        flow.run(task_states={bound: "Resume"})  # type: ignore[dict-item]
+    assert flow.run(task_states={bound: Resume()}).result[bound].result == "done"

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from flowlight.core import _checks
 from flowlight.core.edge import Edge, EdgeAnnotation
 from flowlight.core.task import Constant, Parameter, Task, run_signature
 from flowlight.engine.handlers import StateHandler, validate_state_handlers
@@ -69,6 +70,7 @@ class Flow:
         self.constants: dict[Task, dict[str, Any]] = {}
         self._reference_tasks: set[Task] = set()
         self._token: contextvars.Token[Flow | None] | None = None
+        self._made_token: contextvars.Token[set[Task] | None] | None = None
         for t in tasks or ():
             self.add_task(t)
         for edge in edges or ():
@@ -94,12 +96,16 @@ class Flow:
 
     def __enter__(self) -> Flow:
         self._token = _active_flow.set(self)
+        self._made_token = _checks.start_block()
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._token is not None:
             _active_flow.reset(self._token)
             self._token = None
+            made, self._made_token = self._made_token, None
+            if made is not None:  # a block left by an exception is not judged (Prefect 1 neither)
+                _checks.end_block(made, self._tasks, self.name, judge=exc[0] is None)
 
     # -- reading the graph --------------------------------------------------------------------
 
@@ -116,6 +122,10 @@ class Flow:
 
     def edges_from(self, task: Task) -> list[Edge]:
         return list(self._downstream.get(task, ()))
+
+    def has_edges(self, task: Task) -> bool:
+        """Whether `task` is in this flow with an edge to or from it."""
+        return bool(self._upstream.get(task) or self._downstream.get(task))
 
     def upstream_tasks(self, task: Task) -> set[Task]:
         return {e.upstream_task for e in self._upstream.get(task, ())}
@@ -371,6 +381,13 @@ class Flow:
         """Run the flow (each scheduled run in turn, when it has a schedule) and return the final
         state; `state.result` maps each task to its state."""
         from flowlight.engine.flow_runner import run_flow
+
+        if self._token is not None:
+            raise RuntimeError(
+                f"flow.run() was called inside `with Flow('{self.name}')`, while the flow is "
+                "still being built; call it after the block:\n\n"
+                f"    with Flow('{self.name}') as flow:\n        ...\n    flow.run()"
+            )
 
         return run_flow(
             self,

@@ -9,11 +9,13 @@ from __future__ import annotations
 import copy
 import datetime
 import inspect
+import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, overload
 
 from flowlight import triggers as _triggers
+from flowlight.core import _checks
 from flowlight.core._task_operators import TaskOperators
 from flowlight.engine.handlers import StateHandler, validate_state_handlers
 from flowlight.engine.state import State
@@ -71,6 +73,16 @@ class Task(TaskOperators):
 
     # Class-level defaults keep Task() cheap and let subclasses skip __init__ arguments.
     cache_validator: Callable[..., bool] | None = None
+    _is_constant = False  # a Constant is a value, never "a task made but not used"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Prefect 1 checks a Task subclass when it is defined: a run() it could not call is
+        refused, and its __init__ warns when given a Task instead of settings."""
+        super().__init_subclass__(**kwargs)
+        if "run" in cls.__dict__:
+            _checks.check_run_signature(cls.__dict__["run"], f"Task class {cls.__name__}")
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _checks.warn_on_task_arguments(cls.__dict__["__init__"])  # type: ignore[method-assign]
 
     def __init__(
         self,
@@ -94,6 +106,8 @@ class Task(TaskOperators):
         task_run_name: str | Callable[..., str] | None = None,
         nout: int | None = None,
     ) -> None:
+        if type(self) is not Task:
+            _checks.warn_on_reserved_attributes(self)
         self.name = name if name is not None else type(self).__name__
         owner = f"Task '{self.name}'"
         self.slug = slug
@@ -109,6 +123,11 @@ class Task(TaskOperators):
             raise ValueError(
                 f"{owner} has max_retries={max_retries} but no retry_delay; give one, e.g. "
                 "retry_delay=datetime.timedelta(seconds=10)."
+            )
+        if self.max_retries == 0 and self.retry_delay is not None:
+            raise ValueError(
+                f"{owner} has retry_delay={retry_delay!r} but no max_retries, so it would never "
+                "retry; give max_retries=N (N > 0) as well, or drop retry_delay."
             )
         self.timeout = _seconds("timeout", owner, timeout)
         if trigger is not None and not callable(trigger):
@@ -129,7 +148,7 @@ class Task(TaskOperators):
         if target and result is not None:
             _point_result_at_target(self)
         self.task_run_name = task_run_name
-        self.nout = nout
+        self.nout = nout if nout is not None else _checks.nout_of(self.run)
         handlers = validate_state_handlers(owner, state_handlers)
         if on_failure is not None:
             from flowlight.utilities.notifications import callback_factory
@@ -137,6 +156,7 @@ class Task(TaskOperators):
             handlers.append(callback_factory(on_failure, lambda s: s.is_failed()))
         self.state_handlers: list[StateHandler] = handlers
         self.auto_generated = False
+        _checks.note_made(self)
 
     def __repr__(self) -> str:
         return f"<Task: {self.name}>"
@@ -149,6 +169,16 @@ class Task(TaskOperators):
 
     def copy(self, **task_args: Any) -> Task:
         """A shallow copy with its own handler list and tags, and `task_args` applied."""
+        from flowlight.core.flow import Flow as FlowClass
+
+        active = FlowClass.active()
+        if active is not None and active.has_edges(self):
+            warnings.warn(
+                f"{self} is copied while it has edges in flow '{active.name}'; the copy has "
+                "none of them (calling a task bound in the flow makes such a copy).",
+                UserWarning,
+                stacklevel=2,
+            )
         new = copy.copy(self)
         new.state_handlers = list(self.state_handlers)
         new.tags = set(self.tags) | set(current().get("tags") or ())
@@ -161,6 +191,7 @@ class Task(TaskOperators):
             elif not hasattr(new, key):
                 raise AttributeError(f"{new} has no attribute {key!r} to set in task_args.")
             setattr(new, key, value)
+        _checks.note_copied(self, new)
         return new
 
     def __call__(
@@ -209,6 +240,7 @@ class Task(TaskOperators):
         active.set_dependencies(
             task=self, upstream_tasks=upstream_tasks, keyword_tasks=callargs, mapped=mapped
         )
+        self.tags.update(current().get("tags") or ())  # Prefect 1 tags a bound task too
         return self
 
     def _bind_arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -278,6 +310,7 @@ class FunctionTask(Task):
     def __init__(self, fn: Callable[..., Any], name: str | None = None, **kwargs: Any) -> None:
         if not callable(fn):
             raise TypeError(f"@task needs a function, got {fn!r}.")
+        _checks.check_run_signature(fn, f"@task {name or getattr(fn, '__name__', repr(fn))}")
         self.run = fn  # type: ignore[method-assign]
         super().__init__(name=name or getattr(fn, "__name__", type(self).__name__), **kwargs)
         self.__wrapped__ = fn
@@ -302,6 +335,8 @@ def task(
 
 class Constant(Task):
     """A value used where a task is needed (a literal list given to `map`)."""
+
+    _is_constant = True
 
     def __init__(self, value: Any, name: str | None = None, **kwargs: Any) -> None:
         self.value = value
@@ -337,16 +372,15 @@ class Parameter(Task):
     def __repr__(self) -> str:
         return f"<Parameter: {self.name}>"
 
-    def copy(self, **task_args: Any) -> Task:
-        raise TypeError(
-            f"{self} cannot be copied or called: use the parameter itself as an argument, "
-            f"e.g. my_task({self.name}=...)."
-        )
+    def copy(self, name: str, **task_args: Any) -> Task:  # type: ignore[override]
+        """A parameter like this one under another `name` (a flow's parameter names, and so
+        their slugs, must be unique), as in Prefect 1."""
+        return super().copy(name=name, slug=name, **task_args)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Task:
-        raise TypeError(
-            f"{self} cannot be called; pass it to a task: `with Flow(...): t({self.name})`."
-        )
+    def __call__(self, flow: Flow | None = None) -> Parameter:  # type: ignore[override]
+        """Add this parameter itself (not a copy) to `flow` or the active flow; returns it."""
+        self.bind(flow=flow)
+        return self
 
     def run(self) -> Any:
         from flowlight.utilities.context import current

@@ -53,25 +53,37 @@ def all_parameters(state: State, inputs: dict[str, Any], parameters: dict[str, A
 
 
 def partial_parameters_only(validate_on: Iterable[str] | None = None) -> Validator:
-    """Reuse while fresh and the named parameters are equal (all parameters when None)."""
-    names = None if validate_on is None else list(validate_on)
+    """Reuse while fresh and the parameters named in `validate_on` are as cached: one given now
+    but not then (or the reverse) counts as a change. With no `validate_on` nothing is compared,
+    so only expiry counts (Prefect 1.4.1's rule)."""
+    names = None if validate_on is None else set(validate_on)
 
     def validator(state: State, inputs: dict[str, Any], parameters: dict[str, Any] | None) -> bool:
+        if not _fresh(state):
+            return False
+        if names is None:
+            return True
         cached = getattr(state, "cached_parameters", None) or {}
-        current = parameters or {}
-        keys = names if names is not None else set(cached) | set(current)
-        return all(cached.get(k) == current.get(k) for k in keys) and _fresh(state)
+        return _picked(parameters or {}, names) == _picked(cached, names)
 
     return validator
 
 
 def partial_inputs_only(validate_on: Iterable[str] | None = None) -> Validator:
-    """Reuse while fresh and the named inputs are equal (all inputs when None)."""
-    names = None if validate_on is None else list(validate_on)
+    """Reuse while fresh and the inputs named in `validate_on` are as cached (an input given now
+    but not then, or the reverse, counts as a change). With no `validate_on` nothing is
+    compared, so only expiry counts (Prefect 1.4.1's rule)."""
+    names = None if validate_on is None else set(validate_on)
 
     def validator(state: State, inputs: dict[str, Any], parameters: dict[str, Any] | None) -> bool:
-        cached = state.cached_inputs or {}
-        keys = names if names is not None else set(cached) | set(inputs)
-        return all(cached.get(k) == inputs.get(k) for k in keys) and _fresh(state)
+        if not _fresh(state):
+            return False
+        if names is None:
+            return True
+        return _picked(inputs or {}, names) == _picked(state.cached_inputs or {}, names)
 
     return validator
+
+
+def _picked(values: dict[str, Any], names: set[str]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if key in names}

@@ -62,6 +62,7 @@ def run_flow(
         instrument(flow)
     flow.validate()
     values = check_parameters(flow, parameters)
+    check_task_states(flow, task_states)
     chosen = executor or flow.executor or LocalExecutor()
     if not isinstance(chosen, Executor):
         raise TypeError(
@@ -98,6 +99,38 @@ def check_parameters(flow: Flow, given: dict[str, Any] | None) -> dict[str, Any]
             "flow.run(parameters={...})."
         )
     return {**{n: p.default for n, p in declared.items() if n not in given}, **given}
+
+
+def check_task_states(flow: Flow, task_states: Mapping[Any, Any] | None) -> None:
+    """Refuse a `task_states` key that is not a task of the flow. Prefect 1.4.1 ignores it
+    silently, so a resume keyed by the decorated function (not the copy a call bound into the
+    flow) would run the task again instead of resuming it."""
+    if not task_states:
+        return
+    held = flow.tasks
+    for key, given in task_states.items():
+        if key not in held:
+            raise ValueError(_not_in_flow(flow, key))
+        if not isinstance(given, State):
+            raise TypeError(
+                f"flow.run(task_states=...) maps {key} to {given!r}, which is not a State; "
+                "give a state such as Resume() or the state of an earlier run."
+            )
+
+
+def _not_in_flow(flow: Flow, key: Any) -> str:
+    name = getattr(key, "name", None)
+    copies = flow.get_tasks(name=name) if isinstance(name, str) else []
+    problem = f"flow.run(task_states=...) got {key!r}, which is not a task of flow '{flow.name}'."
+    if copies:
+        return (
+            f"{problem} Calling a task inside `with Flow(...)` binds a copy of it, and the flow "
+            f"holds {len(copies)} such cop{'y' if len(copies) == 1 else 'ies'} of '{name}': key "
+            "task_states by the copy bound in the flow, i.e. what the call returned "
+            f"(`bound = {name}(...)`, then `task_states={{bound: ...}}`), or "
+            f"flow.get_tasks(name={name!r})[0]."
+        )
+    return f"{problem} Key task_states by tasks of this flow (see flow.tasks)."
 
 
 class FlowRunner:

@@ -1,0 +1,175 @@
+"""What Prefect 1 checks, and warns about, while a flow is being built.
+
+Kept apart from `core/task.py` so the Task class reads as the API: this module holds the run()
+signature rules, the `nout` a return annotation implies, the warnings Prefect 1.4.1 gives for
+tasks made but never added to a flow, for a Task passed where a Task subclass expects its
+settings, and for a subclass attribute that Task's constructor would overwrite.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+import typing
+import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flowlight.core.task import Task
+
+# Keyword arguments of calling a task; a run() argument of the same name could never be given.
+RESERVED_ARGUMENTS = ("upstream_tasks", "mapped", "task_args", "flow")
+
+
+def check_run_signature(run: Callable[..., Any], owner: str) -> None:
+    """Refuse a run() that a task cannot be called with, as Prefect 1 does when the class or
+    the @task function is defined: *args, a reserved name, or no readable signature."""
+    try:
+        parameters = inspect.signature(inspect.unwrap(run)).parameters.values()
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{owner}: {run!r} has no signature Python can read (a builtin or C function); "
+            "wrap it in a Python function, e.g. `def f(x): return builtin(x)`."
+        ) from None
+    for parameter in parameters:
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            raise ValueError(
+                f"{owner}: run() takes *{parameter.name}, but task arguments are passed by "
+                "keyword; take a list argument or **kwargs instead."
+            )
+    reserved = [
+        p.name
+        for p in parameters
+        if p.name in RESERVED_ARGUMENTS and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if reserved:
+        raise ValueError(
+            f"{owner}: run() takes {', '.join(reserved)}, reserved for calling a task "
+            f"({', '.join(a + '=' for a in RESERVED_ARGUMENTS)}); rename the argument."
+        )
+    positional_only = [p.name for p in parameters if p.kind is p.POSITIONAL_ONLY]
+    if positional_only:
+        raise TypeError(
+            f"{owner}: run() has positional-only arguments {positional_only}, but task "
+            "arguments are passed by keyword; drop the `/` from its signature."
+        )
+
+
+def nout_of(run: Callable[..., Any]) -> int | None:
+    """How many results `-> Tuple[a, b]` promises (Prefect 1 infers `nout` from it); None when
+    the annotation is not a tuple of fixed length. A postponed (string) annotation is resolved
+    first, where Prefect 1.4.1 would not see it."""
+    try:
+        returns = inspect.signature(run).return_annotation
+    except (TypeError, ValueError):
+        return None
+    if isinstance(returns, str):
+        try:
+            returns = typing.get_type_hints(run).get("return")
+        except Exception:  # an annotation naming what its module cannot resolve: no inference
+            return None
+    if returns in (tuple, typing.Tuple) or typing.get_origin(returns) is not tuple:  # noqa: UP006
+        return None  # not a tuple, or a bare one (any length)
+    items = typing.get_args(returns)
+    if not items or items == ((),):  # Tuple[()] (spelled either way by Python versions)
+        return 0
+    if len(items) == 2 and items[1] is Ellipsis:
+        return None
+    return len(items)
+
+
+# -- tasks made inside `with Flow(...)` but never added to it ----------------------------------
+
+_made_in_block: contextvars.ContextVar[set[Task] | None] = contextvars.ContextVar(
+    "flowlight_tasks_made_in_flow_block", default=None
+)
+
+
+def note_made(task: Task) -> None:
+    """Remember a task made inside a `with Flow(...)` block (constants are values: not noted)."""
+    made = _made_in_block.get()
+    if made is not None and not getattr(task, "_is_constant", False):
+        made.add(task)
+
+
+def note_copied(original: Task, new: Task) -> None:
+    """A copy stands for its original, which has been used, so only the copy is remembered."""
+    made = _made_in_block.get()
+    if made is not None:
+        made.discard(original)
+        if not getattr(new, "_is_constant", False):
+            made.add(new)
+
+
+def start_block() -> contextvars.Token[set[Task] | None]:
+    return _made_in_block.set(set())
+
+
+def end_block(
+    token: contextvars.Token[set[Task] | None], flow_tasks: Any, flow: str, judge: bool
+) -> None:
+    """Warn, as Prefect 1 does, about tasks made in the block that the flow does not hold."""
+    made = _made_in_block.get() or set()
+    _made_in_block.reset(token)
+    unused = [t for t in made if t not in flow_tasks] if judge else []
+    if unused:
+        warnings.warn(
+            f"Tasks were created but not added to flow '{flow}': {sorted(map(repr, unused))}. "
+            "A task (a Parameter too) made inside `with Flow(...)` joins the flow only when it "
+            "is called, used as another task's argument, or added with flow.add_task(task).",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+# -- Task subclasses ---------------------------------------------------------------------------
+
+
+def warn_on_task_arguments(init: Callable[..., None]) -> Callable[..., None]:
+    """Wrap a Task subclass's __init__ to warn when it is given a Task: settings go to the
+    constructor, tasks to the call (`t = MyTask(setting); t(upstream)`)."""
+
+    @functools.wraps(init)
+    def checked_init(self: Task, *args: Any, **kwargs: Any) -> None:
+        from flowlight.core.task import Task
+
+        if any(isinstance(a, Task) for a in (*args, *kwargs.values())):
+            name = type(self).__name__
+            warnings.warn(
+                f"A Task was passed to {name}(...), which takes the task's settings. Create "
+                f"the task with settings first, then call it with tasks: "
+                f"`t = {name}(...)`, then `t(other_task)` inside the flow.",
+                UserWarning,
+                stacklevel=2,
+            )
+        init(self, *args, **kwargs)
+
+    return checked_init
+
+
+_reserved_attributes: tuple[str, ...] | None = None
+
+
+def warn_on_reserved_attributes(task: Task) -> None:
+    """Warn when a subclass set, before Task.__init__, an attribute that __init__ overwrites."""
+    global _reserved_attributes
+    from flowlight.core.task import Task
+
+    if _reserved_attributes is None:
+        token = _made_in_block.set(None)
+        try:
+            _reserved_attributes = tuple(sorted(vars(Task())))
+        finally:
+            _made_in_block.reset(token)
+    own = vars(task)
+    classes = type(task).__mro__[: type(task).__mro__.index(Task)]
+    for attribute in _reserved_attributes:
+        if attribute in own or any(attribute in vars(c) for c in classes):
+            warnings.warn(
+                f"{type(task).__name__} sets a `{attribute}` attribute, which Task.__init__ "
+                "overwrites; give it another name.",
+                UserWarning,
+                stacklevel=3,
+            )

@@ -1,0 +1,164 @@
+"""Tasks: the checks and warnings Prefect 1.4.1 gives while a flow is built, and the Parameter,
+tags and nout behaviour it has (each compared live with Prefect in
+tests/prefect1/test_parity_facts.py)."""
+
+from __future__ import annotations
+
+import datetime
+import typing
+import warnings
+
+import pytest
+
+import flowlight
+from flowlight import Flow, Parameter, Task, task
+from flowlight.core.task import Constant
+
+
+def test_retry_delay_without_max_retries_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"retry_delay=.* but no max_retries.*max_retries=N"):
+        Task(name="late", retry_delay=datetime.timedelta(seconds=5))
+    assert Task(max_retries=1, retry_delay=datetime.timedelta(0)).max_retries == 1
+
+
+def test_a_task_class_whose_run_takes_star_args_is_refused_when_defined() -> None:
+    with pytest.raises(ValueError, match=r"Task class Spread: run\(\) takes \*values"):
+
+        class Spread(Task):
+            def run(self, *values: int) -> int:  # type: ignore[override]
+                return sum(values)
+
+
+@pytest.mark.parametrize("reserved", ["upstream_tasks", "mapped", "task_args", "flow"])
+def test_a_run_argument_with_a_reserved_name_is_refused(reserved: str) -> None:
+    namespace: dict[str, typing.Any] = {}
+    exec(f"def run(self, {reserved}): return {reserved}", namespace)
+    with pytest.raises(ValueError, match=rf"run\(\) takes {reserved}, reserved"):
+        type("Reserved", (Task,), {"run": namespace["run"]})
+
+
+def test_a_decorated_function_is_checked_like_a_run_method() -> None:
+    def spread(*values: int) -> int:
+        return sum(values)
+
+    def positional(x: int, /) -> int:
+        return x
+
+    with pytest.raises(ValueError, match=r"@task spread: run\(\) takes \*values"):
+        task(spread)
+    with pytest.raises(TypeError, match=r"positional-only arguments \['x'\]"):
+        task(positional)
+    with pytest.raises(ValueError, match="no signature Python can read"):
+        task(max)
+
+
+def test_tasks_made_in_a_flow_block_but_never_added_are_warned_about() -> None:
+    forgotten = r"not added to flow 'forgot': \['<Parameter: p>'"
+    with pytest.warns(UserWarning, match=forgotten), Flow("forgot"):
+        Parameter("p")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with Flow("used") as flow:
+            x = Parameter("x")
+            Task(name="added")(upstream_tasks=[x])
+            Constant(3)  # a constant is a value, not a forgotten task
+        assert len(flow.tasks) == 2
+
+
+def test_no_unused_task_warning_when_the_block_ends_with_an_exception() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(KeyError), Flow("broken"):
+            Task(name="orphan")
+            raise KeyError("building failed")
+
+
+def test_a_task_given_to_a_task_classs_constructor_is_warned_about() -> None:
+    class Scale(Task):
+        def __init__(self, factor: typing.Any = 1, **kwargs: typing.Any) -> None:
+            self.factor = factor
+            super().__init__(**kwargs)
+
+        def run(self, x: int) -> int:  # type: ignore[override]
+            return x * self.factor
+
+    with pytest.warns(UserWarning, match=r"A Task was passed to Scale\(\.\.\.\)"):
+        Scale(Task())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Scale(3)
+
+
+def test_a_subclass_attribute_that_task_init_overwrites_is_warned_about() -> None:
+    class Named(Task):
+        def __init__(self) -> None:
+            self.tags = {"mine"}
+            super().__init__()
+
+    with pytest.warns(UserWarning, match="Named sets a `tags` attribute"):
+        Named()
+
+
+def test_flow_run_inside_its_own_with_block_is_refused() -> None:
+    with Flow("early") as flow:
+        Task(name="t")()
+        with pytest.raises(RuntimeError, match=r"inside `with Flow\('early'\)`"):
+            flow.run()
+    assert flow.run().is_successful()
+
+
+def test_nout_is_inferred_from_a_fixed_length_tuple_annotation() -> None:
+    @task
+    def pair() -> tuple[int, str]:
+        return 1, "a"
+
+    @task
+    def many() -> typing.Tuple[int, ...]:  # noqa: UP006
+        return (1, 2)
+
+    @task
+    def nothing() -> typing.Tuple[()]:  # noqa: UP006
+        return ()
+
+    assert (pair.nout, many.nout, nothing.nout, task(lambda: 1).nout) == (2, None, 0, None)
+    assert task(pair.run, nout=5).nout == 5
+    with Flow("unpack") as flow:
+        number, letter = pair()
+    state = flow.run()
+    assert (state.result[number].result, state.result[letter].result) == (1, "a")
+
+
+def test_context_tags_apply_to_tasks_made_copied_and_bound_inside() -> None:
+    @task(tags=["own"])
+    def work() -> int:
+        return 1
+
+    made_outside = Task(name="plain")
+    with flowlight.context(tags={"nightly"}):
+        made = Task(name="made", tags=["x"])
+        with Flow("tagged") as flow:
+            called = work()
+            made_outside.bind()
+    assert made.tags == {"x", "nightly"}
+    assert called.tags == {"own", "nightly"} and work.tags == {"own"}
+    assert made_outside.tags == {"nightly"} and made_outside in flow.tasks
+    assert Task(name="later").tags == set()
+
+
+def test_calling_a_parameter_adds_it_and_copying_renames_it() -> None:
+    source = Parameter("source", default="a")
+    with Flow("params") as flow:
+        assert source() is source
+    assert flow.tasks == {source}
+    renamed = source.copy("target")
+    assert isinstance(renamed, Parameter)
+    assert (renamed.name, renamed.slug, renamed.default) == ("target", "target", "a")
+    assert source.name == "source"
+
+
+def test_copying_a_task_that_has_edges_in_the_active_flow_warns() -> None:
+    with Flow("copies") as flow:
+        first = Task(name="first")()
+        second = Task(name="second")(upstream_tasks=[first])
+        with pytest.warns(UserWarning, match="copied while it has edges in flow 'copies'"):
+            flow.add_task(second.copy())
