@@ -182,7 +182,8 @@ class Task(TaskOperators):
         new = copy.copy(self)
         new.state_handlers = list(self.state_handlers)
         new.tags = set(self.tags) | set(current().get("tags") or ())
-        new.slug = None
+        # as in Prefect 1: a copy of a task that has a slug (it is in a flow) gets "<slug>-copy"
+        new.slug = f"{self.slug}-copy" if self.slug else None
         for key, value in task_args.items():
             if key == "tags":
                 value = set(value)

@@ -1,0 +1,313 @@
+"""Small facts about states, tasks, flows and executors, printed as one JSON object by the engine
+named on the command line: `python parity_facts.py prefect|flowlight OUT.json`.
+
+Written once against Prefect 1's API (the engine is the import in `engine()`), so a port is the
+change of imports; tests/prefect1/test_parity_facts.py runs it on Prefect 1.4.1 and on
+flowlight and compares the two files fact by fact. No `from __future__ import annotations`
+here: Prefect 1.4.1 reads `nout` from a real (not postponed) return annotation.
+"""
+
+import datetime
+import importlib
+import json
+import sys
+import typing
+import warnings
+from types import SimpleNamespace
+from typing import Any
+
+FACTS: dict[str, Any] = {}
+
+
+def fact(name: str, value: Any) -> None:
+    FACTS[name] = value
+
+
+def outcome(action: Any) -> str:
+    """What calling `action` did: 'ok', or the exception's class name."""
+    try:
+        action()
+    except Exception as exc:
+        return type(exc).__name__
+    return "ok"
+
+
+def warned(action: Any) -> list[str]:
+    """The categories of the warnings `action` gave."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        action()
+    return sorted({w.category.__name__ for w in caught})
+
+
+def engine(name: str) -> SimpleNamespace:
+    root = importlib.import_module(name)
+    return SimpleNamespace(
+        root=root,
+        state=importlib.import_module(f"{name}.engine.state"),
+        signals=importlib.import_module(f"{name}.engine.signals"),
+        validators=importlib.import_module(f"{name}.engine.cache_validators"),
+        executors=importlib.import_module(f"{name}.executors"),
+    )
+
+
+def state_equality(e: SimpleNamespace) -> None:
+    st = e.state
+    error = ValueError("x")
+    moment = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    fact("eq: messages are not compared", st.Success("a", result=1) == st.Success("b", result=1))
+    fact("eq: results are", st.Success(result=1) == st.Success(result=2))
+    fact("eq: the exact class", st.Success() == st.Cached())
+    fact("eq: failed with one exception", st.Failed(result=error) == st.Failed(result=error))
+    fact(
+        "eq: failed with equal exceptions",
+        st.Failed(result=ValueError("x")) == st.Failed(result=ValueError("x")),
+    )
+    fact(
+        "eq: cached_inputs",
+        st.Pending(cached_inputs={"x": 1}) == st.Pending(cached_inputs={"x": 2}),
+    )
+    fact("eq: context is not", st.Pending(context={"a": 1}) == st.Pending(context={"b": 1}))
+    fact("eq: two default Scheduled", st.Scheduled() == st.Scheduled())
+    fact(
+        "eq: Scheduled at one time",
+        st.Scheduled("a", start_time=moment) == st.Scheduled("b", start_time=moment),
+    )
+    fact(
+        "eq: Retrying run_count",
+        st.Retrying(start_time=moment, run_count=1) == st.Retrying(start_time=moment, run_count=2),
+    )
+    fact("eq: Looped loop_count", st.Looped(loop_count=2) == st.Looped(loop_count=3))
+    fact(
+        "eq: Mapped children, messages aside",
+        st.Mapped(map_states=[st.Success("x", result=1)])
+        == st.Mapped(map_states=[st.Success("y", result=1)]),
+    )
+    fact(
+        "eq: Cached parameters",
+        st.Cached(cached_parameters={"p": 1}) == st.Cached(cached_parameters={"p": 2}),
+    )
+    fact("eq: with another type", st.Success() == 1)
+    fact("ne: two plain successes", st.Success() != st.Success())
+
+
+def state_defaults(e: SimpleNamespace) -> None:
+    st, context = e.state, e.root.context
+    fact("default: context", st.State().context)
+    fact("default: cached_inputs", st.Pending().cached_inputs)
+    fact("default: result", st.State().result)
+    fact("default: Scheduled start_time is set", st.Scheduled().start_time is not None)
+    fact("default: Retrying start_time is set", st.Retrying().start_time is not None)
+    fact("default: Retrying run_count", st.Retrying().run_count)
+    fact("default: Looped loop_count", st.Looped().loop_count)
+    with context(task_run_count=4, task_loop_count=5):
+        retrying = st.Retrying()
+        signal = e.signals.RETRY("again")
+        fact("in a run: Retrying run_count and context", [retrying.run_count, retrying.context])
+        fact("in a run: Scheduled context", st.Scheduled().context)
+        fact("in a run: Pending context", st.Pending().context)
+        fact("in a run: Looped loop_count", st.Looped().loop_count)
+        fact("in a run: RETRY's state", [type(signal.state).__name__, signal.state.run_count])
+
+
+def mapping_with_defaults(e: SimpleNamespace) -> None:
+    task, flow_class, unmapped = e.root.task, e.root.Flow, e.root.unmapped
+
+    @task
+    def scale(x, factor=10, offset=0):  # type: ignore[no-untyped-def]
+        return x * factor + offset
+
+    class Shift(e.root.Task):  # type: ignore[misc, name-defined]
+        def run(self, x, by=100):  # type: ignore[no-untyped-def]
+            return x + by
+
+    with flow_class("defaults") as flow:
+        plain = scale.map([1, 2, 3])
+        given = scale.map([1, 2], offset=[5, 6])
+        fixed = scale.map([1, 2], factor=unmapped(2))
+        shifted = Shift().map([1, 2])
+        single = scale(4)
+    state = flow.run()
+    fact(
+        "map: a defaulted argument is left to the function",
+        [state.result[t].result for t in (plain, given, fixed, shifted, single)],
+    )
+    fact("map: constants bound for a plain call", sorted(flow.constants.get(single, {})))
+
+
+def executor_aliases(e: SimpleNamespace) -> None:
+    names = ["threads", "threading", "PROCESSES", "multiprocessing", "sync", "single-threaded"]
+    fact(
+        "LocalDaskExecutor scheduler aliases",
+        [e.executors.LocalDaskExecutor(scheduler=n).scheduler for n in names],
+    )
+    fact(
+        "LocalDaskExecutor unknown scheduler",
+        outcome(lambda: e.executors.LocalDaskExecutor(scheduler="fibers")),
+    )
+
+
+def cache_validators(e: SimpleNamespace) -> None:
+    """Which of four runs reuse the cache: (x=1, y=2), the same, y changed, x changed."""
+    v = e.validators
+    chosen = {
+        "partial_inputs_only()": v.partial_inputs_only(),
+        "partial_inputs_only(['x'])": v.partial_inputs_only(["x"]),
+        "partial_inputs_only(['x', 'z'])": v.partial_inputs_only(["x", "z"]),
+        "partial_parameters_only()": v.partial_parameters_only(),
+        "partial_parameters_only(['x'])": v.partial_parameters_only(["x"]),
+        "all_inputs": v.all_inputs,
+        "all_parameters": v.all_parameters,
+    }
+    for label, validator in chosen.items():
+        fact(f"cache: {label}", reuses(e, label, validator))
+
+
+def reuses(e: SimpleNamespace, label: str, validator: Any) -> list[bool]:
+    calls: list[int] = []
+
+    # a name of its own: the cache is keyed by the task's name, across flows
+    @e.root.task(
+        name=f"counted by {label}",
+        cache_for=datetime.timedelta(hours=1),
+        cache_validator=validator,
+    )
+    def counted(x, y):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return x + y
+
+    with e.root.Flow(f"cache-{label}") as flow:
+        counted(e.root.Parameter("x"), e.root.Parameter("y"))
+    reused = []
+    for values in ({"x": 1, "y": 2}, {"x": 1, "y": 2}, {"x": 1, "y": 3}, {"x": 2, "y": 3}):
+        before = len(calls)
+        flow.run(parameters=values)
+        reused.append(len(calls) == before)
+    return reused
+
+
+def building_checks(e: SimpleNamespace) -> None:
+    root = e.root
+    fact(
+        "refused: retry_delay without max_retries",
+        outcome(lambda: root.Task(retry_delay=datetime.timedelta(seconds=1))),
+    )
+
+    def star_args_class() -> None:
+        class Spread(root.Task):  # type: ignore[misc, name-defined]
+            def run(self, *values):  # type: ignore[no-untyped-def]
+                return values
+
+    def reserved_class() -> None:
+        class Reserved(root.Task):  # type: ignore[misc, name-defined]
+            def run(self, upstream_tasks):  # type: ignore[no-untyped-def]
+                return upstream_tasks
+
+    def star_args_function(*values):  # type: ignore[no-untyped-def]
+        return values
+
+    fact("refused: a run() with *args", outcome(star_args_class))
+    fact("refused: a run() with a reserved name", outcome(reserved_class))
+    fact("refused: a @task with *args", outcome(lambda: root.task(star_args_function)))
+
+    def unused() -> None:
+        with root.Flow("unused"):
+            root.Parameter("forgotten")
+
+    def all_used() -> None:
+        with root.Flow("used"):
+            root.Task(name="t")(upstream_tasks=[root.Parameter("p")])
+
+    fact("warned: a task made in a flow block but not added", warned(unused))
+    fact("warned: every task added", warned(all_used))
+
+    class Scale(root.Task):  # type: ignore[misc, name-defined]
+        def __init__(self, factor=1, **kwargs):  # type: ignore[no-untyped-def]
+            self.factor = factor
+            super().__init__(**kwargs)
+
+        def run(self, x):  # type: ignore[no-untyped-def]
+            return x * self.factor
+
+    fact("warned: a Task given to a task class's constructor", warned(lambda: Scale(root.Task())))
+
+    def run_inside() -> None:
+        with root.Flow("inside") as flow:
+            root.Task(name="t")()
+            flow.run()
+
+    fact("refused: flow.run() inside its with block", outcome(run_inside))
+
+    @root.task
+    def echo(x):  # type: ignore[no-untyped-def]
+        return x
+
+    with root.Flow("upstream values") as flow:
+        once = echo(1, upstream_tasks=[5, None])
+        each = echo.map([1, 2], upstream_tasks=[root.unmapped(5)])
+    state = flow.run()
+    fact(
+        "upstream_tasks: values become constant tasks",
+        [
+            sorted(edge.upstream_task.name for edge in flow.edges_to(once)),
+            state.result[once].result,
+            state.result[each].result,
+        ],
+    )
+
+    @root.task
+    def pair() -> typing.Tuple[int, str]:  # noqa: UP006
+        return 1, "a"
+
+    @root.task
+    def any_length() -> typing.Tuple[int, ...]:  # noqa: UP006
+        return (1,)
+
+    fact("nout from the return annotation", [pair.nout, any_length.nout])
+    with root.Flow("unpack") as flow:
+        number, letter = pair()
+    state = flow.run()
+    fact("nout: unpacked results", [state.result[number].result, state.result[letter].result])
+
+    with root.context(tags=["nightly"]):
+        made = root.Task(name="made", tags=["own"])
+        with root.Flow("tags"):
+            called = echo(1)
+    fact("context tags", [sorted(made.tags), sorted(called.tags), sorted(echo.tags)])
+
+    parameter = root.Parameter("source", default="a")
+    with root.Flow("parameters") as flow:
+        returned = parameter()
+    renamed = parameter.copy("target")
+    fact(
+        "Parameter: calling and copying",
+        [returned is parameter, len(flow.tasks), renamed.name, renamed.slug, renamed.default],
+    )
+
+    def copy_with_edges() -> None:
+        with root.Flow("copies") as flow:
+            first = root.Task(name="first")()
+            second = root.Task(name="second")(upstream_tasks=[first])
+            flow.add_task(second.copy())
+
+    fact("warned: copying a task with edges in the flow", warned(copy_with_edges))
+
+
+def main(argv: list[str]) -> int:
+    e = engine(argv[1])
+    for group in (
+        state_equality,
+        state_defaults,
+        mapping_with_defaults,
+        executor_aliases,
+        cache_validators,
+        building_checks,
+    ):
+        group(e)
+    with open(argv[2], "w") as out:
+        json.dump(FACTS, out, indent=1, default=repr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
