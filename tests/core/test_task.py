@@ -162,3 +162,14 @@ def test_copying_a_task_that_has_edges_in_the_active_flow_warns() -> None:
         second = Task(name="second")(upstream_tasks=[first])
         with pytest.warns(UserWarning, match="copied while it has edges in flow 'copies'"):
             flow.add_task(second.copy())
+
+
+def test_a_cache_validator_without_cache_for_is_warned_about() -> None:
+    from flowlight.engine import cache_validators
+
+    with pytest.warns(UserWarning, match="cache_validator=all_inputs but no cache_for"):
+        Task(cache_validator=cache_validators.all_inputs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Task(cache_validator=cache_validators.never_use)
+        Task(cache_for=datetime.timedelta(1), cache_validator=cache_validators.all_inputs)

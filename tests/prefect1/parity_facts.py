@@ -291,6 +291,13 @@ def building_checks(e: SimpleNamespace) -> None:
             flow.add_task(second.copy())
 
     fact("warned: copying a task with edges in the flow", warned(copy_with_edges))
+    fact(
+        "warned: a cache_validator without cache_for",
+        [
+            warned(lambda: root.Task(cache_validator=e.validators.all_inputs)),
+            warned(lambda: root.Task(cache_validator=e.validators.never_use)),
+        ],
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, overload
 from flowlight import triggers as _triggers
 from flowlight.core import _checks
 from flowlight.core._task_operators import TaskOperators
+from flowlight.engine.cache_validators import never_use
 from flowlight.engine.handlers import StateHandler, validate_state_handlers
 from flowlight.engine.state import State
 from flowlight.utilities.context import current
@@ -140,6 +141,13 @@ class Task(TaskOperators):
         self.cache_for = _seconds("cache_for", owner, cache_for)
         if cache_validator is not None:
             self.cache_validator = cache_validator
+            if self.cache_for is None and cache_validator is not never_use:
+                warnings.warn(
+                    f"{owner} has cache_validator={getattr(cache_validator, '__name__', '?')} "
+                    "but no cache_for, so nothing is cached; give cache_for as well.",
+                    UserWarning,
+                    stacklevel=2,
+                )
         self.cache_key = cache_key
         self.checkpoint = checkpoint
         self.log_stdout = log_stdout
