@@ -278,3 +278,74 @@ def records() -> Iterator[list[Any]]:
     add_delivery_listener(seen.append)
     yield seen
     remove_delivery_listener(seen.append)
+
+
+class TricklingServer:
+    """A TCP server on 127.0.0.1 that answers one byte at a time, slowly enough that every read
+    finishes within a per-read timeout while the whole answer takes far longer.
+
+    For HTTP it reads the request first (up to the blank line and the Content-Length body), then
+    sends `answer`; with `greet=True` (SMTP) it sends `answer` as soon as a client connects.
+    `finished` is set only if an answer was sent whole, so a test can show its caller gave up
+    before that without timing anything.
+    """
+
+    def __init__(self, answer: bytes, interval: float = 0.1, greet: bool = False) -> None:
+        self.answer = answer
+        self.interval = interval
+        self.greet = greet
+        self.connections = 0
+        self.finished = threading.Event()
+        self._stop = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _address = self._listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        with connection:
+            try:
+                if not self.greet:
+                    self._read_request(connection)
+                for byte in self.answer:
+                    if self._stop.wait(self.interval):
+                        return
+                    connection.sendall(bytes([byte]))
+                self.finished.set()
+            except OSError:
+                return
+
+    @staticmethod
+    def _read_request(connection: socket.socket) -> None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = connection.recv(65536)
+            if not chunk:
+                return
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n"):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        while len(body) < length:
+            chunk = connection.recv(65536)
+            if not chunk:
+                return
+            body += chunk
+
+    def close(self) -> None:
+        self._stop.set()
+        self._listener.close()

@@ -7,15 +7,18 @@ URL's path in its errors, and a Slack webhook's path is the secret.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import smtplib
 import socket
 import ssl
+import threading
 import time
-from collections.abc import Mapping, Sequence
+import urllib.parse
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Literal
+from typing import Literal, TypeVar
 
 import requests
 
@@ -49,11 +52,30 @@ def post_once(
     timeout: float,
     proxies: Mapping[str, str] | None = None,
 ) -> AttemptResult:
-    """POST `body` to `url` once and classify the answer.
+    """POST `body` to `url` once and classify the answer; `timeout` bounds the whole call.
 
     2xx is sent; 429 and 5xx are worth retrying (with the server's Retry-After, if any); any other
-    status is not; a refused or dropped connection and a timeout are worth retrying.
+    status is not; a refused or dropped connection and a timeout are worth retrying. A redirect is
+    never followed: the body, its signature and the header secrets go only to the URL the user
+    named (requests would re-send all but `Authorization` to whatever host a redirect names). A
+    receiver that answers slowly (a byte at a time) is given up on when `timeout` has passed in
+    all, not per read; the response body is never read.
     """
+    result = _within_deadline(
+        timeout, lambda _register: _post(url, body, headers, timeout, proxies)
+    )
+    if result is None:
+        return AttemptResult("retry", f"no answer within {timeout:g} s")
+    return result
+
+
+def _post(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    timeout: float,
+    proxies: Mapping[str, str] | None,
+) -> AttemptResult:
     try:
         response = requests.post(
             url,
@@ -61,6 +83,8 @@ def post_once(
             headers=dict(headers),
             timeout=timeout,
             proxies=dict(proxies) if proxies else None,
+            allow_redirects=False,
+            stream=True,
         )
     except requests.Timeout:
         return AttemptResult("retry", f"no answer within {timeout:g} s")
@@ -69,14 +93,68 @@ def post_once(
     except requests.RequestException as error:
         return AttemptResult("fail", f"request could not be made ({type(error).__name__})")
     status = f"HTTP {response.status_code} {response.reason or ''}".rstrip()
+    location = response.headers.get("Location")
+    retry_after_header = response.headers.get("Retry-After")
     response.close()
     if 200 <= response.status_code < 300:
         return AttemptResult("sent", status)
+    if 300 <= response.status_code < 400:
+        return AttemptResult("fail", f"{status}: {_redirect_reason(url, location)}")
     if response.status_code == 429 or response.status_code >= 500:
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        retry_after = parse_retry_after(retry_after_header)
         suffix = "" if retry_after is None else f" (Retry-After {retry_after:g} s)"
         return AttemptResult("retry", status + suffix, retry_after)
     return AttemptResult("fail", status + " (not retried: the receiver rejected the request)")
+
+
+def _redirect_reason(url: str, location: str | None) -> str:
+    """Why a redirect was not followed, naming the other host (never a path: it may be secret)."""
+    target = urllib.parse.urlsplit(urllib.parse.urljoin(url, location or ""))
+    origin = urllib.parse.urlsplit(url)
+    if location and (target.scheme, target.netloc) != (origin.scheme, origin.netloc):
+        where = f"to another host ({target.hostname or 'unnamed'}); not followed"
+    else:
+        where = "on the same host; not followed"
+    return (
+        f"the receiver redirected {where}, so the body, signature and header secrets were sent "
+        "only to the URL you configured: configure the URL the redirect points to"
+    )
+
+
+_T = TypeVar("_T")
+
+
+def _within_deadline(
+    seconds: float, call: Callable[[Callable[[Callable[[], None]], None]], _T]
+) -> _T | None:
+    """`call(register)`'s result if it ends within `seconds`, else None.
+
+    The call runs on a daemon thread; `register(abort)` lets it name how to cut it short (close
+    its socket), which is done when the deadline passes, so a receiver that trickles its answer
+    holds the caller for `seconds` at most.
+    """
+    done = threading.Event()
+    outcome: list[_T] = []
+    aborts: list[Callable[[], None]] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(call(aborts.append))
+        except BaseException as error:  # handed to the caller's thread below
+            failure.append(error)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="flowlight-notification", daemon=True).start()
+    if done.wait(seconds):
+        if failure:
+            raise failure[0]
+        return outcome[0]
+    for abort in aborts:
+        with contextlib.suppress(OSError):
+            abort()
+    return None
 
 
 def _connection_reason(error: BaseException) -> str:
@@ -127,21 +205,43 @@ def send_mail_once(
     credentials: tuple[str, str] | None,
     timeout: float,
 ) -> AttemptResult:
-    """Send `message` in one SMTP session and classify what happened.
+    """Send `message` in one SMTP session and classify what happened; `timeout` bounds the whole
+    session, not each read (a server that answers a byte at a time is cut off when it passes).
 
     A refused connection, a timeout and a 4xx reply (the server's "try again later") are worth
     retrying; a 5xx reply (bad credentials, unknown recipient) and a failed TLS check are not.
     """
+    result = _within_deadline(
+        timeout,
+        lambda register: _send_mail(server, message, recipients, credentials, timeout, register),
+    )
+    if result is None:
+        return AttemptResult("retry", f"no answer from the SMTP server within {timeout:g} s")
+    return result
+
+
+def _send_mail(
+    server: SmtpServer,
+    message: EmailMessage,
+    recipients: Sequence[str],
+    credentials: tuple[str, str] | None,
+    timeout: float,
+    register: Callable[[Callable[[], None]], None],
+) -> AttemptResult:
     step = "connect"
     try:
         client: smtplib.SMTP
         if server.security == "ssl":
-            client = smtplib.SMTP_SSL(
-                server.host, server.port, timeout=timeout, context=server.tls_context()
-            )
+            client = smtplib.SMTP_SSL(timeout=timeout, context=server.tls_context())
         else:
-            client = smtplib.SMTP(server.host, server.port, timeout=timeout)
+            client = smtplib.SMTP(timeout=timeout)
+        register(lambda: _cut(client))
         with client:
+            # The host is set before connecting, as SMTP(host) would, for STARTTLS's SNI check.
+            client._host = server.host  # type: ignore[attr-defined]
+            code, _greeting = client.connect(server.host, server.port)
+            if code != 220:
+                raise smtplib.SMTPConnectError(code, _greeting)
             if server.security == "starttls":
                 step = "STARTTLS"
                 client.starttls(context=server.tls_context())
@@ -174,3 +274,10 @@ def send_mail_once(
     if refused:
         return AttemptResult("sent", f"sent; {len(refused)} recipient(s) refused")
     return AttemptResult("sent", "sent")
+
+
+def _cut(client: smtplib.SMTP) -> None:
+    """End a session from another thread: shutting the socket down wakes a blocked read."""
+    sock = getattr(client, "sock", None)
+    if sock is not None:
+        sock.shutdown(socket.SHUT_RDWR)
