@@ -201,3 +201,17 @@ def test_secret_tasks_and_configuration_state_their_names() -> None:
     }
     assert set(configuration.__all__) == {"Config", "config"}
     assert configuration_helpers.__all__ == ["set_temporary_config"]
+
+
+def test_collections_helpers_state_their_names() -> None:
+    from flowlight.utilities import collections
+
+    assert set(collections.__all__) == {
+        "CompoundKey",
+        "DotDict",
+        "as_nested_dict",
+        "dict_to_flatdict",
+        "flatdict_to_dict",
+        "flatten_seq",
+        "merge_dicts",
+    }
