@@ -21,7 +21,7 @@ from tests.engine._recording import FakeClock
 import flowlight
 from flowlight import Flow, task
 from flowlight.engine.clock import use_clock
-from flowlight.engine.state import Scheduled, State
+from flowlight.engine.state import State
 from flowlight.schedules import CronSchedule, IntervalSchedule
 
 BERLIN = "Europe/Berlin"
@@ -252,18 +252,18 @@ def test_run_on_schedule_false_runs_once_now(clock: FakeClock) -> None:
     assert state.is_successful()
 
 
-def test_a_schedule_with_no_start_time_left_runs_nothing(clock: FakeClock) -> None:
-    """A schedule that ended before now: no run, and the returned state says so."""
+def test_a_schedule_with_no_start_time_left_refuses_to_run(clock: FakeClock) -> None:
+    """As in Prefect 1.4.1, a schedule that ended before now raises instead of running; the
+    error says how to run once anyway."""
     start = pendulum.datetime(2025, 1, 1, tz="UTC")
     log: list[str] = []
     flow = _scheduled_flow(
         IntervalSchedule(start_date=start, interval=HOUR, end_date=start.add(hours=1)), log
     )
-    state = flow.run()
+    with pytest.raises(ValueError, match=r"Flow has no more scheduled runs.*run_on_schedule"):
+        flow.run()
     assert log == []
-    assert isinstance(state, Scheduled)
-    assert state.message == "No scheduled run started."
-    assert state.result == {}
+    assert flow.run(run_on_schedule=False).is_successful()
 
 
 def test_start_times_missed_by_a_long_run_are_skipped(clock: FakeClock) -> None:

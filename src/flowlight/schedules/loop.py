@@ -34,13 +34,19 @@ def run_on_schedule(
     (with the parameter defaults of the clock that made it); return the last run's state."""
     schedule = flow.schedule
     clock = get_clock()
+    upcoming = schedule.next(1, return_events=True)
+    if not upcoming:
+        # Prefect 1.4.1 refuses to start a scheduled run of a schedule that has ended
+        raise ValueError(
+            f"Flow has no more scheduled runs: the schedule of flow '{flow.name}' has no start "
+            "time after now. Extend its end_date, or run once with "
+            "flow.run(run_on_schedule=False)."
+        )
     stop = _StopRequest()
     last: State = Scheduled("No scheduled run started.", result={})
     previous = _install_stop_handlers(stop)
     try:
-        after = None
         while not stop.requested:
-            upcoming = schedule.next(1, after=after, return_events=True)
             if not upcoming:
                 break
             start = upcoming[0].start_time
@@ -52,6 +58,7 @@ def run_on_schedule(
             # As in Prefect 1, start times missed while a run took longer are skipped, not
             # caught up in a burst: the next run is the next start time after now.
             after = max(start, pendulum.from_timestamp(clock.now(), tz="UTC"))
+            upcoming = schedule.next(1, after=after, return_events=True)
     finally:
         _restore_handlers(previous)
     return last
