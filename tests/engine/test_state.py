@@ -124,3 +124,13 @@ def test_defaults_follow_prefect_1() -> None:
         signal_state = signals.RETRY("again").state
         assert isinstance(signal_state, st.Retrying) and signal_state.run_count == 3
     assert st.Retrying().run_count == 1
+    assert st.Paused().start_time is None and st.Paused().start_epoch() is None
+    assert st.Resume().start_time is not None
+
+
+def test_a_state_made_inside_a_task_run_records_the_tasks_tags() -> None:
+    """Prefect 1 puts the run's task tags into every state's context (a given "tags" wins)."""
+    with flowlight.context(task_tags=["etl", "nightly"]):
+        assert st.Success().context == {"tags": ["etl", "nightly"]}
+        assert st.Failed(context={"tags": ["own"]}).context == {"tags": ["own"]}
+    assert st.Success().context == {}

@@ -100,6 +100,11 @@ def state_defaults(e: SimpleNamespace) -> None:
     fact("default: Retrying start_time is set", st.Retrying().start_time is not None)
     fact("default: Retrying run_count", st.Retrying().run_count)
     fact("default: Looped loop_count", st.Looped().loop_count)
+    fact("default: Paused start_time", st.Paused().start_time)
+    fact("default: Resume start_time is set", st.Resume().start_time is not None)
+    with context(task_tags=["b", "a"]):
+        fact("in a task run: context tags", [st.Success().context, st.Pending(context={}).context])
+        fact("in a task run: given tags win", st.Failed(context={"tags": ["own"]}).context)
     with context(task_run_count=4, task_loop_count=5):
         retrying = st.Retrying()
         signal = e.signals.RETRY("again")

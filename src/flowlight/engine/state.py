@@ -92,6 +92,10 @@ class State:
             self._stored, result = result, result.value
         self.result = result
         self.context: dict[str, Any] = context if context is not None else {}
+        # As Prefect 1: a state made inside a task run records the task's tags.
+        tags = current().get("task_tags")
+        if tags is not None:
+            self.context.setdefault("tags", list(tags))
         self.cached_inputs: dict[str, Any] = cached_inputs if cached_inputs is not None else {}
         self._created = time.time()
         self._timestamp: pendulum.DateTime | None = None
@@ -247,12 +251,16 @@ class Scheduled(Pending):
         if run_count is not None:
             self.context["task_run_count"] = run_count
 
+    # Without a start time a scheduled state may start at once; a paused one has none at all
+    # (it waits for someone), as in Prefect 1.
+    _starts_when_made = True
+
     @property
-    def start_time(self) -> pendulum.DateTime:
+    def start_time(self) -> pendulum.DateTime | None:
         """When the run may start, as a UTC pendulum datetime."""
         value = self._start_time
         if value is None:
-            return self.timestamp
+            return self.timestamp if self._starts_when_made else None
         import pendulum
 
         if isinstance(value, pendulum.DateTime):
@@ -278,9 +286,11 @@ class Scheduled(Pending):
 
 
 class Paused(Scheduled):
-    """Waiting for a person: a PAUSE signal or the `manual_only` trigger put it here."""
+    """Waiting for a person: a PAUSE signal or the `manual_only` trigger put it here. Its
+    `start_time` is None unless one is given (then it may also start at that time)."""
 
     __slots__ = ()
+    _starts_when_made = False
     color = "#cfd8dc"
 
 
