@@ -126,7 +126,7 @@ def test_pickle_serializer_also_reads_base64_pickles() -> None:
 
 
 def test_compressed_serializer_needs_one_way_to_compress() -> None:
-    with pytest.raises(ValueError, match="either format"):
+    with pytest.raises(ValueError, match="either `format`"):
         CompressedSerializer(PickleSerializer())
     with pytest.raises(ValueError, match="not both"):
         CompressedSerializer(PickleSerializer(), format="gzip", compress=lambda b: b)

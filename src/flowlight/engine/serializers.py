@@ -183,8 +183,8 @@ class CompressedSerializer(Serializer):
         self._serializer = serializer
         if format and (compress or decompress):
             raise ValueError(
-                "CompressedSerializer: give either format=... or compress=/decompress=, "
-                "but not both."
+                "You must specify either `format` or `compress`/`decompress`, but not both "
+                "(CompressedSerializer)."
             )
         if format:
             self._compress, self._decompress = self.compression_from_lib(format)
@@ -192,8 +192,8 @@ class CompressedSerializer(Serializer):
             self._compress, self._decompress = compress, decompress
         else:
             raise ValueError(
-                "CompressedSerializer: give either format=... (e.g. 'gzip') or both "
-                "compress= and decompress=."
+                "You must specify either `format` or `compress`/`decompress` "
+                "(CompressedSerializer), e.g. format='gzip'."
             )
         self._compress_kwargs = dict(compress_kwargs or {})
         self._decompress_kwargs = dict(decompress_kwargs or {})
@@ -233,6 +233,7 @@ class CompressedSerializer(Serializer):
             return module.compress, module.decompress
         except AttributeError:
             raise ValueError(
-                f"Compression format {compression_format!r}: that module has no 'compress' and "
-                f"'decompress'; pass compress=/decompress= yourself, or use one of {others}."
+                f"Given compression format {compression_format!r} module does not have "
+                f"'compress' and 'decompress' attributes; pass compress=/decompress= yourself, "
+                f"or use one of {others}."
             ) from None
