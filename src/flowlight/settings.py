@@ -8,9 +8,23 @@ setting or a local secret written for Prefect 1 means the same thing here.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
-__all__ = ["clear_override", "env_name", "overridden", "override", "parse_value", "setting"]
+__all__ = [
+    "SettingWarning",
+    "clear_override",
+    "env_name",
+    "number_setting",
+    "overridden",
+    "override",
+    "parse_value",
+    "setting",
+]
+
+
+class SettingWarning(UserWarning):
+    """A setting had a value that cannot be used; its default applies instead."""
 
 
 def env_name(*path: str) -> str:
@@ -61,3 +75,45 @@ def clear_override(path: tuple[str, ...]) -> None:
 def overridden(path: tuple[str, ...]) -> tuple[bool, Any]:
     """(True, value) when `path` was set in code, else (False, None)."""
     return (path in _overrides, _overrides.get(path))
+
+
+def number_setting(
+    *path: str,
+    default: float,
+    integer: bool = False,
+    minimum: float | None = None,
+    above: float | None = None,
+) -> Any:
+    """Read numeric setting `path`, validated where it is read.
+
+    A value that is not a number, not an integer where one is needed, or out of range warns
+    (`SettingWarning`, naming the variable, the value and what is allowed) and gives `default`:
+    a setting read in the middle of a run must never crash it.
+    """
+    value = setting(*path, default=default)
+    allowed = _allowed(integer, minimum, above)
+    usable = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if usable and integer and not float(value).is_integer():
+        usable = False
+    if usable and minimum is not None and value < minimum:
+        usable = False
+    if usable and above is not None and not value > above:
+        usable = False
+    if not usable:
+        warnings.warn(
+            f"{env_name(*path)}={value!r} is not allowed: it must be {allowed}; "
+            f"using the default, {default!r}.",
+            SettingWarning,
+            stacklevel=2,
+        )
+        return default
+    return int(value) if integer else float(value)
+
+
+def _allowed(integer: bool, minimum: float | None, above: float | None) -> str:
+    kind = "an integer" if integer else "a number"
+    if minimum is not None:
+        return f"{kind} >= {minimum:g}"
+    if above is not None:
+        return f"{kind} > {above:g}"
+    return kind

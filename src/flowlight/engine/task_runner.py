@@ -34,7 +34,7 @@ from flowlight.engine.state import (
     TriggerFailed,
 )
 from flowlight.engine.timeouts import TaskTimedOut, call_with_timeout
-from flowlight.settings import setting
+from flowlight.settings import number_setting
 from flowlight.utilities.context import use_context
 
 if TYPE_CHECKING:
@@ -182,7 +182,9 @@ class TaskRunner:
                     state, Retrying(message, start_time=start, run_count=run_count)
                 )
             if isinstance(state, Retrying):
-                limit = task.max_retries or int(setting("tasks", "retry_signal_limit", default=10))
+                limit = task.max_retries or number_setting(
+                    "tasks", "retry_signal_limit", default=10, integer=True, minimum=0
+                )
                 if run_count > limit:
                     return self._change(
                         state,

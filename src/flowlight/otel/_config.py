@@ -8,6 +8,7 @@ wait for its telemetry, and the Prometheus scrape endpoint.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,11 @@ PROTOCOLS = ("grpc", "http/protobuf")
 
 # The OTLP specification's default; the gRPC exporter needs an explicit choice.
 _DEFAULT_PROTOCOL = "http/protobuf"
+
+# OTEL_BSP_MAX_EXPORT_BATCH_SIZE's and OTEL_BLRP_MAX_EXPORT_BATCH_SIZE's default.
+_DEFAULT_BATCH_SIZE = 512
+
+_log = logging.getLogger("flowlight.otel")
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,9 @@ class BridgeSettings:
     record_values: bool
     service_name: str | None = None
     resource_attributes: dict[str, str] = field(default_factory=dict)
+    otlp_timeouts_s: dict[Signal, float | None] = field(default_factory=dict)
+    span_batch_size: int = _DEFAULT_BATCH_SIZE
+    log_batch_size: int = _DEFAULT_BATCH_SIZE
 
     @property
     def uses_collector(self) -> bool:
@@ -72,19 +81,20 @@ def read_settings(
         endpoints[signal] = _endpoint(signal, chosen, endpoint)
     port = prometheus_port
     if port is None:
-        port = _number("prometheus_port", None, int)
+        port = _number("prometheus_port", None, int, minimum=0, maximum=65535)
+    _check_resource_attributes()
     return BridgeSettings(
-        sdk_disabled=os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true",
+        sdk_disabled=_standard_flag("OTEL_SDK_DISABLED"),
         endpoints=endpoints,
         protocols=protocols,
-        export_timeout_s=_number("export_timeout", 3.0, float),
+        export_timeout_s=_number("export_timeout", 3.0, float, above=0),
         telemetry_dir=Path(telemetry_dir) if telemetry_dir else default_directory(),
         flush_timeout_s=(
             flush_timeout_s
             if flush_timeout_s is not None
-            else _number("flush_timeout", 5.0, float) or 5.0
+            else _number("flush_timeout", 5.0, float, above=0)
         ),
-        retry_after_s=_number("retry_after", 30.0, float) or 0.0,
+        retry_after_s=_number("retry_after", 30.0, float, minimum=0),
         prometheus_host=prometheus_host
         or str(setting("otel", "prometheus_host", default="127.0.0.1")),
         prometheus_port=port,
@@ -92,6 +102,9 @@ def read_settings(
         console_logs=_flag("console_logs", True),
         record_values=record_values if record_values is not None else _flag("record_values", False),
         service_name=service_name,
+        otlp_timeouts_s={signal: _standard_timeout(signal) for signal in SIGNALS},
+        span_batch_size=_standard_batch_size("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
+        log_batch_size=_standard_batch_size("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"),
     )
 
 
@@ -136,8 +149,111 @@ def _flag(key: str, default: bool) -> bool:
     raise ValueError(f"flowlight.otel: {env_name('otel', key)} is {value!r}; use true or false")
 
 
-def _number(key: str, default: Any, kind: type) -> Any:
+def _number(
+    key: str,
+    default: Any,
+    kind: type,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    above: float | None = None,
+) -> Any:
     value = setting("otel", key, default=default)
-    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
-        return None if value is None else kind(value)
-    raise ValueError(f"flowlight.otel: {env_name('otel', key)} is {value!r}; it must be a number")
+    if value is None:
+        return None
+    name = env_name("otel", key)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise ValueError(f"flowlight.otel: {name} is {value!r}; it must be a number")
+    if kind is int and not float(value).is_integer():
+        raise ValueError(f"flowlight.otel: {name} is {value!r}; it must be a whole number")
+    out_of_range = (
+        (minimum is not None and value < minimum)
+        or (maximum is not None and value > maximum)
+        or (above is not None and not value > above)
+    )
+    if out_of_range:
+        bounds = [
+            f">= {minimum:g}" if minimum is not None else "",
+            f"<= {maximum:g}" if maximum is not None else "",
+            f"> {above:g}" if above is not None else "",
+        ]
+        allowed = " and ".join(b for b in bounds if b)
+        raise ValueError(f"flowlight.otel: {name} is {value!r}; it must be {allowed}")
+    return kind(value)
+
+
+# The standard OTEL_* variables follow OpenTelemetry's own rule for a value it cannot use: warn
+# and use the default (the SDK's environment-variable specification), never fail.
+
+
+def _standard_flag(name: str) -> bool:
+    """A boolean OTEL_* variable: only `true` (any case) is true; a value other than true, false
+    or empty warns and counts as false, as the specification asks."""
+    raw = os.environ.get(name, "")
+    value = raw.strip().lower()
+    if value not in ("true", "false", ""):
+        _log.warning(
+            "flowlight.otel: %s=%r is not allowed: use true or false; treating it as false",
+            name,
+            raw,
+        )
+    return value == "true"
+
+
+def _standard_timeout(signal: Signal) -> float | None:
+    """The export timeout the user chose (seconds, as the Python SDK reads it), or None."""
+    chosen: float | None = None
+    for name in ("OTEL_EXPORTER_OTLP_TIMEOUT", f"OTEL_EXPORTER_OTLP_{signal.upper()}_TIMEOUT"):
+        raw = os.environ.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if value > 0 and value != float("inf"):
+            chosen = value
+        else:
+            _log.warning(
+                "flowlight.otel: %s=%r is not allowed: it must be a positive number of seconds; "
+                "using flowlight's bounded export time instead",
+                name,
+                raw,
+            )
+    return chosen
+
+
+def _standard_batch_size(name: str) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return _DEFAULT_BATCH_SIZE
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        _log.warning(
+            "flowlight.otel: %s=%r is not allowed: it must be a whole number >= 1; using %d",
+            name,
+            raw,
+            _DEFAULT_BATCH_SIZE,
+        )
+        return _DEFAULT_BATCH_SIZE
+    return value
+
+
+def _check_resource_attributes() -> None:
+    """Warn about OTEL_RESOURCE_ATTRIBUTES entries the SDK will drop (it keeps the rest)."""
+    raw = os.environ.get("OTEL_RESOURCE_ATTRIBUTES", "")
+    if not raw.strip():
+        return
+    bad = [
+        entry for entry in raw.split(",") if "=" not in entry or not entry.split("=", 1)[0].strip()
+    ]
+    if bad:
+        _log.warning(
+            "flowlight.otel: OTEL_RESOURCE_ATTRIBUTES=%r has entries that are not key=value with "
+            "a non-empty key (%s); they are ignored. Write key1=value1,key2=value2",
+            raw,
+            ", ".join(repr(entry) for entry in bad),
+        )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,7 +125,8 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
                     _otlp_exporter(settings, "traces"),
                     JsonLinesFile(directory, "traces"),
                     health,
-                )
+                ),
+                batch_size=settings.span_batch_size,
             )
         )
         _install(trace.set_tracer_provider, tracer_provider)
@@ -172,7 +172,8 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
                         _otlp_exporter(settings, "logs"),
                         JsonLinesFile(directory, "logs"),
                         health,
-                    )
+                    ),
+                    batch_size=settings.log_batch_size,
                 )
             )
             _install(_logs.set_logger_provider, logger_provider)
@@ -232,11 +233,10 @@ def _health(settings: BridgeSettings) -> CollectorHealth | None:
 
 
 def _timeout(settings: BridgeSettings, signal: Signal) -> float | None:
-    """Our bounded export time, unless the user chose one with OTEL_EXPORTER_OTLP_*TIMEOUT."""
-    for name in ("OTEL_EXPORTER_OTLP_TIMEOUT", f"OTEL_EXPORTER_OTLP_{signal.upper()}_TIMEOUT"):
-        if os.environ.get(name):
-            return None
-    return settings.export_timeout_s
+    """Our bounded export time, unless the user chose a usable one with
+    OTEL_EXPORTER_OTLP_*TIMEOUT (validated in `_config`)."""
+    chosen = settings.otlp_timeouts_s.get(signal)
+    return chosen if chosen is not None else settings.export_timeout_s
 
 
 # Each signal's OTLP exporter: its module under opentelemetry.exporter.otlp.proto.{grpc,http} and

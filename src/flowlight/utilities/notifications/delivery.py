@@ -14,9 +14,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
-from flowlight.settings import setting
+from flowlight.settings import number_setting
 from flowlight.utilities.logging import get_logger
 from flowlight.utilities.redaction import redact
 
@@ -69,6 +69,19 @@ def _positive(name: str, value: float) -> None:
         )
 
 
+# What each FLOWLIGHT__NOTIFICATIONS__<FIELD> setting must be (the checks __post_init__ makes);
+# a value outside them warns and the default applies, so a bad setting never fails a run.
+_SETTING_RULES: dict[str, dict[str, Any]] = {
+    "timeout": {"above": 0},
+    "max_attempts": {"integer": True, "minimum": 1},
+    "backoff_initial": {"above": 0},
+    "backoff_factor": {"minimum": 1},
+    "backoff_max": {"above": 0},
+    "retry_after_max": {"above": 0},
+    "total_time": {"above": 0},
+}
+
+
 @dataclass(frozen=True)
 class DeliveryPolicy:
     """How hard one notification is tried, and for how long at most.
@@ -110,7 +123,12 @@ class DeliveryPolicy:
         """The default policy with any `FLOWLIGHT__NOTIFICATIONS__*` overrides applied."""
         defaults = cls()
         values = {
-            f.name: setting("notifications", f.name, default=getattr(defaults, f.name))
+            f.name: number_setting(
+                "notifications",
+                f.name,
+                default=getattr(defaults, f.name),
+                **_SETTING_RULES[f.name],
+            )
             for f in fields(cls)
             if f.name != "clock"  # an object, not something a setting can hold
         }
