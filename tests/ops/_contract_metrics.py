@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.metrics import Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
@@ -26,7 +27,7 @@ DURATION_BUCKETS_S = (
 @dataclass(frozen=True)
 class Instrument:
     name: str
-    kind: str  # "counter" or "histogram"
+    kind: str  # "counter", "histogram" or "gauge"
     unit: str
     attributes: tuple[str, ...]
     description: str
@@ -68,7 +69,23 @@ CONTRACT = (
         ("notifier", "outcome"),
         "Notifications.",
     ),
+    Instrument("flowlight.flow_runs.in_progress", "gauge", "{run}", ("flow",), "Runs in progress."),
+    Instrument(
+        "flowlight.flow_run.oldest_start", "gauge", "s", ("flow",), "Oldest open run's start."
+    ),
+    Instrument("flowlight.flow.last_success", "gauge", "s", ("flow",), "Last success time."),
+    Instrument(
+        "flowlight.flow.next_scheduled_start", "gauge", "s", ("flow",), "Next run due time."
+    ),
 )
+
+# What each gauge reads in the exposition: flow "etl" has one run open since a minute ago.
+_GAUGE_VALUES = {
+    "flowlight.flow_runs.in_progress": 1.0,
+    "flowlight.flow_run.oldest_start": 1_800_000_000.0,
+    "flowlight.flow.last_success": 1_799_999_000.0,
+    "flowlight.flow.next_scheduled_start": 1_800_003_600.0,
+}
 
 
 def contract_exposition() -> str:
@@ -108,6 +125,15 @@ def contract_exposition() -> str:
         counters["flowlight.state_transitions"].add(1, {**flow, "task": ""})
         histograms["flowlight.flow_run.duration"].record(0.2, flow)
         histograms["flowlight.task_run.duration"].record(0.1, task)
+    for instrument in CONTRACT:
+        if instrument.kind == "gauge":
+            value = _GAUGE_VALUES[instrument.name]
+            meter.create_observable_gauge(
+                instrument.name,
+                callbacks=[lambda _options, value=value: [Observation(value, {"flow": "etl"})]],
+                unit=instrument.unit,
+                description=instrument.description,
+            )
     counters["flowlight.task_retries"].add(2, {"flow": "etl", "task": "load"})
     counters["flowlight.notifications"].add(1, {"notifier": "webhook", "outcome": "sent"})
     try:

@@ -8,6 +8,7 @@ run and never changes a state: whatever goes wrong is counted in `statistics()`.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import Any
 
@@ -122,7 +123,7 @@ def _record_transition(obj: Any, old_state: Any, new_state: Any) -> None:
             if telemetry.settings.record_values:
                 # At the end, not the start: secrets read during the run are registered by now.
                 record.span.set_attributes(_parameter_attributes(context.get("parameters")))
-            _finish_flow_run(telemetry, record, new_state)
+            _finish_flow_run(telemetry, record, new_state, obj)
         else:
             _finish_run(telemetry, record, new_state)
 
@@ -205,7 +206,7 @@ def _open_run(telemetry: Telemetry, context: Any, obj: Any, *, is_flow: bool) ->
         context["tracestate"] = tracestate
     STATS.add("spans_started")
     if is_flow:
-        telemetry.metrics.flow_started(flow)
+        telemetry.metrics.flow_started(flow, flow_run_id, time.time(), _next_start(obj))
     return record
 
 
@@ -231,7 +232,26 @@ def _is_parameter(task: Any) -> bool:
     return any(cls.__name__ == "Parameter" for cls in type(task).__mro__)
 
 
-def _finish_flow_run(telemetry: Telemetry, record: RunRecord, final_state: Any) -> None:
+def _next_start(flow: Any) -> float | None:
+    """When `flow`'s schedule says its next run is due (epoch seconds); None when the schedule
+    has no more runs; NaN when the flow has no schedule (or one that cannot answer)."""
+    schedule = getattr(flow, "schedule", None)
+    upcoming = getattr(schedule, "next", None)
+    if not callable(upcoming):
+        return math.nan
+    try:
+        due = upcoming(1)
+    except Exception:  # a schedule that cannot answer must not cost the run its telemetry
+        return math.nan
+    if not due:
+        return None
+    timestamp = getattr(due[0], "timestamp", None)
+    return float(timestamp()) if callable(timestamp) else math.nan
+
+
+def _finish_flow_run(
+    telemetry: Telemetry, record: RunRecord, final_state: Any, flow_object: Any = None
+) -> None:
     """End the task spans this process still holds, then the flow's, then flush with a bound.
 
     The flow's final transition comes after every task run's handlers returned, so a task span
@@ -253,7 +273,15 @@ def _finish_flow_run(telemetry: Telemetry, record: RunRecord, final_state: Any) 
         _finish_run(telemetry, leftover, state)
     end_run_span(record, final_state)
     STATS.add("spans_ended")
-    telemetry.metrics.flow_finished(record.flow, state_name(final_state), record.seconds())
+    telemetry.metrics.flow_finished(
+        record.flow,
+        state_name(final_state),
+        record.seconds(),
+        record.flow_run_id,
+        succeeded=bool(getattr(final_state, "is_successful", lambda: False)()),
+        at=time.time(),
+        next_start=_next_start(flow_object),
+    )
     telemetry.flush()
 
 

@@ -64,6 +64,96 @@ class _Tally:
         ]
 
 
+class _FlowClock:
+    """Per flow: the runs in progress in this process (and when each started), when a run last
+    succeeded, and when a scheduled flow's next run is due; read by observable gauges.
+
+    Times are epoch seconds, so a rule compares them with Prometheus's `time()`.
+    """
+
+    def __init__(self, meter: Meter) -> None:
+        self._lock = threading.Lock()
+        self._running: dict[str, dict[str, float]] = {}
+        self._last_success: dict[str, float] = {}
+        self._next_start: dict[str, float] = {}
+        meter.create_observable_gauge(
+            "flowlight.flow_runs.in_progress",
+            callbacks=[self._in_progress],
+            unit="{run}",
+            description="Flow runs started and not yet finished in this process, by flow.",
+        )
+        meter.create_observable_gauge(
+            "flowlight.flow_run.oldest_start",
+            callbacks=[self._oldest_start],
+            unit="s",
+            description=(
+                "Start time (Unix epoch seconds) of the oldest flow run still in progress, by "
+                "flow; 0 when none is."
+            ),
+        )
+        meter.create_observable_gauge(
+            "flowlight.flow.last_success",
+            callbacks=[self._last_success_time],
+            unit="s",
+            description="End time (Unix epoch seconds) of the flow's last successful run.",
+        )
+        meter.create_observable_gauge(
+            "flowlight.flow.next_scheduled_start",
+            callbacks=[self._next_scheduled_start],
+            unit="s",
+            description=(
+                "When (Unix epoch seconds) a scheduled flow's next run is due, as its schedule "
+                "says at the start and end of each run; 0 for a flow with no run due."
+            ),
+        )
+
+    def started(self, flow: str, run_id: str, at: float, next_start: float | None) -> None:
+        with self._lock:
+            self._running.setdefault(flow, {})[run_id] = at
+            self._set_next_start(flow, next_start)
+
+    def finished(
+        self, flow: str, run_id: str, succeeded: bool, at: float, next_start: float | None
+    ) -> None:
+        with self._lock:
+            self._running.get(flow, {}).pop(run_id, None)
+            if succeeded:
+                self._last_success[flow] = at
+            self._set_next_start(flow, next_start)
+
+    def _set_next_start(self, flow: str, next_start: float | None) -> None:
+        """NaN: the flow has no schedule (nothing to say); None: its schedule has ended (drop
+        the series, so no run is expected); else the time the next run is due."""
+        if next_start is None:
+            self._next_start.pop(flow, None)
+        elif next_start == next_start:  # not NaN
+            self._next_start[flow] = next_start
+
+    def _in_progress(self, _options: CallbackOptions) -> Iterable[Observation]:
+        with self._lock:
+            counts = {flow: len(runs) for flow, runs in self._running.items()}
+        return [Observation(n, {"flow": redact(flow)}) for flow, n in counts.items()]
+
+    def _oldest_start(self, _options: CallbackOptions) -> Iterable[Observation]:
+        # 0, not absent, when no run is open: the series exists from the flow's first run on
+        # (the SDK drops NaN), and the rules read only values above 0.
+        with self._lock:
+            oldest = {
+                flow: min(runs.values()) if runs else 0.0 for flow, runs in self._running.items()
+            }
+        return [Observation(t, {"flow": redact(flow)}) for flow, t in oldest.items()]
+
+    def _last_success_time(self, _options: CallbackOptions) -> Iterable[Observation]:
+        with self._lock:
+            times = dict(self._last_success)
+        return [Observation(t, {"flow": redact(flow)}) for flow, t in times.items()]
+
+    def _next_scheduled_start(self, _options: CallbackOptions) -> Iterable[Observation]:
+        with self._lock:  # 0 for a flow with no run due (no schedule, or one that ended)
+            times = {flow: self._next_start.get(flow, 0.0) for flow in self._running}
+        return [Observation(t, {"flow": redact(flow)}) for flow, t in times.items()]
+
+
 class FlowMetrics:
     """Records the contract's instruments from what the state handler sees.
 
@@ -128,6 +218,7 @@ class FlowMetrics:
             unit="{notification}",
             description="Notifications by notifier and outcome: sent, failed, suppressed.",
         )
+        self.flow_clock = _FlowClock(meter)
 
     @classmethod
     def for_meter(cls, meter: Meter) -> FlowMetrics:
@@ -138,10 +229,14 @@ class FlowMetrics:
                 found = _by_meter[meter] = cls(meter)
             return found
 
-    def flow_started(self, flow: str) -> None:
-        """Create the flow's Success and Failed series at 0, so `increase()` has a first sample."""
+    def flow_started(
+        self, flow: str, run_id: str = "", at: float = 0.0, next_start: float | None = None
+    ) -> None:
+        """Create the flow's Success and Failed series at 0, so `increase()` has a first sample,
+        and count the run as in progress from `at` (epoch seconds)."""
         for state in ("Success", "Failed"):
             self.flow_runs.add(0, flow, state)
+        self.flow_clock.started(flow, run_id, at, next_start)
 
     def transition(self, flow: str, task: str, state: str) -> None:
         self.state_transitions.add(1, flow, task, state)
@@ -155,7 +250,18 @@ class FlowMetrics:
             seconds, {"flow": redact(flow), "task": redact(task), "state": state}
         )
 
-    def flow_finished(self, flow: str, state: str, seconds: float) -> None:
+    def flow_finished(
+        self,
+        flow: str,
+        state: str,
+        seconds: float,
+        run_id: str = "",
+        *,
+        succeeded: bool = False,
+        at: float = 0.0,
+        next_start: float | None = None,
+    ) -> None:
+        self.flow_clock.finished(flow, run_id, succeeded, at, next_start)
         self.flow_runs.add(1, flow, state)
         self.flow_run_duration.record(seconds, {"flow": redact(flow), "state": state})
 
