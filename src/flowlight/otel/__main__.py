@@ -28,7 +28,11 @@ def main(argv: list[str] | None = None, prog: str = "python -m flowlight.otel") 
         print(error, file=sys.stderr)
         return 2
     for signal, count in report.sent.items():
-        print(f"{signal}: sent {count}, kept {report.kept.get(signal, 0)}")
+        line = f"{signal}: sent {count}, kept {report.kept.get(signal, 0)}"
+        quarantined = report.quarantined.get(signal, 0)
+        if quarantined:
+            line += f", quarantined {quarantined} bad line(s) in {signal}.jsonl.bad"
+        print(line)
     for problem in report.errors[:10]:
         print(f"error: {problem}", file=sys.stderr)
     return 0 if report.complete else 1

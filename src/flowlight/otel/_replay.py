@@ -1,8 +1,10 @@
 """Send the local OTLP JSON files to a collector: what was spooled, or written while offline.
 
 Each file is first renamed aside, so runs that keep writing start a fresh file and no line is sent
-twice; lines the collector refused go back into the spool. Requests are sent as they were stored,
-over the configured protocol, so the collector receives the same bytes an exporter would have sent.
+twice; lines the collector refused go back into the spool, lines that are not OTLP JSON are
+quarantined beside it, and files a dead replay left aside are picked up. Requests are sent as
+they were stored, over the configured protocol, so the collector receives the same bytes an
+exporter would have sent.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import os
 import urllib.parse
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from google.protobuf.message import Message
@@ -28,15 +31,18 @@ _GRPC_METHODS: dict[Signal, str] = {
 
 @dataclass
 class ReplayReport:
-    """How many export requests per signal were sent, and how many were kept for later."""
+    """Per signal: export requests sent, kept for a later replay (the collector refused them),
+    and quarantined (lines that are not OTLP JSON: moved to `<signal>.jsonl.bad`, never retried)."""
 
     sent: dict[str, int] = field(default_factory=dict)
     kept: dict[str, int] = field(default_factory=dict)
+    quarantined: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
-        return not any(self.kept.values())
+        """Everything read was sent: nothing kept for later and nothing quarantined now."""
+        return not any(self.kept.values()) and not any(self.quarantined.values())
 
 
 def replay(
@@ -47,6 +53,11 @@ def replay(
     timeout_s: float = 10.0,
 ) -> ReplayReport:
     """Send every request in `directory` (default: the bridge's) to the configured collector.
+
+    Files a replay that died left renamed aside (`<signal>.jsonl.replaying-<pid>` of a process
+    that is gone) are sent too. A line that is not OTLP JSON (a bad byte, a torn last line from a
+    process killed mid-write) is moved to `<signal>.jsonl.bad` and reported, and every intact line
+    is still sent; a request the collector refused goes back into `<signal>.jsonl` for next time.
 
     Raises ValueError when no collector endpoint is configured (there would be nowhere to send).
     """
@@ -60,28 +71,70 @@ def replay(
     for signal in SIGNALS:
         target = settings.endpoints[signal]
         path = settings.telemetry_dir / f"{signal}.jsonl"
-        if target is None or not path.exists():
+        if target is None:
             continue
-        aside = path.with_name(f"{path.name}.replaying-{os.getpid()}")
-        path.rename(aside)
-        sent, refused = 0, []
+        sources = _stranded(path)
+        if path.exists():
+            aside = path.with_name(f"{path.name}.replaying-{os.getpid()}")
+            path.rename(aside)
+            sources.append(aside)
+        if not sources:
+            continue
         send = _sender(settings, signal, target, timeout_s)
-        for line in aside.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            try:
-                send(request_from_json_line(signal, line))
-                sent += 1
-            except Exception as error:
-                refused.append(line)
-                report.errors.append(f"{signal}: {error}")
+        sent, refused, bad = 0, [], []
+        for source in sources:
+            for number, raw in enumerate(source.read_bytes().split(b"\n"), start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    request = request_from_json_line(signal, raw.decode("utf-8"))
+                except Exception as error:
+                    bad.append(raw)
+                    report.errors.append(
+                        f"{signal}: {source.name} line {number} is not OTLP JSON "
+                        f"({type(error).__name__}); moved to {path.name}.bad"
+                    )
+                    continue
+                try:
+                    send(request)
+                    sent += 1
+                except Exception as error:
+                    refused.append(raw)
+                    report.errors.append(f"{signal}: {error}")
+        if bad:
+            with open(path.with_name(f"{path.name}.bad"), "ab") as handle:
+                handle.writelines(line + b"\n" for line in bad)
         if refused:
-            with open(path, "a", encoding="utf-8") as handle:
-                handle.writelines(line + "\n" for line in refused)
-        aside.unlink()
+            with open(path, "ab") as handle:
+                handle.writelines(line + b"\n" for line in refused)
+        for source in sources:
+            source.unlink()
         report.sent[signal] = sent
         report.kept[signal] = len(refused)
+        report.quarantined[signal] = len(bad)
     return report
+
+
+def _stranded(path: Path) -> list[Path]:
+    """`<path>.replaying-<pid>` files whose replay process is gone, oldest first."""
+    found = []
+    for candidate in sorted(path.parent.glob(f"{path.name}.replaying-*")):
+        pid_text = candidate.name.rsplit("-", 1)[1]
+        if pid_text.isdigit() and not _alive(int(pid_text)):
+            found.append(candidate)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process is not replaying it: a file of ours left from before
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _sender(settings: BridgeSettings, signal: Signal, target: str, timeout_s: float) -> Any:
