@@ -93,8 +93,7 @@ class DateTimeSerializer(Serializer):
     def serialize(self, value: Any) -> bytes:
         import pendulum
 
-        # isoformat: "+00:00" for UTC, as Prefect 1 wrote it (pendulum 3's ISO writer says "Z")
-        text: str = pendulum.instance(value).isoformat()
+        text: str = pendulum.instance(value).to_iso8601_string()
         return text.encode()
 
     def deserialize(self, value: bytes) -> Any:
