@@ -25,10 +25,13 @@ def test_calling_a_task_in_a_flow_binds_a_copy_with_edges_and_constants() -> Non
     assert flow.run().result[b].result == 12
 
 
-def test_slugs_are_unique_within_a_flow() -> None:
-    with Flow("f"):
-        first, second = add(1), add(2)
-    assert {first.slug, second.slug} == {"add-1", "add-2"}
+def test_slugs_are_unique_within_a_flow_and_the_tasks_keep_their_own() -> None:
+    """As in Prefect 1: a flow names each task "name-tags-N" in `flow.slugs`; a task's own
+    `slug` stays what it was given (None by default)."""
+    with Flow("f") as flow:
+        first, second = add(1), add(2, task_args={"tags": ["b", "a"]})
+    assert flow.slugs == {first: "add-1", second: "add-a-b-1"}
+    assert first.slug is None and second.slug is None
 
 
 def test_imperative_api_and_reference_tasks() -> None:
@@ -55,12 +58,20 @@ def test_upstream_tasks_without_data() -> None:
     assert order == ["first", "second"]
 
 
-def test_a_cycle_is_refused_when_the_edge_is_added() -> None:
+def test_a_cycle_is_refused_by_validate_and_by_an_edge_added_with_validate_true() -> None:
+    """As in Prefect 1, edges are not checked for cycles as they are added (that would make
+    building a long flow quadratic) unless validate=True; validate(), which every run calls
+    first, names the cycle."""
     a, b = Task(name="a"), Task(name="b")
     flow = Flow("cyclic")
     flow.add_edge(a, b)
     with pytest.raises(ValueError, match=r"would make a cycle"):
-        flow.add_edge(b, a)
+        flow.add_edge(b, a, validate=True)
+    assert flow.add_edge(b, a) in flow.edges
+    with pytest.raises(ValueError, match=r"has a cycle among tasks \['a', 'b'\]"):
+        flow.validate()
+    with pytest.raises(ValueError, match=r"has a cycle"):
+        flow.run()
 
 
 def test_a_flow_runner_still_names_a_cycle_made_behind_the_api() -> None:

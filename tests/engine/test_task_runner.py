@@ -93,7 +93,7 @@ def test_context_names_the_run_for_the_task_body() -> None:
         look()
     flow.run(context={"secrets": {}})
     assert seen["flow_name"] == "ctx" and seen["task_name"] == "look"
-    assert seen["task_full_name"] == "look" and seen["task_slug"] == "look-1"
+    assert seen["task_full_name"] == "look" and seen["task_slug"] == "look-etl-1"
     assert seen["task_tags"] == ["etl"] and seen["map_index"] is None
     assert seen["task_run_count"] == 1 and seen["parameters"] == {}
     assert len(seen["flow_run_id"]) == 36 and seen["flow_run_id"] != seen["task_run_id"]

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from flowlight import Flow
 from flowlight.engine.state import State
 from flowlight.executors import Executor, LocalExecutor
 
@@ -28,8 +29,9 @@ def _shown(value: Any) -> Any:
     return repr(value) if isinstance(value, BaseException) else value
 
 
-def summary(flow_state: State) -> dict[str, Any]:
-    """The flow's final state and each task's, as comparable plain data (keyed by task slug)."""
+def summary(flow: Flow, flow_state: State) -> dict[str, Any]:
+    """The flow's final state and each task's, as comparable plain data (keyed by the task's
+    slug in the flow)."""
     tasks: dict[str, Any] = {}
     for t, s in flow_state.result.items():
         entry: dict[str, Any] = {
@@ -41,7 +43,7 @@ def summary(flow_state: State) -> dict[str, Any]:
             entry["children"] = [
                 (type(c).__name__, c.message, _shown(c.result)) for c in s.map_states
             ]
-        tasks[t.slug] = entry
+        tasks[flow.slugs[t]] = entry
     return {"flow": (type(flow_state).__name__, flow_state.message), "tasks": tasks}
 
 
@@ -51,7 +53,7 @@ def run_scenario(
     log = TransitionLog(directory / f"{name}.jsonl")
     flow = log.attach(SCENARIOS[name]())
     state = flow.run(executor=make_executor())
-    return summary(state), log.transcripts()
+    return summary(flow, state), log.transcripts()
 
 
 _reference: dict[str, tuple[dict[str, Any], dict[str, list[str]]]] = {}

@@ -1,20 +1,22 @@
 """Flows: a graph of tasks and edges, built with `with Flow(...)` or the imperative API, and run.
 
-The graph is kept in insertion-ordered dicts with per-task edge lists, so building and sorting a
-flow of 100,000 tasks is linear (Prefect 1 copied its task and edge sets on every lookup, which
-made long chains quadratic).
+The graph's storage and queries live in `flowlight.core.graph`; this module adds what makes it a
+flow: a name and handlers, the `with Flow(...)` block, the building and editing API, and `run()`.
 """
 
 from __future__ import annotations
 
 import contextvars
+import copy
+import itertools
+import logging
 import weakref
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flowlight.core import _checks
 from flowlight.core.edge import Edge, EdgeAnnotation
+from flowlight.core.graph import FlowGraph
 from flowlight.core.task import Constant, Parameter, Task, run_signature
 from flowlight.engine.handlers import StateHandler, validate_state_handlers
 from flowlight.engine.state import State
@@ -29,7 +31,7 @@ _active_flow: contextvars.ContextVar[Flow | None] = contextvars.ContextVar(
 _home: weakref.WeakKeyDictionary[Task, weakref.ReferenceType[Flow]] = weakref.WeakKeyDictionary()
 
 
-class Flow:
+class Flow(FlowGraph):
     """A named graph of tasks. `flow.run()` runs it and returns the flow run's final state."""
 
     def __init__(
@@ -43,13 +45,15 @@ class Flow:
         state_handlers: Iterable[StateHandler] | None = None,
         on_failure: Callable[[Any, State], Any] | None = None,
         validate: bool | None = None,
+        terminal_state_handler: Callable[[Flow, State, set[State]], State | None] | None = None,
         **unsupported: Any,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"A Flow needs a non-empty name, got {name!r}.")
+        super().__init__()
         self.name = name
         self.result = unsupported.pop("result", None)  # the tasks' result when they have none
-        for key in ("environment", "storage", "run_config", "terminal_state_handler"):
+        for key in ("environment", "storage", "run_config"):
             unsupported.pop(key, None)  # Prefect 1 deployment settings: accepted, not used locally
         if unsupported:
             raise TypeError(f"Flow '{name}' got unknown arguments: {sorted(unsupported)}.")
@@ -61,31 +65,53 @@ class Flow:
 
             handlers.append(callback_factory(on_failure, lambda s: s.is_failed()))
         self.state_handlers: list[StateHandler] = handlers
-        self._tasks: dict[Task, None] = {}
-        self._edges: dict[Edge, None] = {}
-        self._upstream: dict[Task, list[Edge]] = {}
-        self._downstream: dict[Task, list[Edge]] = {}
-        self._slug_counts: dict[str, int] = {}
-        self._slugs: set[str] = set()
+        if terminal_state_handler is not None and not callable(terminal_state_handler):
+            raise TypeError(
+                f"Flow '{name}' has terminal_state_handler={terminal_state_handler!r}, which is "
+                "not callable; give a function (flow, state, reference_task_states) -> state."
+            )
+        # Called with the flow's final state and its reference tasks' states; what it returns
+        # (when not None) becomes the final state.
+        self.terminal_state_handler = terminal_state_handler
         self.constants: dict[Task, dict[str, Any]] = {}
-        self._reference_tasks: set[Task] = set()
         self._token: contextvars.Token[Flow | None] | None = None
         self._made_token: contextvars.Token[set[Task] | None] | None = None
+        self._flow_context: Any = None
         for t in tasks or ():
             self.add_task(t)
+        if reference_tasks:
+            self.set_reference_tasks(reference_tasks)
         for edge in edges or ():
             self.add_edge(
                 edge.upstream_task,
                 edge.downstream_task,
                 edge.key,
                 edge.mapped,
+                validate=validate,
                 flatten=edge.flatten,
             )
-        if reference_tasks:
-            self.set_reference_tasks(reference_tasks)
 
     def __repr__(self) -> str:
-        return f"<Flow: name={self.name}>"
+        return f'<Flow: name="{self.name}">'
+
+    def __eq__(self, other: object) -> bool:
+        """Flows are equal when their names, tasks, edges and reference tasks are."""
+        if type(self) is not type(other):
+            return False
+        assert isinstance(other, Flow)
+        return (self.name, self.tasks, self.edges, self.reference_tasks()) == (
+            other.name,
+            other.tasks,
+            other.edges,
+            other.reference_tasks(),
+        )
+
+    __hash__ = object.__hash__
+
+    @property
+    def logger(self) -> logging.Logger:
+        """A standard-library logger named after the flow (`flowlight.<name>`)."""
+        return logging.getLogger(f"flowlight.{self.name}")
 
     # -- the `with Flow(...)` block -----------------------------------------------------------
 
@@ -95,6 +121,11 @@ class Flow:
         return _active_flow.get()
 
     def __enter__(self) -> Flow:
+        from flowlight.utilities.context import context
+
+        # Prefect 1 code reads `context.flow` inside the block, so the flow is put there too.
+        self._flow_context = context(flow=self)
+        self._flow_context.__enter__()
         self._token = _active_flow.set(self)
         self._made_token = _checks.start_block()
         return self
@@ -106,85 +137,19 @@ class Flow:
             made, self._made_token = self._made_token, None
             if made is not None:  # a block left by an exception is not judged (Prefect 1 neither)
                 _checks.end_block(made, self._tasks, self.name, judge=exc[0] is None)
+            flow_context, self._flow_context = self._flow_context, None
+            if flow_context is not None:
+                flow_context.__exit__(None, None, None)
 
-    # -- reading the graph --------------------------------------------------------------------
-
-    @property
-    def tasks(self) -> set[Task]:
-        return set(self._tasks)
-
-    @property
-    def edges(self) -> set[Edge]:
-        return set(self._edges)
-
-    def edges_to(self, task: Task) -> list[Edge]:
-        return list(self._upstream.get(task, ()))
-
-    def edges_from(self, task: Task) -> list[Edge]:
-        return list(self._downstream.get(task, ()))
-
-    def has_edges(self, task: Task) -> bool:
-        """Whether `task` is in this flow with an edge to or from it."""
-        return bool(self._upstream.get(task) or self._downstream.get(task))
-
-    def upstream_tasks(self, task: Task) -> set[Task]:
-        return {e.upstream_task for e in self._upstream.get(task, ())}
-
-    def downstream_tasks(self, task: Task) -> set[Task]:
-        return {e.downstream_task for e in self._downstream.get(task, ())}
-
-    def root_tasks(self) -> set[Task]:
-        return {t for t in self._tasks if not self._upstream[t]}
-
-    def terminal_tasks(self) -> set[Task]:
-        return {t for t in self._tasks if not self._downstream[t]}
-
-    def reference_tasks(self) -> set[Task]:
-        """The tasks whose states decide the flow run's state (default: the terminal tasks)."""
-        return set(self._reference_tasks) or self.terminal_tasks()
-
-    def parameters(self) -> set[Parameter]:
-        return {t for t in self._tasks if isinstance(t, Parameter)}
-
-    def get_tasks(
-        self, name: str | None = None, slug: str | None = None, tags: Iterable[str] | None = None
-    ) -> list[Task]:
-        wanted = set(tags or ())
-        return [
-            t
-            for t in self._tasks
-            if (name is None or t.name == name)
-            and (slug is None or t.slug == slug)
-            and wanted <= t.tags
-        ]
-
-    def sorted_tasks(self) -> list[Task]:
-        """Tasks in a dependency order (ties broken by insertion order); raises on a cycle."""
-        indegree = {t: len(self._upstream[t]) for t in self._tasks}
-        ready = deque(t for t, n in indegree.items() if n == 0)
-        ordered: list[Task] = []
-        while ready:
-            t = ready.popleft()
-            ordered.append(t)
-            for edge in self._downstream[t]:
-                indegree[edge.downstream_task] -= 1
-                if indegree[edge.downstream_task] == 0:
-                    ready.append(edge.downstream_task)
-        if len(ordered) != len(self._tasks):
-            stuck = [t.name for t, n in indegree.items() if n > 0]
-            raise ValueError(
-                f"Flow '{self.name}' has a cycle among tasks {stuck[:10]}; remove one of the "
-                "edges between them."
-            )
-        return ordered
-
-    def __iter__(self) -> Iterator[Task]:
-        return iter(self.sorted_tasks())
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_flow_context"] = None  # an open `with` block does not travel with the flow
+        return state
 
     # -- building the graph -------------------------------------------------------------------
 
     def add_task(self, task: Task) -> Task:
-        """Add `task` (once); give it a slug unique in this flow."""
+        """Add `task` (once) and return it; its slug in this flow is `flow.slugs[task]`."""
         if not isinstance(task, Task):
             raise TypeError(
                 f"Flow '{self.name}' can only hold Task objects, got {task!r}; wrap a function "
@@ -199,16 +164,7 @@ class Flow:
                     f"Flow '{self.name}' already has a Parameter named '{task.name}'; parameter "
                     "names must be unique."
                 )
-        if task.slug is None or task.slug in self._slugs:
-            count = self._slug_counts.get(task.name, 0) + 1
-            while f"{task.name}-{count}" in self._slugs:
-                count += 1
-            self._slug_counts[task.name] = count
-            task.slug = f"{task.name}-{count}"
-        self._slugs.add(task.slug)
-        self._tasks[task] = None
-        self._upstream[task] = []
-        self._downstream[task] = []
+        self._insert_task(task)
         _home.setdefault(task, weakref.ref(self))
         if not isinstance(task, (Parameter, Constant)):
             # a task made inside `with case(...)` / a resource manager block joins that block
@@ -231,19 +187,32 @@ class Flow:
 
     def add_edge(
         self,
-        upstream_task: Task,
-        downstream_task: Task,
+        upstream_task: Any,
+        downstream_task: Any,
         key: str | None = None,
         mapped: bool = False,
+        flattened: bool = False,
         validate: bool | None = None,
-        flatten: bool = False,
+        *,
+        flatten: bool | None = None,
     ) -> Edge:
-        """Make `upstream_task` run before `downstream_task`, feeding argument `key`."""
+        """Make `upstream_task` run before `downstream_task`, feeding argument `key`; return the
+        edge. A value that is not a task becomes a `Constant`; a keyed, unmapped constant is
+        kept in `flow.constants` rather than as an edge (the edge is still returned).
+
+        With `validate=True` the flow is checked for cycles at once; otherwise `validate()`
+        (which every `flow.run()` calls first) finds them."""
         if mapped:
             _refuse_a_map_inside_apply_map()
+        flat = flattened if flatten is None else flatten
+        if isinstance(downstream_task, Parameter):
+            raise ValueError(
+                f"{downstream_task}: Parameters must be root tasks and can not have upstream "
+                "dependencies; make the task that uses it downstream of it instead."
+            )
+        upstream_task = self._as_task(upstream_task)
+        downstream_task = self._as_task(downstream_task)
         for t in (upstream_task, downstream_task):
-            if not isinstance(t, Task):
-                raise TypeError(f"Flow '{self.name}': an edge joins two tasks, got {t!r}.")
             self._check_home(t)
         if key is not None:
             names = _run_argument_names(downstream_task)
@@ -252,39 +221,35 @@ class Flow:
                     f"{downstream_task} has no argument '{key}' (its run() takes "
                     f"{sorted(names)}); fix the key of the edge from {upstream_task}."
                 )
-            if any(e.key == key for e in self._upstream.get(downstream_task, ())):
+            if any(e.key == key for e in self._upstream.get(downstream_task, ())) or (
+                key in self.constants.get(downstream_task, {})
+            ):
                 raise ValueError(
-                    f"Argument '{key}' of {downstream_task} already has an upstream task; an "
-                    "argument takes one value."
+                    f'Argument "{key}" for task {downstream_task} has already been assigned in '
+                    f"flow '{self.name}'; to call the task again with new arguments, call "
+                    "task.copy() (or the task itself) instead of binding it twice."
                 )
+        edge = Edge(upstream_task, downstream_task, key=key, mapped=mapped, flatten=flat)
+        if isinstance(upstream_task, Constant) and key is not None and not mapped and not flat:
+            self.add_task(downstream_task)
+            self.constants.setdefault(downstream_task, {})[key] = upstream_task.value
+            return edge
         self.add_task(upstream_task)
         self.add_task(downstream_task)
-        if upstream_task is downstream_task or self._reaches(downstream_task, upstream_task):
+        if validate and (
+            upstream_task is downstream_task or self._reaches(downstream_task, upstream_task)
+        ):
             raise ValueError(
                 f"Flow '{self.name}': an edge from {upstream_task} to {downstream_task} would make "
                 "a cycle; a flow must be acyclic."
             )
-        edge = Edge(upstream_task, downstream_task, key=key, mapped=mapped, flatten=flatten)
-        if edge not in self._edges:
-            self._edges[edge] = None
-            self._upstream[downstream_task].append(edge)
-            self._downstream[upstream_task].append(edge)
+        self._insert_edge(edge)
         return edge
 
-    def _reaches(self, start: Task, target: Task) -> bool:
-        if not self._downstream.get(start):
-            return False
-        seen = {start}
-        stack = [start]
-        while stack:
-            for edge in self._downstream[stack.pop()]:
-                nxt = edge.downstream_task
-                if nxt is target:
-                    return True
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
-        return False
+    def chain(self, *tasks: Any, validate: bool | None = None) -> list[Edge]:
+        """Make each task run after the one before it; return the edges added."""
+        pairs = itertools.pairwise(tasks)
+        return [self.add_edge(up, down, validate=validate) for up, down in pairs]
 
     def set_dependencies(
         self,
@@ -306,9 +271,9 @@ class Flow:
             while isinstance(up, EdgeAnnotation):
                 up_mapped = up.annotations.get("mapped", up_mapped)
                 up = up.value
-            self.add_edge(self._as_task(up, task), task, mapped=up_mapped)
+            self.add_edge(up, task, mapped=up_mapped, validate=validate)
         for down in downstream_tasks or ():
-            self.add_edge(task, self._as_task(down, task))
+            self.add_edge(task, down, validate=validate)
         for key, value in (keyword_tasks or {}).items():
             is_mapped, is_flat = mapped, False
             while isinstance(value, EdgeAnnotation):
@@ -330,7 +295,9 @@ class Flow:
 
                 value = as_task(value, flow=self)
             if isinstance(value, Task):
-                self.add_edge(value, task, key=key, mapped=is_mapped, flatten=is_flat)
+                self.add_edge(
+                    value, task, key=key, mapped=is_mapped, flatten=is_flat, validate=validate
+                )
             elif is_mapped:
                 if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__getitem__"):
                     raise TypeError(
@@ -342,10 +309,10 @@ class Flow:
             else:
                 self.constants.setdefault(task, {})[key] = value
 
-    def _as_task(self, value: Any, for_task: Task) -> Task:
-        """A task for a value in upstream_tasks/downstream_tasks: tasks as they are, anything
-        else as Prefect 1 does (a constant becomes a `Constant` task, a collection of tasks a
-        collection task)."""
+    def _as_task(self, value: Any) -> Task:
+        """A task for a value given where a task is expected: tasks as they are, anything else
+        as Prefect 1 does (a constant becomes a `Constant` task, a collection of tasks a
+        collection task bound in this flow)."""
         if isinstance(value, Task):
             return value
         from flowlight.utilities.tasks import as_task
@@ -353,19 +320,94 @@ class Flow:
         return as_task(value, flow=self)
 
     def set_reference_tasks(self, tasks: Iterable[Task]) -> None:
-        """Decide the flow run's state by these tasks instead of the terminal tasks."""
+        """Decide the flow run's state by these tasks instead of the terminal tasks (an empty
+        list goes back to the terminal tasks)."""
         chosen = set(tasks)
         missing = [t for t in chosen if t not in self._tasks]
         if missing:
             raise ValueError(
-                f"Reference tasks {missing} are not in flow '{self.name}'; add them first."
+                f"Reference tasks {missing} are not in flow '{self.name}': reference tasks must "
+                "be part of the flow; add them first."
             )
         self._reference_tasks = chosen
 
     def validate(self) -> None:
-        """Raise if the flow cannot run: a cycle. Reference tasks need no check here, since
-        set_reference_tasks() refuses tasks outside the flow and no task is ever removed."""
+        """Raise if the flow cannot run: a cycle, or an edge or reference task outside it."""
+        if any(e.upstream_task not in self._tasks for e in self._edges) or any(
+            e.downstream_task not in self._tasks for e in self._edges
+        ):
+            raise ValueError(f"Some edges of flow '{self.name}' refer to tasks not in the flow.")
         self.sorted_tasks()
+        if any(t not in self._tasks for t in self._reference_tasks):
+            raise ValueError(f"Some reference tasks of flow '{self.name}' are not in the flow.")
+
+    # -- editing a built flow -----------------------------------------------------------------
+
+    def copy(self) -> Flow:
+        """A flow with the same tasks, edges, constants and reference tasks, which can then be
+        changed without changing this one (the tasks themselves are shared)."""
+        new = copy.copy(self)
+        self._copy_graph_into(new)
+        new.constants = {t: dict(values) for t, values in self.constants.items()}
+        new.state_handlers = list(self.state_handlers)
+        new._token = new._made_token = new._flow_context = None
+        return new
+
+    def replace(self, old: Task, new: Any, validate: bool = True) -> None:
+        """Put `new` (a task, or a value made a `Constant`) where `old` is: same edges, same
+        place among the reference tasks."""
+        if old not in self._tasks:
+            raise ValueError(f"Task {old} was not found in flow '{self.name}'.")
+        new = self._as_task(new)
+        was_reference = old in self._reference_tasks
+        removed = self._remove_task(old)
+        self._reference_tasks.discard(old)
+        constants = self.constants.pop(old, None)
+        self.add_task(new)
+        if constants:
+            self.constants.setdefault(new, {}).update(constants)
+        for edge in dict.fromkeys(removed):
+            self._insert_edge(
+                Edge(
+                    new if edge.upstream_task is old else edge.upstream_task,
+                    new if edge.downstream_task is old else edge.downstream_task,
+                    key=edge.key,
+                    mapped=edge.mapped,
+                    flatten=edge.flatten,
+                )
+            )
+        if was_reference:
+            self._reference_tasks.add(new)
+        if validate:
+            self.validate()
+
+    def update(
+        self,
+        flow: Flow,
+        merge_parameters: bool = False,
+        validate: bool | None = None,
+        merge_reference_tasks: bool = False,
+    ) -> None:
+        """Add the tasks, edges and constants of `flow` to this flow. With `merge_parameters`,
+        a parameter of this flow named as one of `flow`'s is replaced by that one."""
+        if merge_parameters:
+            validate = True
+            theirs = {p.name: p for p in flow.parameters()}
+            for p in self.parameters():
+                if p.name in theirs and theirs[p.name] is not p:
+                    self.replace(p, theirs[p.name])
+        for t in flow._tasks:
+            if t not in self._tasks:
+                self.add_task(t)
+        for edge in flow._edges:
+            if edge not in self._edges:
+                self._insert_edge(edge)
+        if validate:
+            self.validate()
+        if merge_reference_tasks:
+            self.set_reference_tasks(self.reference_tasks() | flow.reference_tasks())
+        for t, values in flow.constants.items():
+            self.constants.setdefault(t, {}).update(values)
 
     # -- running ------------------------------------------------------------------------------
 
@@ -376,10 +418,14 @@ class Flow:
         context: dict[str, Any] | None = None,
         task_states: dict[Task, State] | None = None,
         executor: Any = None,
+        state: State | None = None,
+        flow_run_name: str | None = None,
         **kwargs: Any,
     ) -> State:
         """Run the flow (each scheduled run in turn, when it has a schedule) and return the final
-        state; `state.result` maps each task to its state."""
+        state; `state.result` maps each task to its state. `state` is the state the run starts
+        from (a finished one is returned as it is); `flow_run_name` is the run's name in the
+        context (default: its id)."""
         from flowlight.engine.flow_runner import run_flow
 
         if self._token is not None:
@@ -396,6 +442,8 @@ class Flow:
             context=context,
             task_states=task_states,
             executor=executor,
+            state=state,
+            flow_run_name=flow_run_name,
             **kwargs,
         )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import datetime
 import inspect
+import logging
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator
@@ -17,7 +18,8 @@ from typing import TYPE_CHECKING, Any, overload
 from flowlight import triggers as _triggers
 from flowlight.core import _checks
 from flowlight.core._task_operators import TaskOperators
-from flowlight.engine.cache_validators import never_use
+from flowlight.core.edge import EdgeAnnotation
+from flowlight.engine.cache_validators import duration_only, never_use
 from flowlight.engine.handlers import StateHandler, validate_state_handlers
 from flowlight.engine.state import State
 from flowlight.utilities.context import current
@@ -52,6 +54,27 @@ def run_signature(task: Task) -> inspect.Signature:
     if signature is None:
         signature = known[is_method] = inspect.signature(run)
     return signature
+
+
+def _retry_on(
+    owner: str, retry_on: type[Exception] | Iterable[type[Exception]] | None, max_retries: int
+) -> set[type[Exception]] | None:
+    """The exception types a failure must be one of to be retried (None: any failure)."""
+    if not retry_on:
+        return None
+    if max_retries <= 0:
+        raise ValueError(
+            f"{owner} has retry_on={retry_on!r} but no max_retries: a number of `max_retries` "
+            "must be provided if `retry_on` is set."
+        )
+    chosen = set(retry_on) if isinstance(retry_on, Iterable) else {retry_on}
+    for kind in chosen:
+        if not isinstance(kind, type) or not issubclass(kind, Exception):
+            raise TypeError(
+                f"{owner} has an invalid `retry_on` value {kind!r}: expected an exception "
+                "class such as ValueError (a subclass of Exception)."
+            )
+    return chosen
 
 
 def _seconds(name: str, owner: str, value: Any) -> float | None:
@@ -92,6 +115,7 @@ class Task(TaskOperators):
         tags: Iterable[str] | None = None,
         max_retries: int | None = None,
         retry_delay: datetime.timedelta | float | None = None,
+        retry_on: type[Exception] | Iterable[type[Exception]] | None = None,
         timeout: datetime.timedelta | float | None = None,
         trigger: Callable[..., bool] | None = None,
         skip_on_upstream_skip: bool = True,
@@ -119,17 +143,20 @@ class Task(TaskOperators):
         self.max_retries = int(max_retries or 0)
         if self.max_retries < 0:
             raise ValueError(f"{owner} has max_retries={max_retries}; use 0 or more.")
-        self.retry_delay = _seconds("retry_delay", owner, retry_delay)
+        delay = _seconds("retry_delay", owner, retry_delay)
+        # Kept as the timedelta Prefect 1 keeps; a number of seconds is accepted and converted.
+        self.retry_delay = None if delay is None else datetime.timedelta(seconds=delay)
         if self.max_retries > 0 and self.retry_delay is None:
             raise ValueError(
                 f"{owner} has max_retries={max_retries} but no retry_delay; give one, e.g. "
                 "retry_delay=datetime.timedelta(seconds=10)."
             )
-        if self.max_retries == 0 and self.retry_delay is not None:
+        if self.retry_delay is not None and not self.max_retries:
             raise ValueError(
-                f"{owner} has retry_delay={retry_delay!r} but no max_retries, so it would never "
-                "retry; give max_retries=N (N > 0) as well, or drop retry_delay."
+                f"{owner} has retry_delay={retry_delay!r} but no max_retries: a `max_retries` "
+                "argument greater than 0 must be provided if specifying a retry delay."
             )
+        self.retry_on = _retry_on(owner, retry_on, self.max_retries)
         self.timeout = _seconds("timeout", owner, timeout)
         if trigger is not None and not callable(trigger):
             raise TypeError(
@@ -139,15 +166,21 @@ class Task(TaskOperators):
         self.trigger: Callable[..., bool] = trigger or _triggers.all_successful
         self.skip_on_upstream_skip = skip_on_upstream_skip
         self.cache_for = _seconds("cache_for", owner, cache_for)
-        if cache_validator is not None:
-            self.cache_validator = cache_validator
-            if self.cache_for is None and cache_validator is not never_use:
-                warnings.warn(
-                    f"{owner} has cache_validator={getattr(cache_validator, '__name__', '?')} "
-                    "but no cache_for, so nothing is cached; give cache_for as well.",
-                    UserWarning,
-                    stacklevel=2,
-                )
+        # As in Prefect 1: without cache_for nothing is reused; with it, until it expires.
+        self.cache_validator = cache_validator or (
+            never_use if cache_for is None else duration_only
+        )
+        if (
+            cache_validator is not None
+            and self.cache_for is None
+            and cache_validator is not never_use
+        ):
+            warnings.warn(
+                f"{owner} has cache_validator={getattr(cache_validator, '__name__', '?')} "
+                "but no cache_for, so nothing is cached; give cache_for as well.",
+                UserWarning,
+                stacklevel=2,
+            )
         self.cache_key = cache_key
         self.checkpoint = checkpoint
         self.log_stdout = log_stdout
@@ -168,6 +201,11 @@ class Task(TaskOperators):
 
     def __repr__(self) -> str:
         return f"<Task: {self.name}>"
+
+    @property
+    def logger(self) -> logging.Logger:
+        """A standard-library logger named after the task (`flowlight.<name>`)."""
+        return logging.getLogger(f"flowlight.{self.name}")
 
     def run(self) -> Any:
         """The task's work; subclasses override it. The base task does nothing."""
@@ -200,6 +238,8 @@ class Task(TaskOperators):
             elif not hasattr(new, key):
                 raise AttributeError(f"{new} has no attribute {key!r} to set in task_args.")
             setattr(new, key, value)
+        if "tags" in task_args:
+            new.tags |= self.tags
         _checks.note_copied(self, new)
         return new
 
@@ -225,7 +265,7 @@ class Task(TaskOperators):
         **kwargs: Any,
     ) -> Task:
         """Bind a copy that runs once per item of each mapped argument (see `unmapped`)."""
-        new = self.copy(**(task_args or {}))
+        new = self.copy(**{"nout": None, **(task_args or {})})
         return new.bind(*args, mapped=True, upstream_tasks=upstream_tasks, flow=flow, **kwargs)
 
     def bind(
@@ -272,26 +312,86 @@ class Task(TaskOperators):
                 arguments.update(arguments.pop(param.name, {}))
         return arguments
 
-    def set_upstream(self, task: Any, key: str | None = None, mapped: bool = False) -> None:
-        """Make `task` an upstream dependency (optionally feeding argument `key`)."""
+    def set_dependencies(
+        self,
+        flow: Flow | None = None,
+        upstream_tasks: Iterable[Any] | None = None,
+        downstream_tasks: Iterable[Any] | None = None,
+        keyword_tasks: dict[str, Any] | None = None,
+        mapped: bool = False,
+        validate: bool | None = None,
+    ) -> Task:
+        """`flow.set_dependencies(self, ...)` on `flow` or the active flow; returns this task."""
         from flowlight.core.flow import Flow as FlowClass
 
-        flow = FlowClass.active()
-        if flow is None:
-            raise ValueError(f"{self}.set_upstream() needs an active `with Flow(...)` block.")
-        if key is None:
-            flow.set_dependencies(self, upstream_tasks=[task], mapped=mapped)
-        else:
-            flow.set_dependencies(self, keyword_tasks={key: task}, mapped=mapped)
+        target = flow or FlowClass.active()
+        if target is None:
+            raise ValueError(
+                f"No Flow was passed, and could not infer an active Flow context for {self}; "
+                "pass flow=... or call this inside `with Flow(...):`."
+            )
+        target.set_dependencies(
+            self,
+            upstream_tasks=upstream_tasks,
+            downstream_tasks=downstream_tasks,
+            keyword_tasks=keyword_tasks,
+            mapped=mapped,
+            validate=validate,
+        )
+        return self
 
-    def set_downstream(self, task: Task, key: str | None = None, mapped: bool = False) -> None:
-        """Make `task` a downstream dependent (optionally receiving this result as `key`)."""
-        task.set_upstream(self, key=key, mapped=mapped)
+    def set_upstream(
+        self, task: Any, flow: Flow | None = None, key: str | None = None, mapped: bool = False
+    ) -> Task:
+        """Make `task` an upstream dependency (optionally feeding argument `key`); returns
+        this task."""
+        if key is None:
+            return self.set_dependencies(flow=flow, upstream_tasks=[task], mapped=mapped)
+        return self.set_dependencies(flow=flow, keyword_tasks={key: task}, mapped=mapped)
+
+    def set_downstream(
+        self, task: Task, flow: Flow | None = None, key: str | None = None, mapped: bool = False
+    ) -> Task:
+        """Make `task` a downstream dependent (optionally receiving this result as `key`);
+        returns this task."""
+        task.set_upstream(self, flow=flow, key=key, mapped=mapped)
+        return self
+
+    # -- describing the task --------------------------------------------------------------------
+
+    def inputs(self) -> dict[str, dict[str, Any]]:
+        """Each argument of `run()`: its annotated `type` (Any if none), whether it is
+        `required`, and its `default` (None when required)."""
+        described = {}
+        for name, param in run_signature(self).parameters.items():
+            required = param.default is inspect.Parameter.empty
+            described[name] = {
+                "type": Any if param.annotation is inspect.Parameter.empty else param.annotation,
+                "required": required,
+                "default": None if required else param.default,
+            }
+        return described
+
+    def outputs(self) -> Any:
+        """The return annotation of `run()` (Any if none)."""
+        annotation = run_signature(self).return_annotation
+        return Any if annotation is inspect.Signature.empty else annotation
+
+    def pipe(_flowlight_self, _flowlight_task: Any, **kwargs: Any) -> Task:
+        """`a.pipe(b, y=1)` is `b(a, y=1)`, for readable chains. Piping into an annotation class
+        (`a.pipe(unmapped)`) returns the task itself, as Prefect 1 does."""
+        if "self" in kwargs:
+            raise ValueError('You cannot use the keyword argument "self" in .pipe().')
+        if isinstance(_flowlight_task, type) and issubclass(_flowlight_task, EdgeAnnotation):
+            return _flowlight_self
+        result: Task = _flowlight_task(_flowlight_self, **kwargs)
+        return result
 
     def __iter__(self) -> Iterator[Task]:
         if self.nout is None:
             raise TypeError(
-                f"{self} cannot be unpacked: give the task nout=N to unpack N results from it."
+                f"{self} cannot be unpacked: give the task nout=N (or a Tuple[...] return "
+                "annotation) to unpack N results from it."
             )
         return (self[i] for i in range(self.nout))
 

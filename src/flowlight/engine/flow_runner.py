@@ -51,11 +51,27 @@ def run_flow(
     context: dict[str, Any] | None = None,
     task_states: dict[Task, State] | None = None,
     executor: Executor | None = None,
+    state: State | None = None,
+    flow_run_name: str | None = None,
     **kwargs: Any,
 ) -> State:
-    """What `Flow.run` does: validate everything first, then run once or on the schedule."""
+    """What `Flow.run` does: validate everything first, then run once or on the schedule.
+
+    Keyword arguments named after a parameter of the flow are values of it, as in Prefect 1."""
+    declared = {p.name for p in flow.parameters()}
+    if any(key in declared for key in kwargs):
+        parameters = dict(parameters or {})
+        for key in [k for k in kwargs if k in declared]:
+            parameters[key] = kwargs.pop(key)
     if kwargs:
-        raise TypeError(f"flow.run() got unknown arguments {sorted(kwargs)}.")
+        raise TypeError(
+            f"flow.run() got unknown arguments {sorted(kwargs)}; flow '{flow.name}' has the "
+            f"parameters {sorted(declared)}."
+        )
+    if state is not None and not isinstance(state, State):
+        raise TypeError(f"flow.run(state={state!r}) needs a flowlight State, e.g. Pending().")
+    if flow_run_name is not None:
+        context = {**(context or {}), "flow_run_name": flow_run_name}
     if os.environ.get("FLOWLIGHT_OTEL", "").strip().lower() in {"1", "true", "yes", "on"}:
         from flowlight.otel import instrument
 
@@ -79,6 +95,8 @@ def run_flow(
             ),
             context,
         )
+    if state is not None:
+        return FlowRunner(flow, chosen).run(values, context, task_states, state)
     return FlowRunner(flow, chosen).run(values, context, task_states)
 
 
@@ -145,8 +163,13 @@ class FlowRunner:
         parameters: dict[str, Any],
         user_context: dict[str, Any] | None = None,
         task_states: Mapping[Task, State] | None = None,
+        state: State | None = None,
     ) -> State:
+        """One flow run from `state` (default: Scheduled now). A finished `state` is returned
+        as it is, its result the task states; a Running one continues without a transition."""
         flow = self.flow
+        if state is not None and isinstance(state.result, dict):
+            task_states = {**state.result, **(task_states or {})}
         run_id = str(uuid.uuid4())
         from flowlight.utilities.logging import get_logger
 
@@ -163,14 +186,23 @@ class FlowRunner:
         if getattr(flow, "result", None) is not None:
             ctx["flow_result"] = flow.result  # read by tasks without a result of their own
         with use_context(ctx):
-            scheduled = Scheduled(start_time=(user_context or {}).get("scheduled_start_time"))
-            try:
-                state = self._change(scheduled, Running("Running flow."))
-            except HandlerFailure as failure:
-                failure.state.result = {}
-                return failure.state
-            if not state.is_running():
+            if state is not None and state.is_finished():
+                given = state.result if isinstance(state.result, dict) else {}
+                state.result = {
+                    t: given.get(t) or Pending("Task not run.") for t in flow.sorted_tasks()
+                }
                 return state
+            if state is None or not state.is_running():
+                start = state or Scheduled(
+                    start_time=(user_context or {}).get("scheduled_start_time")
+                )
+                try:
+                    state = self._change(start, Running("Running flow."))
+                except HandlerFailure as failure:
+                    failure.state.result = {}
+                    return failure.state
+                if not state.is_running():
+                    return state
             with self.executor.start():
                 states = self.run_tasks(ctx, dict(task_states or {}))
             final = self.final_state(states)
@@ -195,12 +227,20 @@ class FlowRunner:
         reference = [states[t] for t in self.flow.reference_tasks() if t in states]
         if any(is_unfinished(s) for s in reference):
             return None
+        final: State = Success("All reference tasks succeeded.")
         for s in reference:
             if s.is_failed() or (
                 isinstance(s, Mapped) and any(c.is_failed() for c in s.map_states)
             ):
-                return Failed("Some reference tasks failed.")
-        return Success("All reference tasks succeeded.")
+                final = Failed("Some reference tasks failed.")
+                break
+        decide = self.flow.terminal_state_handler
+        if decide is not None:
+            final.result = dict(states)
+            chosen = decide(self.flow, final, set(reference))
+            if chosen is not None:
+                return chosen
+        return final
 
     # -- task runs --------------------------------------------------------------------------
 
@@ -275,7 +315,7 @@ class FlowRunner:
             finish(t, initial or Pending())
             return
         # Only a task that will run gets a context (a run id) and reads its cache.
-        ctx = _task_context(flow_ctx, t)
+        ctx = _task_context(flow_ctx, t, self.flow.slugs.get(t))
         if t.cache_for is not None:
             ctx["caches"] = cache_candidates(t)
         if any(e.mapped for e in edges):
@@ -299,11 +339,11 @@ class FlowRunner:
         in_flight[future] = (t, None, -1)
 
 
-def _task_context(flow_ctx: dict[str, Any], t: Task) -> dict[str, Any]:
+def _task_context(flow_ctx: dict[str, Any], t: Task, slug: str | None) -> dict[str, Any]:
     ctx = dict(flow_ctx)
     ctx["task_name"] = t.name
     ctx["task_full_name"] = t.name
-    ctx["task_slug"] = t.slug
+    ctx["task_slug"] = slug
     ctx["task_tags"] = sorted(t.tags)
     ctx["task_run_id"] = str(uuid.uuid4())
     ctx["map_index"] = None

@@ -205,15 +205,29 @@ class State:
         """Prefect 1 had wrapper states; flowlight has none, so this is always False."""
         return False
 
-    def children(self) -> list[type[State]]:
-        """All classes below this one in the hierarchy (for `only_states=` style filters)."""
+    @classmethod
+    def children(cls, include_self: bool = False, names_only: bool = False) -> list[Any]:
+        """Every state class below this one, depth first (for `only_states=`-style filters);
+        private classes (a leading underscore) are left out. With `names_only`, their names."""
         found: list[type[State]] = []
-        pending = list(type(self).__subclasses__())
-        while pending:
-            cls = pending.pop()
+        for child in cls.__subclasses__():
+            if not child.__name__.startswith("_"):
+                found.append(child)
+            found.extend(child.children())
+        if include_self:
             found.append(cls)
-            pending.extend(cls.__subclasses__())
-        return found
+        return [c.__name__ for c in found] if names_only else list(found)
+
+    @classmethod
+    def parents(cls, include_self: bool = False, names_only: bool = False) -> list[Any]:
+        """Every state class above this one, nearest first (`State` last); with
+        `names_only`, their names."""
+        found: list[type[State]] = [
+            c for c in cls.__mro__[1:] if issubclass(c, State) and not c.__name__.startswith("_")
+        ]
+        if include_self:
+            found.append(cls)
+        return [c.__name__ for c in found] if names_only else list(found)
 
 
 def _is_result(value: Any) -> bool:

@@ -16,6 +16,7 @@ from flowlight.engine.cache import cached_state, find_cached_state, store_cached
 from flowlight.engine.checkpoints import checkpointed, find_target
 from flowlight.engine.clock import get_clock
 from flowlight.engine.handlers import HandlerFailure, transition
+from flowlight.engine.run_names import name_task_run
 from flowlight.engine.state import (
     Cached,
     Failed,
@@ -102,6 +103,8 @@ class TaskRunner:
         if any(is_unfinished(s) for s in upstream_states.values()):
             return state  # an upstream is paused: wait, without a transition (Prefect 1)
         decided = self.check_upstream_skipped(upstream_states)
+        if decided is None and self.task.task_run_name:
+            decided = name_task_run(self.task, inputs, context)
         if decided is None:
             decided = self.check_trigger(upstream_states)
         if decided is None:
@@ -175,9 +178,9 @@ class TaskRunner:
                 run_count = 1
                 continue
             retryable = state.is_failed() and not isinstance(state, TriggerFailed)
-            if retryable and run_count <= task.max_retries:
+            if retryable and run_count <= task.max_retries and _retries_on(task, state):
                 message = f"Retrying Task (after attempt {run_count} of {task.max_retries + 1})"
-                start = clock.now() + (task.retry_delay or 0.0)
+                start = clock.now() + _delay_seconds(task)
                 state = self._change(
                     state, Retrying(message, start_time=start, run_count=run_count)
                 )
@@ -245,6 +248,20 @@ class TaskRunner:
         if not self.handlers:
             return new
         return transition(self.task, self.handlers, old, new)
+
+
+def _delay_seconds(task: Task) -> float:
+    delay = task.retry_delay
+    return 0.0 if delay is None else delay.total_seconds()
+
+
+def _retries_on(task: Task, state: State) -> bool:
+    """Whether this failure may be retried: any failure, unless the task's `retry_on` names
+    exception types and the failure's exception is none of them."""
+    kinds = task.retry_on
+    if not kinds or state.result is None:
+        return True
+    return isinstance(state.result, tuple(kinds))
 
 
 def is_unfinished(state: State) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
@@ -21,11 +22,13 @@ _current: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("flowl
 
 
 def current() -> dict[str, Any]:
-    """The live dict of the current run (created empty outside any run)."""
+    """The live dict of the current run. Outside any run it holds only `logger` (the
+    standard-library logger "flowlight"), so `context.get("logger").info(...)` works anywhere,
+    as Prefect 1's does."""
     try:
         return _current.get()
     except LookupError:
-        fresh: dict[str, Any] = {}
+        fresh: dict[str, Any] = {"logger": logging.getLogger("flowlight")}
         _current.set(fresh)
         return fresh
 

@@ -1,0 +1,158 @@
+"""Prefect 1's public API on flows, tasks, states and the context (compared with Prefect 1.4.1
+itself in tests/prefect1/test_api_parity.py; these run without it)."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+import pytest
+
+import flowlight
+from flowlight import Flow, Parameter, Task, task
+from flowlight.engine.state import Failed, Finished, Pending, State, Success, TimedOut
+from flowlight.tasks.core.operators import Add, GetItem
+
+ZERO = datetime.timedelta(0)
+
+
+@task
+def number(n: int) -> int:
+    return n
+
+
+def test_expressions_on_tasks_build_operator_tasks_that_compute_at_run_time() -> None:
+    with Flow("ops") as flow:
+        a = number(6)
+        total, first = a + 1, number([4, 5])[0]
+    assert isinstance(total, Add) and isinstance(first, GetItem)
+    assert first.name == "number[0]"
+    result = flow.run().result
+    assert (result[total].result, result[first].result) == (7, 4)
+
+
+def test_pipe_passes_the_task_as_first_argument() -> None:
+    @task
+    def scale(x: int, by: int) -> int:
+        return x * by
+
+    with Flow("pipe") as flow:
+        scaled = number(3).pipe(scale, by=5)
+    assert flow.run().result[scaled].result == 15
+    with pytest.raises(ValueError, match='keyword argument "self"'):
+        Task().pipe(scale, self=1)
+
+
+def test_retry_on_retries_only_failures_of_those_types() -> None:
+    attempts: list[str] = []
+
+    @task(max_retries=3, retry_delay=ZERO, retry_on={KeyError})
+    def flaky(kind: str) -> None:
+        attempts.append(kind)
+        raise KeyError(kind) if kind == "key" else ValueError(kind)
+
+    with Flow("retry-on") as flow:
+        flaky("key")
+        flaky("value")
+    flow.run()
+    assert attempts.count("key") == 4 and attempts.count("value") == 1
+    assert flaky.retry_on == {KeyError}
+    assert flaky.retry_delay == ZERO  # kept a timedelta, as given
+
+
+def test_retry_on_needs_retries_and_exception_classes() -> None:
+    with pytest.raises(ValueError, match="max_retries"):
+        Task(retry_on=ValueError)
+    with pytest.raises(TypeError, match="retry_on"):
+        Task(max_retries=1, retry_delay=ZERO, retry_on=[int])  # type: ignore[list-item]
+
+
+def test_task_run_name_is_filled_per_mapped_child_and_a_bad_template_fails_the_run() -> None:
+    names: list[str] = []
+
+    @task(task_run_name="square-{x}-of-{flow_name}")
+    def square(x: int) -> int:
+        names.append(flowlight.context.get("task_run_name"))
+        return x * x
+
+    @task(task_run_name="{missing}")
+    def unnamed() -> None:
+        names.append("ran")
+
+    with Flow("names") as flow:
+        square.map([2, 3])
+        broken = unnamed()
+    state = flow.run()
+    assert sorted(names) == ["square-2-of-names", "square-3-of-names"]
+    assert isinstance(state.result[broken], Failed) and "'{missing}'" in str(
+        state.result[broken].message
+    )
+
+
+def test_flow_run_from_a_given_state() -> None:
+    ran: list[int] = []
+
+    @task
+    def work() -> None:
+        ran.append(1)
+
+    with Flow("given") as flow:
+        work()
+    done = flow.run(state=Success("already done"))
+    assert done.message == "already done" and ran == []
+    assert [s.message for s in done.result.values()] == ["Task not run."]
+    assert flow.run(state=Pending()).is_successful() and ran == [1]
+
+
+def test_terminal_state_handler_decides_the_final_state() -> None:
+    def keep_going(flow: Flow, state: State, reference: set[State]) -> State:
+        assert {type(s) for s in reference} == {Failed}
+        return Success("failures were expected", result=state.result)
+
+    failing = Task(name="failing")
+    failing.run = lambda: 1 / 0  # type: ignore[method-assign]
+    flow = Flow("terminal", tasks=[failing], terminal_state_handler=keep_going)
+    state = flow.run()
+    assert state.is_successful() and state.message == "failures were expected"
+    assert isinstance(state.result[failing], Failed)
+
+
+def test_flow_editing_keeps_edges_and_reference_tasks() -> None:
+    a, b, c = Task(name="a"), Task(name="b"), Task(name="c")
+    flow = Flow("edit")
+    flow.chain(a, b, c)
+    flow.set_reference_tasks([b])
+    copy = flow.copy()
+    new = Task(name="new")
+    copy.replace(b, new)
+    assert copy.upstream_tasks(new) == {a} and copy.downstream_tasks(new) == {c}
+    assert copy.reference_tasks() == {new} and flow.reference_tasks() == {b}
+    assert b in flow.tasks and b not in copy.tasks and copy != flow
+
+    other = Flow("other")
+    p = Parameter("p")
+    other.add_edge(p, Task(name="d"))
+    copy.update(other)
+    assert p in copy.tasks and copy.sorted_tasks(root_tasks=[p])[0] is p
+
+
+def test_explicit_slugs_must_be_unique_in_a_flow() -> None:
+    flow = Flow("slugs")
+    flow.add_task(Task(slug="same"))
+    with pytest.raises(ValueError, match='slug "same" already exists'):
+        flow.add_task(Task(slug="same"))
+
+
+def test_state_classes_list_their_parents_and_children() -> None:
+    assert set(Failed.children(names_only=True)) >= {"TimedOut", "TriggerFailed"}
+    assert TimedOut.parents() == [Failed, Finished, State]
+    assert Failed.children(include_self=True)[-1] is Failed
+
+
+def test_loggers_exist_outside_any_run() -> None:
+    assert isinstance(flowlight.context.get("logger"), logging.Logger)
+    assert Task(name="t").logger.name == "flowlight.t"
+    assert Flow("f").logger.name == "flowlight.f"
+    with Flow("inside") as flow:
+        assert flowlight.context.flow is flow
+    assert "flow" not in flowlight.context
