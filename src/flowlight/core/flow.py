@@ -92,7 +92,7 @@ class Flow(FlowGraph):
             )
 
     def __repr__(self) -> str:
-        return f'<Flow: name="{self.name}">'
+        return f"<Flow: name={self.name}>"
 
     def __eq__(self, other: object) -> bool:
         """Flows are equal when their names, tasks, edges and reference tasks are."""
