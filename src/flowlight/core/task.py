@@ -153,8 +153,9 @@ class Task(TaskOperators):
             )
         if self.retry_delay is not None and not self.max_retries:
             raise ValueError(
-                f"{owner} has retry_delay={retry_delay!r} but no max_retries: a `max_retries` "
-                "argument greater than 0 must be provided if specifying a retry delay."
+                f"{owner} has retry_delay={retry_delay!r} but no max_retries, so it would never "
+                "retry (A `max_retries` argument greater than 0 must be provided if specifying "
+                "a retry delay); give max_retries=N (N > 0) as well, or drop retry_delay."
             )
         self.retry_on = _retry_on(owner, retry_on, self.max_retries)
         self.timeout = _seconds("timeout", owner, timeout)
