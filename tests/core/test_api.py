@@ -156,3 +156,25 @@ def test_loggers_exist_outside_any_run() -> None:
     with Flow("inside") as flow:
         assert flowlight.context.flow is flow
     assert "flow" not in flowlight.context
+
+
+def test_the_same_tasks_may_be_bound_or_joined_in_two_flows_outside_a_with_block() -> None:
+    """As in Prefect 1: a task bound in two flows runs in each with that flow's inputs, and two
+    flows may hold the same edge (the with-block check only refuses an argument that is a task
+    of another flow)."""
+
+    class Add(Task):
+        def run(self, x: int, y: int) -> int:
+            return x + y
+
+    adder = Add()
+    with Flow("f") as f:
+        adder.bind(4, 2)
+    with Flow("g") as g:
+        adder.bind(7, 8)
+    assert f.run().result[adder].result == 6 and g.run().result[adder].result == 15
+    a, b = Task(name="a"), Task(name="b")
+    first, second = Flow("first"), Flow("second")
+    first.add_edge(a, b)
+    second.add_edge(a, b)
+    assert first.edges == second.edges

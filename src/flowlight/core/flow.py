@@ -175,7 +175,11 @@ class Flow(FlowGraph):
         return task
 
     def _check_home(self, task: Task) -> None:
-        if task in self._tasks:
+        """Inside `with Flow(...)`, refuse an argument that is a task of another flow (most
+        often a result of an earlier `with` block reused by mistake). Imperative edges
+        (`flow.add_edge`, `task.bind(flow=...)`) may share tasks between flows, as Prefect 1's
+        may."""
+        if task in self._tasks or Flow.active() is not self:
             return
         home = _home.get(task)
         other = home() if home is not None else None
@@ -212,8 +216,6 @@ class Flow(FlowGraph):
             )
         upstream_task = self._as_task(upstream_task)
         downstream_task = self._as_task(downstream_task)
-        for t in (upstream_task, downstream_task):
-            self._check_home(t)
         if key is not None:
             names = _run_argument_names(downstream_task)
             if names is not None and key not in names:
@@ -271,6 +273,8 @@ class Flow(FlowGraph):
             while isinstance(up, EdgeAnnotation):
                 up_mapped = up.annotations.get("mapped", up_mapped)
                 up = up.value
+            if isinstance(up, Task):
+                self._check_home(up)
             self.add_edge(up, task, mapped=up_mapped, validate=validate)
         for down in downstream_tasks or ():
             self.add_edge(task, down, validate=validate)
@@ -295,6 +299,7 @@ class Flow(FlowGraph):
 
                 value = as_task(value, flow=self)
             if isinstance(value, Task):
+                self._check_home(value)
                 self.add_edge(
                     value, task, key=key, mapped=is_mapped, flatten=is_flat, validate=validate
                 )
