@@ -249,3 +249,12 @@ def test_text_utf8_cannot_encode_is_written_as_its_escape() -> None:
     assert redact_value({"m": [name]}) == {"m": ["report-\\udcff.csv"]}
     assert encodable("plain") == "plain"
     redact(f"cannot open {name}").encode("utf-8")
+
+
+def test_the_secrets_registered_after_a_mark_are_listed_in_order() -> None:
+    mark = redaction.registered_secret_count()
+    first, second = fresh("first"), fresh("second")
+    register_secret(first)
+    register_secret([second, "no"])
+    assert redaction.secrets_registered_after(mark) == [first, str([second, "no"]), second]
+    assert redaction.secrets_registered_after(redaction.registered_secret_count()) == []

@@ -20,6 +20,11 @@ from flowlight.core.task import Constant
 from flowlight.engine.state import Failed
 from flowlight.executors import _worker_telemetry
 from flowlight.executors._runs import RunNotLoadable, SubmittedRun
+from flowlight.utilities.redaction import (
+    register_secret,
+    registered_secret_count,
+    secrets_registered_after,
+)
 
 __all__ = ["UnpicklableRun", "pack", "run_packed", "unpack_state"]
 
@@ -141,10 +146,14 @@ def run_packed(payload: bytes) -> bytes:
             "the modules the task and its inputs come from (install them where the workers run)"
         ) from None
     run = SubmittedRun(fn, args, kwargs)
+    secrets_before = registered_secret_count()
     try:
         outcome = run()
+        # The secrets the task read here go back with its state: the flow's process masks them
+        # too (a parameter holding one, recorded on the flow's span, say).
+        read_here = secrets_registered_after(secrets_before)
         try:
-            packed: bytes = cloudpickle.dumps(outcome)
+            packed: bytes = cloudpickle.dumps(_Returned(outcome, read_here))
         except Exception as exc:
             if run.task is None:
                 raise
@@ -154,14 +163,33 @@ def run_packed(payload: bytes) -> bytes:
                 old_state=outcome,
             )
             try:
-                packed = cloudpickle.dumps(failed)
+                packed = cloudpickle.dumps(_Returned(failed, read_here))
             except Exception:  # a handler put something unpicklable in it: keep the words
-                packed = cloudpickle.dumps(Failed(failed.message))
+                packed = cloudpickle.dumps(_Returned(Failed(failed.message), read_here))
         return packed
     finally:
         _worker_telemetry.flush_worker()
 
 
+class _Returned:
+    """What a worker sends back: the call's outcome and the secret texts read while it ran."""
+
+    __slots__ = ("outcome", "secrets")
+
+    def __init__(self, outcome: Any, secrets: list[str]) -> None:
+        self.outcome = outcome
+        self.secrets = secrets
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Returned, (self.outcome, self.secrets))
+
+
 def unpack_state(packed: bytes) -> Any:
-    """The outcome `run_packed` returned, in the flow's process."""
-    return _cloudpickle().loads(packed)
+    """The outcome `run_packed` returned, in the flow's process, with the secrets the worker
+    read registered here for masking."""
+    returned = _cloudpickle().loads(packed)
+    if not isinstance(returned, _Returned):
+        return returned
+    for text in returned.secrets:
+        register_secret(text)
+    return returned.outcome

@@ -31,6 +31,7 @@ __all__ = [
     "redact_value",
     "register_secret",
     "registered_secret_count",
+    "secrets_registered_after",
 ]
 
 MASK = "********"
@@ -40,6 +41,8 @@ MIN_LENGTH = 4
 
 _lock = threading.Lock()
 _values: set[str] = set()
+# `_values` in the order they were registered, for `secrets_registered_after`.
+_order: list[str] = []
 _forms: set[str] = set()
 _pattern: re.Pattern[str] | None = None
 
@@ -59,6 +62,7 @@ def register_secret(value: Any) -> list[str]:
             continue
         with _lock:
             _values.add(text)
+            _order.append(text)
             _forms.update(form for form in _escaped_forms(text) if len(form) >= MIN_LENGTH)
             added = True
     if added:
@@ -69,6 +73,16 @@ def register_secret(value: Any) -> list[str]:
 def registered_secret_count() -> int:
     """How many distinct secret values are being masked (for diagnostics and tests)."""
     return len(_values)
+
+
+def secrets_registered_after(count: int) -> list[str]:
+    """The texts registered after the first `count` (a `registered_secret_count()` taken earlier).
+
+    A worker process sends these back with a task run's result, so the flow's process masks
+    what the task read there too.
+    """
+    with _lock:
+        return _order[count:]
 
 
 def redact(text: str) -> str:
