@@ -215,3 +215,9 @@ def test_collections_helpers_state_their_names() -> None:
         "flatten_seq",
         "merge_dicts",
     }
+
+
+def test_debug_helpers_state_their_names() -> None:
+    from flowlight.utilities import debug
+
+    assert debug.__all__ == ["raise_on_exception"]

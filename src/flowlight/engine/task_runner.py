@@ -36,7 +36,7 @@ from flowlight.engine.state import (
 )
 from flowlight.engine.timeouts import TaskTimedOut, call_with_timeout
 from flowlight.settings import number_setting
-from flowlight.utilities.context import use_context
+from flowlight.utilities.context import current, use_context
 
 if TYPE_CHECKING:
     from flowlight.core.task import Task
@@ -138,6 +138,8 @@ class TaskRunner:
         except signals.PrefectStateSignal as raised:
             return raised.state
         except Exception as exc:
+            if current().get("raise_on_exception"):
+                raise
             return TriggerFailed(
                 f"Unexpected error while checking task trigger: {exc!r}", result=exc
             )
@@ -215,6 +217,8 @@ class TaskRunner:
             else:
                 value = task.run(**inputs)
         except TaskTimedOut:
+            if context.get("raise_on_exception"):
+                raise signals.TaskTimeoutSignal("Execution timed out.") from None
             return TimedOut(
                 "Task timed out during execution.",
                 result=signals.TaskTimeoutSignal("Execution timed out."),
@@ -238,6 +242,8 @@ class TaskRunner:
         except signals.ENDRUN as end:
             return end.state
         except Exception as exc:
+            if context.get("raise_on_exception"):
+                raise  # flowlight.utilities.debug.raise_on_exception(): out of flow.run()
             return Failed(f"Error during execution of task: {exc!r}", result=exc)
         succeeded = Success("Task run succeeded.", result=value)
         if task.result is not None or context.get("flow_result") is not None:
