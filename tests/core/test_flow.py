@@ -99,7 +99,7 @@ def test_an_edge_to_a_task_of_another_flow_is_refused() -> None:
 
 def test_an_edge_key_that_the_task_does_not_take_is_refused() -> None:
     flow = Flow("f")
-    with pytest.raises(ValueError, match=r"has no argument 'z'"):
+    with pytest.raises(TypeError, match=r"has no argument 'z'"):
         flow.add_edge(Task(name="up"), add.copy(), key="z")
 
 
@@ -154,3 +154,41 @@ def test_nout_unpacks_results() -> None:
         a, b = pair()
     state = flow.run()
     assert (state.result[a].result, state.result[b].result) == (1, 2)
+
+
+def test_a_with_flow_block_has_its_own_context_holding_the_flow() -> None:
+    """As in Prefect 1: `flowlight.context.flow` is the flow of the block, and what the block
+    writes to the context is gone after it (nested blocks each have their own)."""
+    import flowlight
+
+    with Flow("outer") as outer:
+        assert flowlight.context.get("flow") is outer
+        flowlight.context.note = "outer"
+        with Flow("inner") as inner:
+            assert flowlight.context.get("flow") is inner
+            flowlight.context.note = "inner"
+        assert flowlight.context.note == "outer"
+    assert "note" not in flowlight.context and "flow" not in flowlight.context
+
+
+def test_validate_false_skips_the_edge_checks_and_the_run_still_refuses_a_cycle() -> None:
+    first, second = Task(name="first"), Task(name="second")
+    flow = Flow("f")
+    flow.add_edge(first, second, key="x", validate=False)  # Task.run takes no x
+    flow.add_edge(second, first, validate=False)  # a cycle
+    assert len(flow.edges) == 2
+    with pytest.raises(ValueError, match="cycle"):
+        flow.run()
+    a, b = Task(name="a"), Task(name="b")
+    with pytest.raises(ValueError, match="cycle"):
+        Flow("g", edges=[Edge(a, b), Edge(b, a)], validate=True)
+    assert len(Flow("h", edges=[Edge(a, b), Edge(b, a)], validate=False).edges) == 2
+
+
+def test_one_task_may_be_in_several_flows_through_the_imperative_api() -> None:
+    """Prefect 1 lets one task instance be in many flows, each with its own edges."""
+    up, down = Task(name="up"), Task(name="down")
+    one, two = Flow("one"), Flow("two")
+    for flow in (one, two):
+        flow.add_edge(up, down)
+    assert one.edges == two.edges and len(one.edges) == 1

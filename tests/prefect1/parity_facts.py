@@ -8,6 +8,7 @@ here: Prefect 1.4.1 reads `nout` from a real (not postponed) return annotation.
 """
 
 import datetime
+import functools
 import importlib
 import json
 import sys
@@ -305,6 +306,66 @@ def building_checks(e: SimpleNamespace) -> None:
     )
 
 
+def flow_blocks_and_edges(e: SimpleNamespace) -> None:
+    root, context = e.root, e.root.context
+    with root.Flow("outer") as outer:
+        in_block = context.get("flow") is outer
+        context.note = "outer"
+        with root.Flow("inner"):
+            context.note = "inner"
+        after_inner = context.note
+    fact("with Flow: a context of its own", [in_block, after_inner, "note" in context])
+
+    flow, stranger = root.Flow("f"), root.Task(name="stranger")
+    fact(
+        "edges of a task outside the flow",
+        [
+            outcome(functools.partial(ask, stranger))
+            for ask in (flow.edges_to, flow.edges_from, flow.upstream_tasks, flow.downstream_tasks)
+        ],
+    )
+    task_, parameter = root.Task(name="t"), root.Parameter("p")
+
+    def parameter_downstream() -> None:
+        with root.Flow("p"):
+            task_.set_downstream(parameter)
+
+    fact("refused: a Parameter downstream of a task", outcome(parameter_downstream))
+    first, second = root.Task(name="first"), root.Task(name="second")
+    unchecked = root.Flow("unchecked")
+    unchecked.add_edge(first, second, key="x", validate=False)
+    unchecked.add_edge(second, first, validate=False)
+    fact(
+        "add_edge(validate=False) adds a bad key and a cycle; validate() refuses",
+        [len(unchecked.edges), outcome(unchecked.validate)],
+    )
+    fact(
+        "add_edge(validate=True) with a key run() does not take",
+        outcome(lambda: root.Flow("k").add_edge(root.Task(), root.Task(), key="x", validate=True)),
+    )
+    up, down = root.Task(name="up"), root.Task(name="down")
+    one, two = root.Flow("one"), root.Flow("two")
+    for each in (one, two):
+        each.add_edge(up, down)
+    fact("one task in two flows", [one.edges == two.edges, len(two.tasks)])
+
+    def nested_unused() -> None:
+        with root.Flow("n"), root.Flow("n2"):
+            root.Parameter("y")
+
+    fact("warned: nested blocks, one unused task", len(warned_all(nested_unused)))
+    with root.Flow("getitem") as flow:
+        root.Task()[0]
+    fact("a getitem of a task made in the block", len(flow.tasks))
+
+
+def warned_all(action: Any) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        action()
+    return [w.category.__name__ for w in caught]
+
+
 def main(argv: list[str]) -> int:
     e = engine(argv[1])
     for group in (
@@ -314,6 +375,7 @@ def main(argv: list[str]) -> int:
         executor_aliases,
         cache_validators,
         building_checks,
+        flow_blocks_and_edges,
     ):
         group(e)
     with open(argv[2], "w") as out:

@@ -218,8 +218,9 @@ class Flow(FlowGraph):
         downstream_task = self._as_task(downstream_task)
         if key is not None:
             names = _run_argument_names(downstream_task)
-            if names is not None and key not in names:
-                raise ValueError(
+            # checked unless validate=False asks for no check (Prefect 1 checks only when asked)
+            if validate is not False and names is not None and key not in names:
+                raise TypeError(
                     f"{downstream_task} has no argument '{key}' (its run() takes "
                     f"{sorted(names)}); fix the key of the edge from {upstream_task}."
                 )
