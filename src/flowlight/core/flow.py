@@ -342,10 +342,13 @@ class Flow(FlowGraph):
         if any(e.upstream_task not in self._tasks for e in self._edges) or any(
             e.downstream_task not in self._tasks for e in self._edges
         ):
-            raise ValueError(f"Some edges of flow '{self.name}' refer to tasks not in the flow.")
+            raise ValueError(f"Some edges refer to tasks not contained in flow '{self.name}'.")
         self.sorted_tasks()
         if any(t not in self._tasks for t in self._reference_tasks):
-            raise ValueError(f"Some reference tasks of flow '{self.name}' are not in the flow.")
+            raise ValueError(
+                f"Some reference tasks are not contained in flow '{self.name}'; set them again "
+                "with flow.set_reference_tasks()."
+            )
 
     # -- editing a built flow -----------------------------------------------------------------
 

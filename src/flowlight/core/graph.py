@@ -138,8 +138,8 @@ class FlowGraph:
         if len(ordered) != len(within):
             stuck = [t.name for t, n in indegree.items() if n > 0]
             raise ValueError(
-                f"Flow '{self.name}' has a cycle among tasks {stuck[:10]}; remove one of the "
-                "edges between them (flows must be acyclic)."
+                f"Cycle found: flow '{self.name}' has a cycle among tasks {stuck[:10]}; remove "
+                "one of the edges between them (flows must be acyclic)."
             )
         return tuple(ordered)
 
