@@ -125,6 +125,8 @@ def contract_exposition() -> str:
         counters["flowlight.state_transitions"].add(1, {**flow, "task": ""})
         histograms["flowlight.flow_run.duration"].record(0.2, flow)
         histograms["flowlight.task_run.duration"].record(0.1, task)
+    # A flow's Crashed series exists at 0 from its first run (runs found crashed later count 1).
+    counters["flowlight.flow_runs"].add(0, {"flow": "etl", "state": "Crashed"})
     for instrument in CONTRACT:
         if instrument.kind == "gauge":
             value = _GAUGE_VALUES[instrument.name]

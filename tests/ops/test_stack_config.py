@@ -223,7 +223,7 @@ def test_prometheus_config_passes_promtool_and_finds_the_mounted_rules(tmp_path:
         check=False,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "SUCCESS: 6 rules found" in checked.stdout + checked.stderr
+    assert "SUCCESS: 7 rules found" in checked.stdout + checked.stderr
 
 
 def test_alertmanager_config_passes_amtool() -> None:

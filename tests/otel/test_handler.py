@@ -70,6 +70,7 @@ def test_the_public_names_are_pinned() -> None:
         "Telemetry",
         "active_options",
         "add_trace_context",
+        "close_crashed_runs",
         "configure",
         "flush",
         "instrument",

@@ -33,6 +33,7 @@ __all__ = [
     "Telemetry",
     "active_options",
     "add_trace_context",
+    "close_crashed_runs",
     "configure",
     "flush",
     "instrument",
@@ -109,6 +110,25 @@ def active_options() -> dict[str, Any] | None:
     Executors hand these to their worker processes; reading them never configures the bridge.
     """
     return _session.active_options()
+
+
+def close_crashed_runs(telemetry_dir: str | os.PathLike[str] | None = None) -> int:
+    """Close the flow runs recorded open in the store whose process on this host is gone (killed,
+    or out of memory); return how many. Each is exported as an ERROR flow span marked
+    `flowlight.crashed`, a `Crashed` log record and a `Crashed` count of `flowlight.flow_runs`.
+
+    Configuring the bridge does this once; a watchdog calls it (or `python -m flowlight.otel
+    close-crashed`) to find crashes between runs. `telemetry_dir` defaults to the bridge's.
+    """
+    from pathlib import Path
+
+    from flowlight.otel._crashed import close_crashed_runs as close
+
+    telemetry = _session.active()
+    closed = close(telemetry, Path(telemetry_dir) if telemetry_dir is not None else None)
+    if closed:
+        telemetry.flush()
+    return len(closed)
 
 
 def subprocess_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:

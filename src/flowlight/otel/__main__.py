@@ -21,7 +21,23 @@ def main(argv: list[str] | None = None, prog: str = "python -m flowlight.otel") 
     send.add_argument("directory", nargs="?", help="default: .flowlight/telemetry")
     send.add_argument("--endpoint", help="default: OTEL_EXPORTER_OTLP_ENDPOINT")
     send.add_argument("--protocol", choices=PROTOCOLS)
+    crashed = commands.add_parser(
+        "close-crashed",
+        help="close the flow runs whose process died mid-run (ERROR span, log, metric)",
+    )
+    crashed.add_argument("directory", nargs="?", help="default: .flowlight/telemetry")
     args = parser.parse_args(argv)
+    if args.command == "close-crashed":
+        from flowlight.otel import close_crashed_runs, configure, flush, shutdown, statistics
+
+        before = statistics().get("crashed_runs_closed", 0)
+        if args.directory:
+            configure(telemetry_dir=args.directory)  # configuring closes them already
+        close_crashed_runs()
+        flush()
+        shutdown()
+        print(f"closed {statistics().get('crashed_runs_closed', 0) - before} crashed run(s)")
+        return 0
     try:
         report = replay(args.directory, endpoint=args.endpoint, protocol=args.protocol)
     except ValueError as error:

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from flowlight.otel import _session
+from flowlight.otel._crashed import record_closed, record_open
 from flowlight.otel._logs import emit_transition
 from flowlight.otel._runtime import Telemetry
 from flowlight.otel._spans import (
@@ -207,7 +208,26 @@ def _open_run(telemetry: Telemetry, context: Any, obj: Any, *, is_flow: bool) ->
     STATS.add("spans_started")
     if is_flow:
         telemetry.metrics.flow_started(flow, flow_run_id, time.time(), _next_start(obj))
+        if not telemetry.settings.sdk_disabled:
+            _record_open(telemetry, record, span, flow, flow_run_id)
     return record
+
+
+def _record_open(
+    telemetry: Telemetry, record: RunRecord, span: Any, flow: str, flow_run_id: str
+) -> None:
+    """Note the flow run as open in the store, so a later process can close it if this one
+    dies (see `_crashed`)."""
+    parent = getattr(span, "parent", None)
+    record_open(
+        telemetry.settings.telemetry_dir,
+        flow=flow,
+        flow_run_id=flow_run_id,
+        trace_id=record.trace_id,
+        span_id=record.span_id,
+        parent_span_id=format(parent.span_id, "016x") if parent is not None else None,
+        start_ns=int(getattr(span, "start_time", None) or time.time_ns()),
+    )
 
 
 def _finish_run(telemetry: Telemetry, record: RunRecord, final_state: Any) -> None:
@@ -273,6 +293,7 @@ def _finish_flow_run(
         _finish_run(telemetry, leftover, state)
     end_run_span(record, final_state)
     STATS.add("spans_ended")
+    record_closed(telemetry.settings.telemetry_dir, record.flow_run_id)
     telemetry.metrics.flow_finished(
         record.flow,
         state_name(final_state),

@@ -232,11 +232,15 @@ class FlowMetrics:
     def flow_started(
         self, flow: str, run_id: str = "", at: float = 0.0, next_start: float | None = None
     ) -> None:
-        """Create the flow's Success and Failed series at 0, so `increase()` has a first sample,
-        and count the run as in progress from `at` (epoch seconds)."""
-        for state in ("Success", "Failed"):
+        """Create the flow's Success, Failed and Crashed series at 0, so `increase()` has a
+        first sample, and count the run as in progress from `at` (epoch seconds)."""
+        for state in ("Success", "Failed", "Crashed"):
             self.flow_runs.add(0, flow, state)
         self.flow_clock.started(flow, run_id, at, next_start)
+
+    def flow_crashed(self, flow: str) -> None:
+        """Count a run of `flow` whose process died mid-run (found by a later process)."""
+        self.flow_runs.add(1, flow, "Crashed")
 
     def transition(self, flow: str, task: str, state: str) -> None:
         self.state_transitions.add(1, flow, task, state)

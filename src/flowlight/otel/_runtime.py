@@ -54,6 +54,10 @@ class Telemetry:
     owned: list[Any] = field(default_factory=list)
     borrowed: list[Any] = field(default_factory=list)
     prometheus: PrometheusEndpoint | None = None
+    # The bridge's own span processor and resource (None when the application's provider is
+    # used): where a crashed run's flow span, rebuilt from its open-run file, is handed.
+    span_processor: Any = None
+    resource: Any = None
     # What a flush pushes: providers and push readers, never a pull (Prometheus) reader.
     flushables: list[Any] = field(default_factory=list)
 
@@ -116,19 +120,19 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
     borrowed: list[Any] = []
     flushables: list[Any] = []
 
+    span_processor: Any = None
     tracer_provider: Any = trace.get_tracer_provider()
     if _is_unset(tracer_provider):
         tracer_provider = TracerProvider(resource=resource)
-        tracer_provider.add_span_processor(
-            LosslessSpanProcessor(
-                SpoolingSpanExporter(
-                    _otlp_exporter(settings, "traces"),
-                    JsonLinesFile(directory, "traces"),
-                    health,
-                ),
-                batch_size=settings.span_batch_size,
-            )
+        span_processor = LosslessSpanProcessor(
+            SpoolingSpanExporter(
+                _otlp_exporter(settings, "traces"),
+                JsonLinesFile(directory, "traces"),
+                health,
+            ),
+            batch_size=settings.span_batch_size,
         )
+        tracer_provider.add_span_processor(span_processor)
         _install(trace.set_tracer_provider, tracer_provider)
         owned.append(tracer_provider)
     else:
@@ -192,6 +196,8 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
         borrowed=borrowed,
         prometheus=prometheus,
         flushables=flushables,
+        span_processor=span_processor,
+        resource=resource,
     )
 
 

@@ -13,6 +13,7 @@ import threading
 from typing import Any
 
 from flowlight.otel._config import read_settings
+from flowlight.otel._crashed import close_crashed_runs, record_closed
 from flowlight.otel._runtime import Telemetry, build_telemetry
 from flowlight.otel._spans import RunTable
 from flowlight.otel._states import state_name
@@ -55,6 +56,12 @@ def configure(**options: Any) -> Telemetry:
         _active_pid = os.getpid()
         _add_notification_listener()
         _end_open_runs_at_exit()
+        if not settings.sdk_disabled:
+            # A later process is what notices a run whose process was killed: close those now.
+            try:
+                close_crashed_runs(_active)
+            except Exception:
+                STATS.add("handler_errors")
         return _active
 
 
@@ -97,7 +104,10 @@ def end_open_runs() -> int:
     `flowlight.unfinished = true`, so they are exported instead of lost.
     """
     records = TABLE.pop_all()
+    telemetry = _active if _active_pid == os.getpid() else None
     for record in records:
+        if record.is_flow and telemetry is not None:
+            record_closed(telemetry.settings.telemetry_dir, record.flow_run_id)
         try:
             record.span.set_attributes(
                 {"flowlight.state": state_name(record.last_state), "flowlight.unfinished": True}
