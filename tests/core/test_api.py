@@ -178,3 +178,27 @@ def test_the_same_tasks_may_be_bound_or_joined_in_two_flows_outside_a_with_block
     first.add_edge(a, b)
     second.add_edge(a, b)
     assert first.edges == second.edges
+
+
+def test_durations_stay_timedeltas_and_task_args_may_set_them_either_way() -> None:
+    """retry_delay and cache_for are kept as the timedelta given (Prefect 1's attributes); one
+    set through task_args, as a timedelta or a number of seconds, is what the run uses."""
+    attempts: list[int] = []
+
+    @task(cache_for=datetime.timedelta(minutes=5))
+    def cached() -> int:
+        attempts.append(1)
+        return 1
+
+    assert cached.cache_for == datetime.timedelta(minutes=5)
+    with Flow("durations") as flow:
+        cached()
+        Task(name="retried")(task_args={"max_retries": 1, "retry_delay": 0})
+        cached(task_args={"name": "cached-for-a-number", "cache_for": 30})
+    state = flow.run()
+    assert state.is_successful() and len(attempts) == 2
+    assert sorted(type(s).__name__ for s in state.result.values()) == [
+        "Cached",
+        "Cached",
+        "Success",
+    ]

@@ -166,7 +166,11 @@ class Task(TaskOperators):
             )
         self.trigger: Callable[..., bool] = trigger or _triggers.all_successful
         self.skip_on_upstream_skip = skip_on_upstream_skip
-        self.cache_for = _seconds("cache_for", owner, cache_for)
+        cache_seconds = _seconds("cache_for", owner, cache_for)
+        # kept a timedelta, as Prefect 1 keeps it (a number of seconds is converted)
+        self.cache_for = (
+            None if cache_seconds is None else datetime.timedelta(seconds=cache_seconds)
+        )
         # As in Prefect 1: without cache_for nothing is reused; with it, until it expires.
         self.cache_validator = cache_validator or (
             never_use if cache_for is None else duration_only

@@ -13,7 +13,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flowlight.engine import cache_validators
-from flowlight.engine.clock import get_clock
+from flowlight.engine.clock import get_clock, seconds
 from flowlight.engine.state import Cached, State
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ def cached_state(
         result=state.result,
         cached_inputs=dict(inputs),
         cached_parameters=dict(context.get("parameters") or {}),
-        cached_result_expiration=get_clock().now() + task.cache_for,
+        cached_result_expiration=get_clock().now() + seconds(task.cache_for),
     )
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Any, Protocol
 
-__all__ = ["Clock", "SystemClock", "get_clock", "use_clock"]
+__all__ = ["Clock", "SystemClock", "get_clock", "seconds", "use_clock"]
 
 
 class Clock(Protocol):
@@ -48,3 +48,12 @@ def use_clock(clock: Clock) -> Iterator[Clock]:
         yield clock
     finally:
         _clock = previous
+
+
+def seconds(duration: Any) -> float:
+    """A duration as seconds: tasks keep `retry_delay` and `cache_for` as the timedelta they
+    were given (as Prefect 1 does), and a number set later through `task_args` still works."""
+    if duration is None:
+        return 0.0
+    total = getattr(duration, "total_seconds", None)
+    return float(total()) if total is not None else float(duration)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from flowlight.engine import signals
 from flowlight.engine.cache import cached_state, find_cached_state, store_cached_state
 from flowlight.engine.checkpoints import checkpointed, find_target
-from flowlight.engine.clock import get_clock
+from flowlight.engine.clock import get_clock, seconds
 from flowlight.engine.handlers import HandlerFailure, transition
 from flowlight.engine.run_names import name_task_run
 from flowlight.engine.state import (
@@ -257,8 +257,7 @@ class TaskRunner:
 
 
 def _delay_seconds(task: Task) -> float:
-    delay = task.retry_delay
-    return 0.0 if delay is None else delay.total_seconds()
+    return seconds(task.retry_delay)
 
 
 def _retries_on(task: Task, state: State) -> bool:

@@ -80,6 +80,16 @@ class Context(MutableMapping[str, Any]):
     def __setattr__(self, name: str, value: Any) -> None:
         current()[name] = value
 
+    def __delattr__(self, name: str) -> None:
+        try:
+            del current()[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def copy(self) -> dict[str, Any]:
+        """A shallow copy of the current context, as a plain dict."""
+        return dict(current())
+
     def to_dict(self) -> dict[str, Any]:
         """A shallow copy of the current context."""
         return dict(current())
