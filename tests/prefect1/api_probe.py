@@ -255,6 +255,28 @@ def states_parents_and_children() -> Any:
 
 
 @probe
+def states_load_stored_results() -> Any:
+    import tempfile
+
+    results: Any = importlib.import_module(f"{ENGINE}.engine.results")
+    stored = results.LocalResult(dir=tempfile.mkdtemp()).write(42)
+
+    def at_location() -> Any:
+        return results.LocalResult(dir=stored.dir, location=stored.location)
+
+    single = state_module.Success(result=at_location())
+    before = single.result
+    mapped = state_module.Mapped(map_states=[state_module.Success(result=at_location())])
+    cached = state_module.Success(result=1, cached_inputs={"x": at_location()})
+    return {
+        "before": before,
+        "single": single.load_result().result,
+        "mapped": mapped.load_result().result,
+        "cached_input": cached.load_cached_results().cached_inputs["x"].value,
+    }
+
+
+@probe
 def context_outside_and_inside() -> Any:
     ctx = engine.context
     outside = ctx.get("logger")

@@ -55,7 +55,7 @@ def flowlight_seen() -> dict[str, Any]:
 def test_every_probe_ran_on_both_engines(
     prefect_seen: dict[str, Any], flowlight_seen: dict[str, Any]
 ) -> None:
-    assert len(prefect_seen) >= 12
+    assert len(prefect_seen) >= 13
     assert set(flowlight_seen) == set(prefect_seen)
 
 
@@ -71,6 +71,7 @@ def test_every_probe_ran_on_both_engines(
         "operators_build_tasks",
         "retry_on_only_those_exceptions",
         "states_parents_and_children",
+        "states_load_stored_results",
         "context_outside_and_inside",
         "run_state_and_names",
         "parameters_as_run_keywords",

@@ -201,6 +201,32 @@ class State:
     def is_looped(self) -> bool:
         return isinstance(self, Looped)
 
+    def load_result(self, result: Any = None) -> State:
+        """Read a result that is only a location (a stored checkpoint) with `result`'s reader
+        (default: the state's own Result); a mapped state loads each child. Returns the state."""
+        if isinstance(self, Mapped):
+            self.map_states = [s.load_result(result) for s in self.map_states]
+            if self.map_states:
+                self.result = [s.result for s in self.map_states]
+            return self
+        stored = self._result
+        location = getattr(stored, "location", None)
+        if stored.value is None and location is not None:
+            self._result = (result or stored).read(location)
+        return self
+
+    def load_cached_results(self, results: dict[str, Any] | None = None) -> State:
+        """`load_result` for each cached input that is a Result holding only a location, read
+        with `results[name]` when given."""
+        loaded = {}
+        for name, value in self.cached_inputs.items():
+            location = getattr(value, "location", None) if _is_result(value) else None
+            if location is not None and value.value is None:
+                value = (results or {}).get(name, value).read(location)
+            loaded[name] = value
+        self.cached_inputs = loaded
+        return self
+
     def is_meta_state(self) -> bool:
         """Prefect 1 had wrapper states; flowlight has none, so this is always False."""
         return False
