@@ -64,7 +64,9 @@ def configure(
 
     Arguments override the environment (`OTEL_*`, `FLOWLIGHT__OTEL__*`). Global providers an
     application installed itself are kept and recorded into. Calling it again replaces the
-    bridge's previous providers (flushing them first). Calling it is optional: the first
+    bridge's previous providers (flushing them first); the global providers the bridge installed
+    forward to the new ones, so tracers, meters and loggers an application already fetched from
+    the global API keep recording. Calling it is optional: the first
     instrumented transition configures from the environment.
     """
     return _session.configure(

@@ -3,7 +3,8 @@
 An application that already installed its own global tracer, meter or logger provider keeps it: the
 bridge then records into that provider and leaves its exporters alone. Otherwise the bridge builds
 SDK providers whose exporters send to the configured collector and spool to local files, and
-installs them as the global providers so the user's own spans join the same pipeline.
+makes the global providers forward to them (`_delegating`), so the user's own spans join the same
+pipeline, and keep joining it after the bridge is configured again.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +25,11 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from flowlight.otel._batching import LosslessLogProcessor, LosslessSpanProcessor
 from flowlight.otel._config import BridgeSettings
+from flowlight.otel._delegating import (
+    DelegatingLoggerProvider,
+    DelegatingMeterProvider,
+    DelegatingTracerProvider,
+)
 from flowlight.otel._metrics import FlowMetrics, PrometheusEndpoint, start_prometheus_endpoint
 from flowlight.otel._otlp_json import Signal
 from flowlight.otel._spool import (
@@ -39,8 +46,10 @@ __all__ = ["SCOPE", "Telemetry", "build_telemetry"]
 SCOPE = "flowlight.otel"
 _log = logging.getLogger("flowlight.otel")
 
-# Providers this module installed as globals, so a later configure() knows they are not the user's.
-_installed_by_us: list[Any] = []
+# The globals this module installed (once per process each): delegates that forward to the
+# bridge's current providers, so a later configure() re-points them instead of leaving the
+# application's tracers, meters and loggers on providers that were shut down (see _delegating).
+_delegates: dict[str, Any] = {}
 
 
 @dataclass
@@ -78,6 +87,8 @@ class Telemetry:
         """
         self._flush(self.borrowed, None)
         for provider in self.owned:
+            for delegate in _delegates.values():
+                delegate.target.release(provider)
             try:
                 provider.shutdown()
             except Exception:
@@ -133,7 +144,7 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
             batch_size=settings.span_batch_size,
         )
         tracer_provider.add_span_processor(span_processor)
-        _install(trace.set_tracer_provider, tracer_provider)
+        _install("traces", tracer_provider)
         owned.append(tracer_provider)
     else:
         borrowed.append(tracer_provider)
@@ -156,7 +167,7 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
             )
             readers.append(prometheus.reader)
         meter_provider = MeterProvider(resource=resource, metric_readers=readers)
-        _install(metrics.set_meter_provider, meter_provider)
+        _install("metrics", meter_provider)
         owned.append(meter_provider)
         # Only the push reader: flushing the provider would also make the Prometheus reader queue
         # a snapshot, and the next scrape would serve every family twice.
@@ -180,7 +191,7 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
                     batch_size=settings.log_batch_size,
                 )
             )
-            _install(_logs.set_logger_provider, logger_provider)
+            _install("logs", logger_provider)
             owned.append(logger_provider)
         else:
             borrowed.append(logger_provider)
@@ -202,8 +213,8 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
 
 
 def _is_unset(provider: Any) -> bool:
-    """True for the API's placeholder providers and for providers we installed earlier."""
-    if any(provider is ours for ours in _installed_by_us):
+    """True for the API's placeholder providers and for the delegates we installed earlier."""
+    if any(provider is ours for ours in _delegates.values()):
         return True
     return type(provider).__name__ in {
         "ProxyTracerProvider",
@@ -215,11 +226,24 @@ def _is_unset(provider: Any) -> bool:
     }
 
 
-def _install(setter: Any, provider: Any) -> None:
-    # The API allows one global per process; after the first, ours stay private to the bridge.
-    if not _installed_by_us or not any(type(p) is type(provider) for p in _installed_by_us):
-        setter(provider)
-        _installed_by_us.append(provider)
+def _install(signal: Signal, provider: Any) -> None:
+    """Make the global provider of `signal` forward to `provider` from now on."""
+    delegate = _delegates.get(signal)
+    if delegate is None:
+        delegate, setter = _NEW_DELEGATE[signal]()
+        setter(delegate)
+        _delegates[signal] = delegate
+    if isinstance(delegate, DelegatingMeterProvider):
+        delegate.point_to(provider)
+    else:
+        delegate.target.point_to(provider)
+
+
+_NEW_DELEGATE: dict[str, Callable[[], tuple[Any, Callable[[Any], None]]]] = {
+    "traces": lambda: (DelegatingTracerProvider(), trace.set_tracer_provider),
+    "metrics": lambda: (DelegatingMeterProvider(), metrics.set_meter_provider),
+    "logs": lambda: (DelegatingLoggerProvider(), _logs.set_logger_provider),
+}
 
 
 def _resource(settings: BridgeSettings) -> Resource:
