@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import importlib
+import inspect
 import json
 import logging
 import sys
@@ -151,6 +152,10 @@ def task_defaults_and_copies() -> Any:
         },
         "outputs": str(Add().outputs()),
         "not_iterable": raised(lambda: list(Task())),
+        "signature": [
+            (name, str(p.kind)) for name, p in inspect.signature(Add()).parameters.items()
+        ],
+        "class_signature_has_name": "name" in inspect.signature(Add).parameters,
     }
 
 

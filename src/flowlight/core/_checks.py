@@ -3,17 +3,19 @@
 Kept apart from `core/task.py` so the Task class reads as the API: this module holds the run()
 signature rules, the `nout` a return annotation implies, the warnings Prefect 1.4.1 gives for
 tasks made but never added to a flow, for a Task passed where a Task subclass expects its
-settings, and for a subclass attribute that Task's constructor would overwrite.
+settings, and for a subclass attribute that Task's constructor would overwrite; and the checks
+of the durations and `retry_on` a Task is given.
 """
 
 from __future__ import annotations
 
 import contextvars
+import datetime
 import functools
 import inspect
 import typing
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -173,3 +175,38 @@ def warn_on_reserved_attributes(task: Task) -> None:
                 UserWarning,
                 stacklevel=3,
             )
+
+
+def retry_on_types(
+    owner: str, retry_on: type[Exception] | Iterable[type[Exception]] | None, max_retries: int
+) -> set[type[Exception]] | None:
+    """`Task(retry_on=...)` checked: the exception types a failure must be one of to be
+    retried (None: any failure)."""
+    if not retry_on:
+        return None
+    if max_retries <= 0:
+        raise ValueError(
+            f"{owner} has retry_on={retry_on!r} but no max_retries: a number of `max_retries` "
+            "must be provided if `retry_on` is set."
+        )
+    chosen = set(retry_on) if isinstance(retry_on, Iterable) else {retry_on}
+    for kind in chosen:
+        if not isinstance(kind, type) or not issubclass(kind, Exception):
+            raise TypeError(
+                f"{owner} has an invalid `retry_on` value {kind!r}: expected an exception "
+                "class such as ValueError (a subclass of Exception)."
+            )
+    return chosen
+
+
+def seconds_of(name: str, owner: str, value: Any) -> float | None:
+    """A duration argument of `Task` (a timedelta or seconds >= 0) as seconds, or refused."""
+    if value is None:
+        return None
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    raise TypeError(
+        f"{owner} has {name}={value!r}; give a datetime.timedelta or a number of seconds >= 0."
+    )

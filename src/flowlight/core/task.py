@@ -56,37 +56,23 @@ def run_signature(task: Task) -> inspect.Signature:
     return signature
 
 
-def _retry_on(
-    owner: str, retry_on: type[Exception] | Iterable[type[Exception]] | None, max_retries: int
-) -> set[type[Exception]] | None:
-    """The exception types a failure must be one of to be retried (None: any failure)."""
-    if not retry_on:
-        return None
-    if max_retries <= 0:
-        raise ValueError(
-            f"{owner} has retry_on={retry_on!r} but no max_retries: a number of `max_retries` "
-            "must be provided if `retry_on` is set."
+class _CallSignature:
+    """`inspect.signature(task)`: the run() arguments plus the keyword-only arguments a call
+    takes (`mapped`, `task_args`, `upstream_tasks`, `flow`), as Prefect 1 shows it. On the
+    class itself it is absent, so `inspect.signature(TaskClass)` still shows `__init__`."""
+
+    def __get__(self, task: Task | None, owner: type) -> inspect.Signature:
+        if task is None:
+            raise AttributeError("__signature__")
+        by_kind: dict[Any, list[inspect.Parameter]] = {}
+        for param in run_signature(task).parameters.values():
+            by_kind.setdefault(param.kind, []).append(param)
+        call = inspect.signature(Task.__call__).parameters.values()
+        by_kind.setdefault(inspect.Parameter.KEYWORD_ONLY, []).extend(
+            p for p in call if p.kind is inspect.Parameter.KEYWORD_ONLY
         )
-    chosen = set(retry_on) if isinstance(retry_on, Iterable) else {retry_on}
-    for kind in chosen:
-        if not isinstance(kind, type) or not issubclass(kind, Exception):
-            raise TypeError(
-                f"{owner} has an invalid `retry_on` value {kind!r}: expected an exception "
-                "class such as ValueError (a subclass of Exception)."
-            )
-    return chosen
-
-
-def _seconds(name: str, owner: str, value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime.timedelta):
-        return value.total_seconds()
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-        return float(value)
-    raise TypeError(
-        f"{owner} has {name}={value!r}; give a datetime.timedelta or a number of seconds >= 0."
-    )
+        ordered = [p for kind in sorted(by_kind) for p in by_kind[kind]]
+        return inspect.Signature(ordered, return_annotation="Task")
 
 
 class Task(TaskOperators):
@@ -94,6 +80,8 @@ class Task(TaskOperators):
 
     Operators on tasks (`a + 1`, `a["key"]`, `a | b`) build operator tasks: see
     `flowlight.core._task_operators`."""
+
+    __signature__ = _CallSignature()
 
     # Class-level defaults keep Task() cheap and let subclasses skip __init__ arguments.
     cache_validator: Callable[..., bool] | None = None
@@ -143,7 +131,7 @@ class Task(TaskOperators):
         self.max_retries = int(max_retries or 0)
         if self.max_retries < 0:
             raise ValueError(f"{owner} has max_retries={max_retries}; use 0 or more.")
-        delay = _seconds("retry_delay", owner, retry_delay)
+        delay = _checks.seconds_of("retry_delay", owner, retry_delay)
         # Kept as the timedelta Prefect 1 keeps; a number of seconds is accepted and converted.
         self.retry_delay = None if delay is None else datetime.timedelta(seconds=delay)
         if self.max_retries > 0 and self.retry_delay is None:
@@ -157,8 +145,8 @@ class Task(TaskOperators):
                 "retry (A `max_retries` argument greater than 0 must be provided if specifying "
                 "a retry delay); give max_retries=N (N > 0) as well, or drop retry_delay."
             )
-        self.retry_on = _retry_on(owner, retry_on, self.max_retries)
-        self.timeout = _seconds("timeout", owner, timeout)
+        self.retry_on = _checks.retry_on_types(owner, retry_on, self.max_retries)
+        self.timeout = _checks.seconds_of("timeout", owner, timeout)
         if trigger is not None and not callable(trigger):
             raise TypeError(
                 f"{owner} has trigger={trigger!r}, which is not callable; use one of "
@@ -166,7 +154,7 @@ class Task(TaskOperators):
             )
         self.trigger: Callable[..., bool] = trigger or _triggers.all_successful
         self.skip_on_upstream_skip = skip_on_upstream_skip
-        cache_seconds = _seconds("cache_for", owner, cache_for)
+        cache_seconds = _checks.seconds_of("cache_for", owner, cache_for)
         # kept a timedelta, as Prefect 1 keeps it (a number of seconds is converted)
         self.cache_for = (
             None if cache_seconds is None else datetime.timedelta(seconds=cache_seconds)
