@@ -238,3 +238,29 @@ def test_apply_map_refuses_a_map_inside_the_mapped_function() -> None:
         apply_map(maps_again, [1, 2])
     with pytest.raises(ValueError, match="Couldn't infer a flow"):
         apply_map(inc, [1])
+
+
+def test_apply_map_inside_a_case_and_a_resource_block() -> None:
+    """The mapped function's tasks join the surrounding block; its scratch flow does not."""
+
+    @resource_manager
+    class Offset:
+        def setup(self) -> int:
+            return 1
+
+        def cleanup(self, resource: int) -> None:
+            return None
+
+    @task
+    def add(x: int, y: int) -> int:
+        return x + y
+
+    def per_item(x: Any, a: Any) -> Any:
+        return add(x, a)
+
+    with Flow("blocks") as flow:
+        branch = flowlight.Parameter("branch")
+        with case(branch, True), Offset() as offset:
+            shifted = apply_map(per_item, [0, 1, 2], unmapped(offset))
+    assert [s.result for s in flow.run(branch=True).result[shifted].map_states] == [1, 2, 3]
+    assert flow.run(branch=False).result[shifted].is_skipped()

@@ -128,13 +128,15 @@ def apply_map(func: Callable[..., Any], *args: Any, flow: Flow | None = None, **
     constants_by_id: dict[int, Task] = {}
 
     def prepare(value: Any) -> Task:
+        is_mapped = not isinstance(value, unmapped)
+        is_flat = isinstance(value, flatten)
+        # outside any case/resource block: the scratch flow is not the block's flow
         with context(case=None, resource=None):
             made = as_task(value, flow=scratch)
-        is_mapped = not isinstance(value, unmapped)
-        is_constant = isinstance(made, Constant)
-        is_flat = isinstance(value, flatten)
+            is_constant = isinstance(made, Constant)
+            if not is_constant:
+                scratch.add_task(made)
         if not is_constant:
-            scratch.add_task(made)
             target.add_task(made)
         arg_info[made] = (is_mapped, is_constant, is_flat)
         if is_mapped and is_constant:
