@@ -37,13 +37,28 @@ def test_repr_follows_the_seed_document() -> None:
         (st.TimedOut(), {"is_finished", "is_failed"}),
         (st.TriggerFailed(), {"is_finished", "is_failed"}),
         (st.Looped(), {"is_finished", "is_looped"}),
-        (st.Queued(), {"is_submitted", "is_queued"}),
+        (st.Queued(), {"is_queued"}),  # a meta state beside Submitted, as in Prefect 1.4.1
+        (st.Submitted(), {"is_submitted"}),
+        (st.ClientFailed(), set()),
         (st.Cancelled(), {"is_finished"}),
     ],
 )
 def test_predicates_follow_the_class_hierarchy(state: st.State, true_predicates: set[str]) -> None:
     names = [n for n in dir(st.State) if n.startswith("is_") and n != "is_meta_state"]
     assert {n for n in names if getattr(state, n)()} == true_predicates
+
+
+def test_meta_states_wrap_the_state_they_are_about() -> None:
+    """Submitted, Queued and ClientFailed wrap another state (a wrapped meta state is
+    unwrapped) and say so with is_meta_state(); Queued has a start time, now by default."""
+    running = st.Running()
+    submitted = st.Submitted("handed over", state=st.Queued(state=running))
+    assert submitted.state is running and submitted.is_meta_state()
+    assert not running.is_meta_state()
+    queued = st.Queued(start_time=1_700_000_000)
+    assert str(queued.start_time) == "2023-11-14 22:13:20+00:00"
+    assert st.ClientFailed(state=st.Success()).is_meta_state()
+    assert "_MetaState" not in st.State.children(names_only=True)
 
 
 def test_retrying_start_time_is_a_pendulum_datetime_and_run_count_is_kept() -> None:

@@ -228,7 +228,7 @@ class State:
         return self
 
     def is_meta_state(self) -> bool:
-        """Prefect 1 had wrapper states; flowlight has none, so this is always False."""
+        """Whether this state wraps another (`Submitted`, `Queued`, `ClientFailed`)."""
         return False
 
     @classmethod
@@ -363,25 +363,77 @@ class Retrying(Scheduled):
         self.run_count: int = run_count
 
 
-class Submitted(State):
-    """Handed to an executor and not yet started there."""
+class _MetaState(State):
+    """A state about another state, which it wraps as `state` (a wrapped meta state is
+    unwrapped); Prefect 1's meta states, private so `State.children()` leaves it out."""
 
-    __slots__ = ("state",)
-    color = "#ffab00"
+    __slots__ = ("_state",)
 
-    def __init__(self, message: str | None = None, result: Any = None, state: Any = None) -> None:
-        super().__init__(message, result)
+    def __init__(
+        self,
+        message: str | None = None,
+        result: Any = None,
+        state: State | None = None,
+        context: dict[str, Any] | None = None,
+        cached_inputs: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, result, context, cached_inputs)
         self.state = state
 
+    @property
+    def state(self) -> State | None:
+        return self._state
 
-class Queued(Submitted):
-    """Submitted but held back by a concurrency limit."""
+    @state.setter
+    def state(self, value: State | None) -> None:
+        while isinstance(value, _MetaState):
+            value = value.state
+        self._state = value
+
+    def is_meta_state(self) -> bool:
+        return True
+
+
+class Submitted(_MetaState):
+    """Handed to an executor and not yet started there; `state` is the state it was in."""
 
     __slots__ = ()
+    color = "#ffdf5d"
 
 
-class ClientFailed(State):
-    """Reporting the state to an outside service failed (kept for Prefect 1 compatibility)."""
+class Queued(_MetaState):
+    """Held back (by a concurrency limit, say) until `start_time`; `state` is the state it was
+    in."""
+
+    __slots__ = ("_start_time",)
+    color = "#ffea7f"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        result: Any = None,
+        state: State | None = None,
+        start_time: Any = None,
+        context: dict[str, Any] | None = None,
+        cached_inputs: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, result, state, context, cached_inputs)
+        self._start_time = start_time
+
+    @property
+    def start_time(self) -> pendulum.DateTime:
+        """When the run may try again (default: when the state was made), as UTC pendulum."""
+        value = _as_datetime(self._start_time)
+        return self.timestamp if value is None else value
+
+    @start_time.setter
+    def start_time(self, value: Any) -> None:
+        self._start_time = value
+
+
+class ClientFailed(_MetaState):
+    """Reporting the state to an outside service failed; `state` is the state it tried to
+    report (kept for Prefect 1 compatibility)."""
 
     __slots__ = ()
     color = "#eb0000"
