@@ -126,11 +126,13 @@ def close_crashed_runs(telemetry_dir: str | os.PathLike[str] | None = None) -> i
 
     from flowlight.otel._crashed import close_crashed_runs as close
 
-    telemetry = _session.active()
-    closed = close(telemetry, Path(telemetry_dir) if telemetry_dir is not None else None)
-    if closed:
+    before = STATS.snapshot().get("crashed_runs_closed", 0)
+    telemetry = _session.active()  # configuring, if it happens now, closes them already
+    close(telemetry, Path(telemetry_dir) if telemetry_dir is not None else None)
+    count = STATS.snapshot().get("crashed_runs_closed", 0) - before
+    if count:
         telemetry.flush()
-    return len(closed)
+    return count
 
 
 def subprocess_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
