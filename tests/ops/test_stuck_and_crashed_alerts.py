@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import yaml
-
 from tests.notifications.servers import free_port
 
 from ._promql import PROMETHEUS_RULES
