@@ -264,3 +264,53 @@ def test_apply_map_inside_a_case_and_a_resource_block() -> None:
             shifted = apply_map(per_item, [0, 1, 2], unmapped(offset))
     assert [s.result for s in flow.run(branch=True).result[shifted].map_states] == [1, 2, 3]
     assert flow.run(branch=False).result[shifted].is_skipped()
+
+
+def test_resource_bookkeeping_is_not_what_decides_the_flow_state() -> None:
+    """Init and cleanup tasks are never default reference tasks, and a task followed only by
+    the cleanup is terminal (Prefect 1.4.1's rule)."""
+
+    @resource_manager
+    class Session:
+        def setup(self) -> int:
+            return 1
+
+        def cleanup(self, resource: int) -> None:
+            raise RuntimeError("cleanup failed")
+
+    with Flow("references") as flow:
+        with Session() as session:
+            last_inside = inc(session)
+        after = inc(last_inside)
+        alone = one()
+    assert flow.reference_tasks() == {after, alone}
+    assert flow.run().is_successful()  # the failed cleanup does not fail the run
+
+
+def test_a_resumed_run_sets_the_resource_up_again() -> None:
+    from flowlight.engine.state import Success
+
+    calls: list[str] = []
+
+    @resource_manager
+    class Session:
+        def setup(self) -> int:
+            calls.append("setup")
+            return 1
+
+        def cleanup(self, resource: int) -> None:
+            calls.append("cleanup")
+
+    with Flow("resume") as flow:
+        context = Session()
+        with context as session:
+            first = inc(session)
+            second = inc(session)
+    given = {
+        context.setup_task: Success(),
+        context.cleanup_task: Success(),
+        first: Success(result=2),
+    }
+    state = flow.run(task_states=given)
+    assert calls == ["setup", "cleanup"]
+    assert state.result[second].result == 2

@@ -81,8 +81,21 @@ class FlowGraph:
         return {t for t in self._tasks if not self._downstream[t]}
 
     def reference_tasks(self) -> set[Task]:
-        """The tasks whose states decide the flow run's state (default: the terminal tasks)."""
-        return set(self._reference_tasks) or self.terminal_tasks()
+        """The tasks whose states decide the flow run's state (default: the terminal tasks).
+
+        As in Prefect 1, a resource manager's bookkeeping does not count: its init and cleanup
+        tasks are never default reference tasks, and a task followed only by cleanup tasks is
+        terminal."""
+        if self._reference_tasks:
+            return set(self._reference_tasks)
+        from flowlight.tasks.core.resource_manager import ResourceCleanupTask, ResourceInitTask
+
+        return {
+            t
+            for t in self._tasks
+            if not isinstance(t, (ResourceInitTask, ResourceCleanupTask))
+            and all(isinstance(e.downstream_task, ResourceCleanupTask) for e in self._downstream[t])
+        }
 
     def parameters(self) -> set[Parameter]:
         return {t for t in self._tasks if isinstance(t, Parameter)}

@@ -119,6 +119,15 @@ def check_parameters(flow: Flow, given: dict[str, Any] | None) -> dict[str, Any]
     return {**{n: p.default for n, p in declared.items() if n not in given}, **given}
 
 
+def _reruns_on_restart(task: Task) -> bool:
+    """Resource setup/cleanup tasks and secret tasks run again when a resumed run gives them a
+    finished state: the resource and the secret's value do not outlive a run."""
+    from flowlight.tasks.core.resource_manager import ResourceCleanupTask, ResourceSetupTask
+    from flowlight.tasks.secrets import SecretBase
+
+    return isinstance(task, (ResourceSetupTask, ResourceCleanupTask, SecretBase))
+
+
 def check_task_states(flow: Flow, task_states: Mapping[Any, Any] | None) -> None:
     """Refuse a `task_states` key that is not a task of the flow. Prefect 1.4.1 ignores it
     silently, so a resume keyed by the decorated function (not the copy a call bound into the
@@ -304,8 +313,10 @@ class FlowRunner:
         edges: list[Edge] = self.flow._upstream[t]
         upstream = {e: states[e.upstream_task] for e in edges}
         if initial is not None and initial.is_finished():
-            finish(t, initial)
-            return
+            if initial.is_cached() or not _reruns_on_restart(t):
+                finish(t, initial)
+                return
+            initial = Pending()  # a resource's setup/cleanup and a secret run again (Prefect 1)
         if isinstance(t, Constant):
             finish(t, Success(result=t.value))  # constants are values, not runs: no handlers
             return
