@@ -210,9 +210,9 @@ def slack_notifier(*args: Any, **options: Any) -> Any:
     """Slack alerts: a state handler as is, or `slack_notifier(**options)` for a configured one.
 
     Options: `webhook_secret` (default "SLACK_WEBHOOK_URL"), `only_states`, `ignore_states`,
-    `root_cause`, `flood_control`, `trace_url_template`, `log_url_template`, `template`,
-    `raise_on_failure`, `delivery`; Prefect 1's `proxies` and `backend_info` (accepted and
-    ignored: no cloud API is called).
+    `root_cause`, `resolved`, `flood_control`, `trace_url_template`, `log_url_template`,
+    `template`, `raise_on_failure`, `delivery`; Prefect 1's `proxies` and `backend_info`
+    (accepted and ignored: no cloud API is called).
     """
     return _apply(SlackNotifier, args, options)
 
