@@ -202,3 +202,14 @@ def test_durations_stay_timedeltas_and_task_args_may_set_them_either_way() -> No
         "Cached",
         "Success",
     ]
+
+
+def test_a_run_given_a_scheduled_state_waits_for_its_start_time() -> None:
+    from tests.engine._recording import FakeClock
+
+    from flowlight.engine.clock import use_clock
+    from flowlight.engine.state import Scheduled
+
+    with use_clock(FakeClock(1000.0)) as clock:
+        state = Flow("later", tasks=[Task()]).run(state=Scheduled(start_time=1030.0))
+    assert state.is_successful() and clock.slept[0] == 30.0

@@ -18,6 +18,7 @@ import pendulum
 
 from flowlight.core.task import Constant
 from flowlight.engine.cache import cache_candidates, remember_cached_state
+from flowlight.engine.clock import get_clock
 from flowlight.engine.handlers import HandlerFailure, transition
 from flowlight.engine.mapping import MappedRun, edge_value, map_children, plan_map
 from flowlight.engine.state import (
@@ -96,6 +97,10 @@ def run_flow(
             context,
         )
     if state is not None:
+        start = state.start_epoch() if isinstance(state, Scheduled) else None
+        if start is not None:  # as Prefect 1 does, a run given a future start waits for it
+            clock = get_clock()
+            clock.sleep(max(0.0, start - clock.now()))
         return FlowRunner(flow, chosen).run(values, context, task_states, state)
     return FlowRunner(flow, chosen).run(values, context, task_states)
 
