@@ -1,0 +1,101 @@
+"""Editing a built flow: `copy`, `replace` and `update`, Prefect 1's `Flow` methods that rewrite
+the graph as a whole (building it task by task is `Flow.add_task` / `add_edge`)."""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from flowlight.core.edge import Edge
+from flowlight.core.graph import FlowGraph
+
+if TYPE_CHECKING:
+    from flowlight.core.task import Task
+    from flowlight.engine.handlers import StateHandler
+
+__all__ = ["FlowEditing"]
+
+_Flow = TypeVar("_Flow", bound="FlowEditing")
+
+
+class FlowEditing(FlowGraph):
+    """The editing methods of `Flow` (a base class of it, not used on its own)."""
+
+    constants: dict[Task, dict[str, Any]]
+    state_handlers: list[StateHandler]
+    _token: Any
+    _made_token: Any
+    _flow_context: Any
+
+    if TYPE_CHECKING:
+
+        def add_task(self, task: Task) -> Task: ...
+        def _as_task(self, value: Any) -> Task: ...
+        def validate(self) -> None: ...
+        def set_reference_tasks(self, tasks: Any) -> None: ...
+
+    def copy(self: _Flow) -> _Flow:
+        """A flow with the same tasks, edges, constants and reference tasks, which can then be
+        changed without changing this one (the tasks themselves are shared)."""
+        new = copy.copy(self)
+        self._copy_graph_into(new)
+        new.constants = {t: dict(values) for t, values in self.constants.items()}
+        new.state_handlers = list(self.state_handlers)
+        new._token = new._made_token = new._flow_context = None
+        return new
+
+    def replace(self, old: Task, new: Any, validate: bool = True) -> None:
+        """Put `new` (a task, or a value made a `Constant`) where `old` is: same edges, same
+        place among the reference tasks."""
+        if old not in self._tasks:
+            raise ValueError(f"Task {old} was not found in flow '{self.name}'.")
+        new = self._as_task(new)
+        was_reference = old in self._reference_tasks
+        removed = self._remove_task(old)
+        self._reference_tasks.discard(old)
+        constants = self.constants.pop(old, None)
+        self.add_task(new)
+        if constants:
+            self.constants.setdefault(new, {}).update(constants)
+        for edge in dict.fromkeys(removed):
+            self._insert_edge(
+                Edge(
+                    new if edge.upstream_task is old else edge.upstream_task,
+                    new if edge.downstream_task is old else edge.downstream_task,
+                    key=edge.key,
+                    mapped=edge.mapped,
+                    flatten=edge.flatten,
+                )
+            )
+        if was_reference:
+            self._reference_tasks.add(new)
+        if validate:
+            self.validate()
+
+    def update(
+        self,
+        flow: FlowGraph,
+        merge_parameters: bool = False,
+        validate: bool | None = None,
+        merge_reference_tasks: bool = False,
+    ) -> None:
+        """Add the tasks, edges and constants of `flow` to this flow. With `merge_parameters`,
+        a parameter of this flow named as one of `flow`'s is replaced by that one."""
+        if merge_parameters:
+            validate = True
+            theirs = {p.name: p for p in flow.parameters()}
+            for p in self.parameters():
+                if p.name in theirs and theirs[p.name] is not p:
+                    self.replace(p, theirs[p.name])
+        for t in flow._tasks:
+            if t not in self._tasks:
+                self.add_task(t)
+        for edge in flow._edges:
+            if edge not in self._edges:
+                self._insert_edge(edge)
+        if validate:
+            self.validate()
+        if merge_reference_tasks:
+            self.set_reference_tasks(self.reference_tasks() | flow.reference_tasks())
+        for t, values in getattr(flow, "constants", {}).items():
+            self.constants.setdefault(t, {}).update(values)
