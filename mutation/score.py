@@ -15,6 +15,7 @@ every failing status into 1.
 from __future__ import annotations
 
 import ast
+import os
 import shlex
 import sqlite3
 import subprocess
@@ -73,7 +74,10 @@ class Mutant:
 def run_tests(paths: list[str]) -> int:
     """The test command mutmut runs for each mutant: 0 when the tests pass, else 1."""
     command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *paths]
-    passed = subprocess.run(command, cwd=REPO, check=False).returncode == 0
+    # mutmut reads this output as UTF-8: a mutant that prints undecodable text (a lone surrogate
+    # from a redaction test) must not crash it, so such characters are written as escapes.
+    environment = {**os.environ, "PYTHONIOENCODING": "utf-8:backslashreplace"}
+    passed = subprocess.run(command, cwd=REPO, env=environment, check=False).returncode == 0
     return 0 if passed else 1
 
 
