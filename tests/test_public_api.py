@@ -221,3 +221,9 @@ def test_debug_helpers_state_their_names() -> None:
     from flowlight.utilities import debug
 
     assert debug.__all__ == ["raise_on_exception"]
+
+
+def test_template_tasks_state_their_names() -> None:
+    from flowlight.tasks import templates
+
+    assert templates.__all__ == ["StringFormatter"]

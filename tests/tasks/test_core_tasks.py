@@ -314,3 +314,13 @@ def test_a_resumed_run_sets_the_resource_up_again() -> None:
     state = flow.run(task_states=given)
     assert calls == ["setup", "cleanup"]
     assert state.result[second].result == 2
+
+
+def test_string_formatter_fills_its_template_from_the_context_and_its_arguments() -> None:
+    from flowlight.tasks.templates import StringFormatter
+
+    with Flow("fmt") as flow:
+        named = StringFormatter(template="{flow_name}/{task_name}: {x}", name="fmtr")(x=5)
+        given = StringFormatter()(template="{y}!", y="hi")
+    state = flow.run()
+    assert (state.result[named].result, state.result[given].result) == ("fmt/fmtr: 5", "hi!")
