@@ -17,6 +17,7 @@ from flowlight.engine.clock import use_clock
 from flowlight.engine.state import (
     Cached,
     Failed,
+    Looped,
     Mapped,
     Paused,
     Resume,
@@ -143,6 +144,8 @@ def test_a_mapped_upstream_with_a_skipped_child_skips_a_reduce_but_not_a_mapped_
     assert isinstance(_run(t, None, {reduce_edge: parent}), Skipped)
     assert _run(t, None, {mapped_edge: parent}).result == "done"
     assert isinstance(_run(t, None, {reduce_edge: Mapped(map_states=[])}), Success)
+    # A key that is not an edge (a direct call of the runner) passes the mapped upstream whole.
+    assert isinstance(_run(t, None, {"xs": parent}), Skipped)
 
 
 def test_starting_from_retrying_counts_on_from_its_run_count() -> None:
@@ -151,9 +154,11 @@ def test_starting_from_retrying_counts_on_from_its_run_count() -> None:
 
     body = Body(fail)
     t, recorder = _task(body, max_retries=3, retry_delay=datetime.timedelta(0))
-    with use_clock(FakeClock()):
+    clock = FakeClock()
+    with use_clock(clock):
         state = _run(t, Retrying("again", run_count=2))
     assert body.run_counts == [3, 4]
+    assert clock.slept == [0.0]  # a zero retry_delay retries at once
     assert recorder.of("<Task: work>: Failed")[0] == (
         "<Task: work>: Failed(\"Error during execution of task: ValueError('attempt 1')\") -> "
         'Retrying("Retrying Task (after attempt 3 of 4)")'
@@ -262,3 +267,22 @@ def test_a_loop_signal_keeps_its_own_message() -> None:
     t, recorder = _task(Body(loop_once))
     assert _run(t).result == 2
     assert '<Task: work>: Running("Starting task run.") -> Looped("going round")' in recorder.lines
+
+
+def test_a_handler_that_makes_a_run_loop_continues_from_the_context_loop_count() -> None:
+    """A Looped state a handler returns has no loop count of its own: the next iteration's count
+    follows the context's (2, then 3), as for a LOOP signal."""
+    counts: list[Any] = []
+
+    def loop_twice(obj: Any, old: State, new: State) -> State:
+        if new.is_successful() and len(counts) < 3:
+            return Looped("again", result=len(counts))
+        return new
+
+    def body() -> int:
+        counts.append(context.get("task_loop_count"))
+        return len(counts)
+
+    t = task(body, name="work", state_handlers=[loop_twice])
+    assert _run(t).result == 3
+    assert counts == [None, 2, 3]

@@ -171,7 +171,7 @@ class TaskRunner:
             if state.is_running():
                 state = self._change(state, self.execute(inputs, context))
             if isinstance(state, Looped):
-                loop_count = (state.loop_count or context.get("task_loop_count") or 1) + 1
+                loop_count = state.loop_count + 1  # a Looped state's count defaults to the run's
                 context["task_loop_count"] = loop_count
                 context["task_loop_result"] = state.result
                 # Prefect 1 does not report Looped -> Pending; the next attempt starts from it,
@@ -235,7 +235,7 @@ class TaskRunner:
             assert isinstance(retrying, Retrying)
             # Retried at the signal's own start time (now unless given), not after retry_delay,
             # as in Prefect 1.
-            retrying.run_count = context.get("task_run_count") or 1
+            retrying.run_count = context["task_run_count"]  # set by run_attempts for each attempt
             return retrying
         except signals.PrefectStateSignal as signal:
             return signal.state

@@ -39,12 +39,18 @@ def scenario(title: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 def engine(name: str) -> SimpleNamespace:
     if name == "prefect":
         import prefect as root
-        from prefect import Flow, Parameter, Task, task
+        from prefect import Flow, Parameter, Task, task, triggers
         from prefect.engine import signals, state
         from prefect.triggers import all_finished, manual_only
     elif name == "flowlight":
         import flowlight as root  # type: ignore[no-redef]
-        from flowlight import Flow, Parameter, Task, task  # type: ignore[assignment]
+        from flowlight import (  # type: ignore[assignment]
+            Flow,
+            Parameter,
+            Task,
+            task,
+            triggers,  # type: ignore[no-redef]
+        )
         from flowlight.engine import signals, state  # type: ignore[no-redef]
         from flowlight.triggers import all_finished, manual_only  # type: ignore[assignment]
     else:
@@ -59,6 +65,7 @@ def engine(name: str) -> SimpleNamespace:
         state=state,
         all_finished=all_finished,
         manual_only=manual_only,
+        triggers=triggers,
     )
 
 
@@ -296,6 +303,91 @@ def _reference(e: Any, rec: Recorder) -> tuple[Any, dict[str, Any]]:
         poor()
     flow.set_reference_tasks([kept])
     return flow, {}
+
+
+@scenario("LOOP with a failed first try in every iteration")
+def _loop_with_retries(e: Any, rec: Recorder) -> tuple[Any, dict[str, Any]]:
+    context = e.root.context
+    seen: list[tuple[int, int]] = []
+
+    @e.task(max_retries=1, retry_delay=datetime.timedelta(0), state_handlers=[rec])
+    def each_iteration_retries() -> list[tuple[int, int]]:
+        seen.append((context.get("task_loop_count", 1), context.get("task_run_count")))
+        if seen[-1][1] == 1:
+            raise ValueError(f"first try of iteration {seen[-1][0]}")
+        if seen[-1][0] < 3:
+            raise e.signals.LOOP(result=seen[-1][0])
+        return seen
+
+    with e.Flow("loop-retry-flow") as flow:
+        each_iteration_retries()
+    return flow, {}
+
+
+@scenario("RETRY signal on a task with a ten-minute retry_delay")
+def _retry_signal(e: Any, rec: Recorder) -> tuple[Any, dict[str, Any]]:
+    context = e.root.context
+
+    # A RETRY is retried at the signal's own start time (now), not after retry_delay: were it
+    # not, this scenario would wait ten minutes and the recording would time out.
+    @e.task(max_retries=2, retry_delay=datetime.timedelta(minutes=10), state_handlers=[rec])
+    def asks_again() -> int:
+        count: int = context.get("task_run_count")
+        if count < 3:
+            raise e.signals.RETRY(f"not ready on run {count}")
+        return count
+
+    with e.Flow("retry-signal-flow") as flow:
+        asks_again()
+    return flow, {}
+
+
+@scenario("triggers: one returns False, count triggers without upstream tasks")
+def _triggers(e: Any, rec: Recorder) -> tuple[Any, dict[str, Any]]:
+    def never(upstream_states: Any) -> bool:
+        return False
+
+    @e.task(state_handlers=[rec])
+    def source() -> int:
+        return 1
+
+    @e.task(trigger=never, state_handlers=[rec])
+    def refused(x: int) -> int:
+        return x
+
+    @e.task(trigger=e.triggers.some_failed(at_least=1), state_handlers=[rec])
+    def after_failures() -> str:
+        return "ran"
+
+    @e.task(trigger=e.triggers.some_successful(at_most=0), state_handlers=[rec])
+    def after_no_successes() -> str:
+        return "ran"
+
+    @e.task(trigger=e.triggers.not_all_skipped, state_handlers=[rec])
+    def unless_all_skipped() -> str:
+        return "ran"
+
+    with e.Flow("trigger-flow") as flow:
+        refused(source())
+        after_failures()
+        after_no_successes()
+        unless_all_skipped()
+    return flow, {}
+
+
+@scenario("a resumed task whose upstream failed")
+def _resumed_after_failure(e: Any, rec: Recorder) -> tuple[Any, dict[str, Any]]:
+    @e.task(state_handlers=[rec])
+    def broken() -> None:
+        raise OSError("disk gone")
+
+    @e.task(state_handlers=[rec])
+    def approved(x: Any) -> str:
+        return "ran"
+
+    with e.Flow("resume-flow") as flow:
+        later = approved(broken())
+    return flow, {"task_states": {later: e.state.Resume("approval given")}}
 
 
 def record(e: SimpleNamespace, title: str) -> list[str]:
