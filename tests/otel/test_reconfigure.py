@@ -50,7 +50,12 @@ SCRIPT = """
         logger.emit(body="application log after reconfiguring")
     span = tracer.start_span("started-and-ended")
     span.end()
+    # What an application calls on the provider it takes for the SDK's, before exiting.
+    assert trace.get_tracer_provider().force_flush() is True
+    assert metrics.get_meter_provider().force_flush() is True
     otel.shutdown()
+    assert trace.get_tracer_provider().force_flush() is True
+    trace.get_tracer_provider().shutdown()
     print("done")
 """
 

@@ -41,6 +41,22 @@ class _Target:
                 self.generation += 1
 
 
+class _PassThrough:
+    """`force_flush` and `shutdown`, as an application calls them on the SDK provider it believes
+    is global, handed to the provider currently delegated to (nothing to do without one)."""
+
+    target: _Target
+
+    def force_flush(self, *args: Any, **kwargs: Any) -> bool:
+        provider = self.target.provider
+        return True if provider is None else bool(provider.force_flush(*args, **kwargs))
+
+    def shutdown(self, *args: Any, **kwargs: Any) -> None:
+        provider = self.target.provider
+        if provider is not None:
+            provider.shutdown(*args, **kwargs)
+
+
 class _PerGeneration:
     """A value made from the current target, made again when the target changes."""
 
@@ -61,7 +77,7 @@ class _PerGeneration:
 # --- traces -------------------------------------------------------------------------------------
 
 
-class DelegatingTracerProvider(trace.TracerProvider):
+class DelegatingTracerProvider(_PassThrough, trace.TracerProvider):
     def __init__(self) -> None:
         self.target = _Target()
 
@@ -89,7 +105,7 @@ class _DelegatingTracer(trace.Tracer):
 # --- logs ---------------------------------------------------------------------------------------
 
 
-class DelegatingLoggerProvider(_logs.LoggerProvider):
+class DelegatingLoggerProvider(_PassThrough, _logs.LoggerProvider):
     def __init__(self) -> None:
         self.target = _Target()
 
@@ -119,7 +135,7 @@ class _DelegatingLogger(_logs.Logger):
 # --- metrics ------------------------------------------------------------------------------------
 
 
-class DelegatingMeterProvider(metrics.MeterProvider):
+class DelegatingMeterProvider(_PassThrough, metrics.MeterProvider):
     def __init__(self) -> None:
         self.target = _Target()
         self._meters: list[_DelegatingMeter] = []
