@@ -6,9 +6,10 @@ Three stages, each run in fresh subprocesses:
    alternating run by run (five repetitions of flowlight, the first three alternating with
    Prefect); Prefect only at the sizes it finishes in reasonable time (a 1,000-chain takes it
    about 18 s, a 3,000-chain about 4 minutes);
-2. handlers: flowlight with no handler, a no-op handler, the OpenTelemetry bridge (recording
-   into discarding exporters) and the ideal handler (the floor's calls made from a handler), each
-   bridged run followed by the SDK floor for the telemetry it produced;
+2. handlers: flowlight with no handler, a no-op handler, the OpenTelemetry bridge on its
+   default path (OTLP JSON files) and recording into discarding exporters, and the ideal handler
+   (the floor's calls made from a handler), each bridged run followed by the SDK floor for the
+   telemetry it produced;
 3. memory: peak RSS and run time at 1,000, 10,000 and 100,000 tasks per shape (three times).
 
 `--quick` runs small sizes once: a smoke test of the whole pipeline, not a measurement.
@@ -89,8 +90,11 @@ def run_plan(
     for rep in range(plan["repetitions"]):
         for shape in plan["shapes"]:
             for n in plan["handler_sizes"]:
-                progress(f"[{rep + 1}] handlers {shape} {n:,}: none, noop, ideal, bridge, floor")
-                for handlers in ("none", "noop", "ideal", "bridge"):
+                progress(
+                    f"[{rep + 1}] handlers {shape} {n:,}: none, noop, ideal, bridge-files, "
+                    "bridge, floor"
+                )
+                for handlers in ("none", "noop", "ideal", "bridge-files", "bridge"):
                     bridged = record("handlers", run_workload("flowlight", shape, n, handlers), rep)
                 floor = run_floor(bridged["telemetry"])
                 floor.update(engine="opentelemetry-sdk", shape=shape, n=n, handlers="floor")

@@ -19,7 +19,8 @@ GOALS = {
     "prefect_over_flowlight_independent_1000": 200.0,
     "flowlight_us_per_task_independent_1000": 40.0,
     "chain_10000_over_chain_1000": 12.0,
-    "bridge_over_floor": 1.25,
+    "bridge_over_floor": 0.7,
+    "files_over_discarding": 1.25,
     "peak_rss_mb_100000": 1024.0,
 }
 
@@ -110,6 +111,7 @@ def handler_costs(
             ideal = _median(_select(runs, handlers="ideal", **stage), clock)
             bridged = _select(runs, handlers="bridge", **stage)
             bridge = _median(bridged, clock)
+            files = _median(_select(runs, handlers="bridge-files", **stage), clock)
             floor = _median(_select(runs, handlers="floor", **stage), clock)
             if none is None or bridge is None:
                 continue
@@ -128,6 +130,8 @@ def handler_costs(
                     "floor_seconds": floor,
                     "noop_added_us_per_task": None if noop is None else (noop - none) / n * 1e6,
                     "bridge_added_us_per_task": added / n * 1e6,
+                    "files_added_us_per_task": None if files is None else (files - none) / n * 1e6,
+                    "files_over_discarding": None if files is None else _ratio(files - none, added),
                     "floor_us_per_task": None if floor is None else floor / n * 1e6,
                     "bridge_over_floor": _ratio(added, floor),
                     "ideal_seconds": ideal,
@@ -229,6 +233,11 @@ def goals(summary: dict[str, Any]) -> list[dict[str, Any]]:
         for r in summary["handlers"]
         if r["n"] >= 1000 and r["bridge_over_floor"] is not None
     ]
+    files = [
+        r["files_over_discarding"]
+        for r in summary["handlers"]
+        if r["n"] >= 1000 and r.get("files_over_discarding") is not None
+    ]
     memory = {(r["shape"], r["n"]): r["max_rss_mb"] for r in summary["growth"]}
     return [
         row("prefect_over_flowlight_independent_1000", independent.get("prefect_over_flowlight"),
@@ -241,6 +250,10 @@ def goals(summary: dict[str, Any]) -> list[dict[str, Any]]:
             GOALS["chain_10000_over_chain_1000"], True, "linear growth: 10x the tasks"),
         row("bridge_over_floor", max(bridge) if bridge else None, GOALS["bridge_over_floor"], True,
             "worst shape, 1,000 tasks or more: (bridged run - plain run) / SDK floor"),
+        row("files_over_discarding", max(files) if files else None,
+            GOALS["files_over_discarding"], True,
+            "worst shape, 1,000 tasks or more: the bridge's cost on its default path (OTLP JSON "
+            "files) / into discarding exporters"),
         row("peak_rss_mb_independent_100000", memory.get(("independent", 100000)),
             GOALS["peak_rss_mb_100000"], True, "peak RSS of the whole process"),
         row("peak_rss_mb_map_100000", memory.get(("map", 100000)),
@@ -301,7 +314,9 @@ def _handler_rows(summary: dict[str, Any]) -> list[list[str]]:
             f"{r['n']:,}",
             _fmt(r["none_seconds"] / r["n"] * 1e6),
             _fmt(r["noop_added_us_per_task"]),
+            _fmt(r.get("files_added_us_per_task")),
             _fmt(r["bridge_added_us_per_task"]),
+            _fmt(r.get("files_over_discarding"), 2),
             _fmt(r["ideal_added_us_per_task"]),
             _fmt(r["floor_us_per_task"]),
             _fmt(r["bridge_over_floor"], 2),
@@ -365,7 +380,8 @@ def markdown_tables(summary: dict[str, Any], clock: str) -> str:
     comparison_header = ["shape", "tasks", "flowlight s", "µs/task"]
     comparison_header += ["Prefect 1.4.1 s", "µs/task", "Prefect / flowlight"]
     comparison_header += ["flowlight peak MB", "Prefect peak MB"]
-    handler_header = ["shape", "tasks", "no handlers", "+ no-op handler", "+ bridge"]
+    handler_header = ["shape", "tasks", "no handlers", "+ no-op handler", "+ bridge, files"]
+    handler_header += ["+ bridge, discarding", "files / discarding"]
     handler_header += ["+ ideal handler", "SDK floor", "bridge / floor", "ideal / floor"]
     handler_header += ["bridge / ideal"]
     collector_header = ["shape", "tasks", "+ bridge", "of it in GC", "ideal's in GC"]
@@ -382,7 +398,8 @@ def markdown_tables(summary: dict[str, Any], clock: str) -> str:
             f"**Handlers and the OpenTelemetry bridge** ({clock} µs per task added to a run "
             "without handlers; the SDK floor makes the bridge's telemetry with the bare SDK and "
             "structlog in a loop, the ideal handler makes the same calls from a state handler "
-            "during real runs; discarding exporters)",
+            'during real runs; "files" is the bridge\'s default path, OTLP JSON files, '
+            '"discarding" its exporters replaced by discarding ones)',
             "",
             _table(handler_header, _handler_rows(summary)),
             "",

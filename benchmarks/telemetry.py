@@ -18,6 +18,7 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -185,15 +186,24 @@ class DiscardingPipeline:
         self._bridge: Any = None
         self._spool: tempfile.TemporaryDirectory[str] | None = None
         self._statistics_before: dict[str, int] = {}
+        self._files = False
+        self._file_bytes_before: dict[str, int] = {}
 
     @classmethod
-    def install(cls, *, bridge: bool = True) -> DiscardingPipeline:
+    def install(cls, *, bridge: bool = True, files: bool = False) -> DiscardingPipeline:
         """Install the providers and structlog configuration; with `bridge`, configure flowlight's
-        bridge now (as an application does at start-up) so no run pays for it."""
+        bridge now (as an application does at start-up) so no run pays for it.
+
+        With `files`, no provider is installed: the bridge builds its default ones, which write
+        OTLP JSON files (into a temporary directory), as `make run` does. structlog is configured
+        alike in both cases, so the two differ only in where spans, logs and metrics go.
+        """
         pipeline = cls()
-        trace.set_tracer_provider(pipeline.tracer_provider)
-        _logs.set_logger_provider(pipeline.logger_provider)
-        metrics.set_meter_provider(pipeline.meter_provider)
+        pipeline._files = files
+        if not files:
+            trace.set_tracer_provider(pipeline.tracer_provider)
+            _logs.set_logger_provider(pipeline.logger_provider)
+            metrics.set_meter_provider(pipeline.meter_provider)
         structlog.configure(
             processors=[
                 structlog.processors.add_log_level,
@@ -207,8 +217,8 @@ class DiscardingPipeline:
         if bridge:
             import flowlight.otel
 
-            # The bridge records into the providers above; its own spool directory stays empty
-            # and is removed when the process exits.
+            # The bridge records into the providers above (its own spool directory stays empty),
+            # or, with `files`, writes its files there; removed when the process exits.
             pipeline._spool = tempfile.TemporaryDirectory(prefix="flowlight-bench-")
             flowlight.otel.configure(telemetry_dir=pipeline._spool.name)
             pipeline._bridge = flowlight.otel
@@ -219,6 +229,10 @@ class DiscardingPipeline:
 
     def flush(self) -> None:
         """Export everything recorded so far, waiting as long as it takes."""
+        if self._files:
+            if not self._bridge.flush(timeout_s=3600):
+                raise RuntimeError("the bridge did not finish writing its files")
+            return
         self.tracer_provider.force_flush()
         self.logger_provider.force_flush()
         self.meter_provider.force_flush()
@@ -235,6 +249,7 @@ class DiscardingPipeline:
         for name in fresh.__dataclass_fields__:
             setattr(self.counts, name, getattr(fresh, name))
         self.sink.first_line = None
+        self._file_bytes_before = self._file_bytes()
         self._statistics_before = self._bridge.statistics() if self._bridge is not None else {}
 
     def finish(self) -> dict[str, Any]:
@@ -250,4 +265,17 @@ class DiscardingPipeline:
                 name: value - before.get(name, 0)
                 for name, value in self._bridge.statistics().items()
             }
-        return self.counts.as_dict()
+        counts = self.counts.as_dict()
+        if self._files:
+            before = self._file_bytes_before
+            counts["file_bytes"] = {
+                name: size - before.get(name, 0) for name, size in self._file_bytes().items()
+            }
+        return counts
+
+    def _file_bytes(self) -> dict[str, int]:
+        """The size of each OTLP JSON file the bridge writes (only with `files`)."""
+        if not self._files or self._spool is None:
+            return {}
+        directory = Path(self._spool.name)
+        return {path.name: path.stat().st_size for path in directory.glob("*.jsonl")}

@@ -6,7 +6,8 @@ ENGINE is `flowlight` or `prefect` (this module also runs in the Prefect 1 virtu
 it imports only the standard library and the engine it is asked for). SHAPE is `independent`
 (N unconnected tasks), `chain` (each task takes the previous one's result) or `map` (one task
 mapped over N items). HANDLERS is `none`, `noop` (a task state handler that returns the new state),
-`bridge` (flowlight's OpenTelemetry bridge, recording into discarding exporters) or `ideal` (the
+`bridge` (flowlight's OpenTelemetry bridge, recording into discarding exporters), `bridge-files`
+(the bridge on its default path: OTLP JSON files, what `make run` users get) or `ideal` (the
 floor's SDK calls made from a handler, see `benchmarks.ideal`, into the same exporters).
 
 Only `flow.run()` is timed, as in the reference script the Prefect 1 figures came from; building
@@ -31,7 +32,7 @@ from benchmarks.gc_time import GcTimer
 
 ENGINES = ("flowlight", "prefect")
 SHAPES = ("independent", "chain", "map")
-HANDLERS = ("none", "noop", "ideal", "bridge")
+HANDLERS = ("none", "noop", "ideal", "bridge", "bridge-files")
 
 
 def peak_rss_mb() -> float:
@@ -72,8 +73,9 @@ def _recording(engine_name: str, handlers: str) -> tuple[Any, Callable[[Any], No
         raise ValueError(f"handlers {handlers!r} record with flowlight's bridge: use flowlight")
     from benchmarks.telemetry import DiscardingPipeline
 
-    pipeline = DiscardingPipeline.install(bridge=handlers == "bridge")
-    if handlers == "bridge":
+    bridged = handlers in ("bridge", "bridge-files")
+    pipeline = DiscardingPipeline.install(bridge=bridged, files=handlers == "bridge-files")
+    if bridged:
         return pipeline, pipeline.instrument
     from benchmarks.ideal import IdealHandler, attach
 
@@ -86,7 +88,7 @@ def measure(engine_name: str, shape: str, n: int, handlers: str) -> dict[str, An
     engine = importlib.import_module(engine_name)
     pipeline: Any = None
     instrument: Callable[[Any], None] = lambda flow: None  # noqa: E731
-    if handlers in ("bridge", "ideal"):
+    if handlers in ("bridge", "bridge-files", "ideal"):
         pipeline, instrument = _recording(engine_name, handlers)
     rss_after_import = peak_rss_mb()
     task_handlers = [noop_handler] if handlers == "noop" else []

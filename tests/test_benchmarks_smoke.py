@@ -102,6 +102,7 @@ def test_memory_growth_and_goals_are_reported(quick_results: dict[str, Any]) -> 
         "flowlight_us_per_task_independent_1000",
         "chain_10000_over_chain_1000",
         "bridge_over_floor",
+        "files_over_discarding",
         "peak_rss_mb_independent_100000",
         "peak_rss_mb_map_100000",
     }
@@ -109,6 +110,25 @@ def test_memory_growth_and_goals_are_reported(quick_results: dict[str, Any]) -> 
     assert goals["peak_rss_mb_map_100000"]["met"] is None
     assert goals["prefect_over_flowlight_independent_1000"]["met"] is None
     assert goals["bridge_over_floor"]["met"] is None
+    assert goals["files_over_discarding"]["met"] is None
+
+
+def test_the_default_file_path_is_measured_beside_the_discarding_one(
+    quick_results: dict[str, Any],
+) -> None:
+    """The headline handler table has the bridge on its default path (OTLP JSON files, which it
+    really wrote) beside the bridge into discarding exporters, and their ratio."""
+    for row in quick_results["handlers"]:
+        assert row["files_added_us_per_task"] is not None
+        assert row["files_over_discarding"] is not None
+    written = [
+        run["telemetry"]["file_bytes"]
+        for run in quick_results["runs"]
+        if run.get("handlers") == "bridge-files"
+    ]
+    assert written
+    for sizes in written:
+        assert sizes["traces.jsonl"] > 0 and sizes["logs.jsonl"] > 0
 
 
 def test_every_measured_run_reports_its_time_in_the_garbage_collector(

