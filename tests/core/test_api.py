@@ -213,3 +213,17 @@ def test_a_run_given_a_scheduled_state_waits_for_its_start_time() -> None:
     with use_clock(FakeClock(1000.0)) as clock:
         state = Flow("later", tasks=[Task()]).run(state=Scheduled(start_time=1030.0))
     assert state.is_successful() and clock.slept[0] == 30.0
+
+
+def test_removing_a_task_through_flow_tasks_leaves_its_edges_for_validate_to_report() -> None:
+    """flow.tasks is the flow's set as in Prefect 1: removing from it removes the task (its
+    edges stay, so validate() names them); reading it otherwise changes nothing."""
+    a, b = Task(name="a"), Task(name="b")
+    flow = Flow("live")
+    flow.add_edge(a, b)
+    flow.tasks.add(Task(name="not added"))  # a plain set operation on the copy handed out
+    assert flow.tasks == {a, b}
+    flow.tasks.remove(b)
+    assert flow.tasks == {a} and b not in flow.slugs
+    with pytest.raises(ValueError, match="edges refer to tasks not contained"):
+        flow.validate()

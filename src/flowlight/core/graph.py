@@ -17,6 +17,29 @@ from flowlight.core.task import Parameter, Task
 __all__ = ["FlowGraph"]
 
 
+class _TaskSet(set[Task]):
+    """What `flow.tasks` returns: a set of the flow's tasks. As with Prefect 1's live set,
+    removing a task through it (`remove`, `discard`, `pop`) takes the task out of the flow and
+    leaves its edges and reference-task mark, which `validate()` then reports."""
+
+    def __init__(self, graph: FlowGraph) -> None:
+        super().__init__(graph._tasks)
+        self._graph = graph
+
+    def remove(self, task: Task) -> None:
+        super().remove(task)
+        self._graph._forget(task)
+
+    def discard(self, task: object) -> None:
+        if isinstance(task, Task) and task in self:
+            self.remove(task)
+
+    def pop(self) -> Task:
+        task = super().pop()
+        self._graph._forget(task)
+        return task
+
+
 class FlowGraph:
     """Tasks and edges, with the queries Prefect 1's `Flow` answers about them."""
 
@@ -34,7 +57,7 @@ class FlowGraph:
 
     @property
     def tasks(self) -> set[Task]:
-        return set(self._tasks)
+        return _TaskSet(self)
 
     @property
     def edges(self) -> set[Edge]:
@@ -209,6 +232,11 @@ class FlowGraph:
         del self._tasks[task]
         del self.slugs[task]
         return removed
+
+    def _forget(self, task: Task) -> None:
+        """Drop `task` from the tasks only (its edges stay): what `flow.tasks.remove` does."""
+        self._tasks.pop(task, None)
+        self.slugs.pop(task, None)
 
     def _insert_edge(self, edge: Edge) -> None:
         if edge not in self._edges:
