@@ -149,3 +149,11 @@ def test_a_state_made_inside_a_task_run_records_the_tasks_tags() -> None:
         assert st.Success().context == {"tags": ["etl", "nightly"]}
         assert st.Failed(context={"tags": ["own"]}).context == {"tags": ["own"]}
     assert st.Success().context == {}
+
+
+def test_a_mapped_state_counts_its_children_unless_told_how_many() -> None:
+    assert st.Mapped(map_states=[st.Success(), st.Failed()]).n_map_states == 2
+    told = st.Mapped(n_map_states=3)
+    assert told.n_map_states == 3
+    told.n_map_states = None
+    assert told.n_map_states == 0

@@ -519,7 +519,7 @@ class Cached(Success):
 class Mapped(Success):
     """A mapped parent: its children's states are `map_states`, their results `result`."""
 
-    __slots__ = ("map_states",)
+    __slots__ = ("_n_map_states", "map_states")
     color = "#7e57c2"
     _compared = ("cached_inputs", "map_states")
 
@@ -530,13 +530,20 @@ class Mapped(Success):
         map_states: Sequence[State] | None = None,
         context: dict[str, Any] | None = None,
         cached_inputs: dict[str, Any] | None = None,
+        n_map_states: int | None = None,
     ) -> None:
         super().__init__(message, result, context, cached_inputs)
         self.map_states: list[State] = list(map_states or [])
+        self._n_map_states = n_map_states
 
     @property
     def n_map_states(self) -> int:
-        return len(self.map_states)
+        """How many children the map has: as given, else the number of `map_states`."""
+        return self._n_map_states or len(self.map_states)
+
+    @n_map_states.setter
+    def n_map_states(self, value: int | None) -> None:
+        self._n_map_states = value
 
 
 class Skipped(Success):
