@@ -6,13 +6,14 @@ PY := $(VENV)/bin/python
 .PHONY: run test check lint typecheck system-deps bench mutation clean stack-binaries stack stack-down
 
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
-	touch $@
+	@echo "Installing flowlight into $(VENV) (a minute or two the first time)..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	@touch $@
 
 run: $(VENV)/.installed
-	$(PY) examples/hello_flow.py
+	@$(PY) examples/hello_flow.py
 
 system-deps:
 	bash .ci/system-deps.sh

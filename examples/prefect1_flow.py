@@ -71,9 +71,7 @@ def print_trace(path: Path, flow_name: str) -> None:
     def show(span: dict[str, Any], depth: int) -> None:
         events = " -> ".join(event["name"] for event in span.get("events", []))
         status = "ERROR" if span.get("status", {}).get("code") == 2 else "ok"
-        index = [a for a in span.get("attributes", []) if a["key"] == "flowlight.task.map_index"]
-        name = span["name"] + (f"[{index[0]['value']['intValue']}]" if index else "")
-        print(f"{'  ' * depth}{name} [{status}] {events}")
+        print(f"{'  ' * depth}{span['name']} [{status}] {events}")
         for child in sorted(children.get(span["spanId"], []), key=lambda c: c["name"]):
             show(child, depth + 1)
 

@@ -79,10 +79,12 @@ def test_prefect_1_import_paths_exist() -> None:
 
 def test_importing_flowlight_leaves_the_heavy_libraries_unloaded() -> None:
     """`import flowlight` (a worker, the CLI, a short script) loads pendulum only when a state's
-    datetime is read and OpenTelemetry only when the bridge is used; seen in a fresh interpreter."""
+    datetime is read, OpenTelemetry only when the bridge is used, rich only to draw on a terminal,
+    graphviz only for a picture and structlog only when a line goes through it; seen in a fresh
+    interpreter."""
     probe = (
-        "import sys, flowlight; "
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pendulum', 'opentelemetry'}))"
+        "import sys, flowlight; heavy = {'pendulum', 'opentelemetry', 'rich', 'graphviz', "
+        "'structlog'}; print(sorted({m.split('.')[0] for m in sys.modules} & heavy))"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True

@@ -144,15 +144,17 @@ def test_add_trace_context_links_a_users_log_line_inside_a_task_to_the_task_span
     assert seen["span_id"] == spans["work"]["spanId"]
 
 
-def test_on_a_terminal_the_events_are_readable_console_lines(tmp_path: Path) -> None:
-    """With stderr a terminal the same events are rendered for people, not as JSON."""
+def test_on_a_terminal_the_engine_lines_replace_the_structured_events(tmp_path: Path) -> None:
+    """With stderr a terminal a person reads the engine's lines (Prefect 1's shape, the failure
+    with its traceback); the bridge's structured transition events, made for log shippers and
+    OpenTelemetry, are not repeated there."""
     import pty
 
     leader, follower = pty.openpty()
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "FLOWLIGHT"))}
     environment.update(
-        FLOWLIGHT__LOGGING__LEVEL="INFO",
         FLOWLIGHT__OTEL__TELEMETRY_DIR=str(tmp_path / "telemetry"),
+        FLOWLIGHT__LOGGING__SUMMARY="false",
         NO_COLOR="1",
     )
     process = subprocess.Popen(
@@ -174,11 +176,15 @@ def test_on_a_terminal_the_events_are_readable_console_lines(tmp_path: Path) -> 
         chunks.append(chunk)
     assert process.wait(timeout=120) == 0
     os.close(leader)
-    lines = [
-        line
-        for line in b"".join(chunks).decode(errors="replace").splitlines()
-        if "flowlight.state_transition" in line
+    screen = b"".join(chunks).decode(errors="replace")
+    assert "flowlight.state_transition" not in screen
+    lines = [line for line in screen.splitlines() if " - flowlight." in line]
+    assert [line.split(" | ", 1)[1] for line in lines] == [
+        "Beginning Flow run for 'fails'",
+        "Task 'bad': Starting task run...",
+        "Task 'bad': Exception encountered during task execution!",
+        "Task 'bad': Finished task run for task with final state: 'Failed'",
+        "Flow run FAILED: some reference tasks failed.",
     ]
-    assert len(lines) == 4
-    assert not any(line.lstrip().startswith("{") for line in lines)
-    assert all("trace_id" in line and "new_state" in line for line in lines)
+    assert not any(line.lstrip().startswith("{") for line in screen.splitlines())
+    assert "Traceback (most recent call last)" in screen

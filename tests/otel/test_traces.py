@@ -128,23 +128,26 @@ def test_a_trigger_failure_gets_a_span_marked_as_error(received: ReceivedTelemet
 
 
 def test_each_mapped_child_is_a_span_under_its_mapped_parent(received: ReceivedTelemetry) -> None:
-    """Mapping over three values: the parent's span ends at Mapped and each child has its own
-    span under it, named like the task (no index in the name), with its map index attribute."""
+    """Mapping over three values: each child has its own span under the parent's, named
+    `double[i]` as Prefect 1 names a mapped child, with its map index attribute; the parent's
+    span ends when its last child does, and is an ERROR because a child failed, while its state
+    stays Mapped."""
     named = by_name(run_and_collect(flows.mapped_flow(), received, spans=5))
-    doubles = named["double"]
-    parents = [s for s in doubles if "flowlight.task.map_index" not in s.attributes]
-    children = [s for s in doubles if "flowlight.task.map_index" in s.attributes]
-    assert len(parents) == 1 and len(children) == 3
-    parent = parents[0]
+    (parent,) = named["double"]
+    children = [named[f"double[{i}]"][0] for i in range(3)]
     assert parent.event_names == ["Mapped"]
     assert parent.parent_span_id == named["mapping"][0].span_id
-    assert sorted(c.attributes["flowlight.task.map_index"] for c in children) == [0, 1, 2]
+    assert [c.attributes["flowlight.task.map_index"] for c in children] == [0, 1, 2]
     assert {c.parent_span_id for c in children} == {parent.span_id}
     assert {c.attributes["flowlight.task.parent_run_id"] for c in children} == {
         parent.attributes["cicd.pipeline.task.run.id"]
     }
     failed = [c for c in children if c.is_error]
     assert [c.attributes["flowlight.task.map_index"] for c in failed] == [2]
+    assert parent.end_ns == max(c.end_ns for c in children)
+    assert parent.is_error
+    assert parent.attributes["flowlight.state"] == "Mapped"
+    assert parent.attributes["flowlight.map.failed_children"] == 1
 
 
 def test_a_failing_user_handler_still_ends_the_task_span_as_failed(

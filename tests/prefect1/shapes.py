@@ -33,9 +33,10 @@ class SpanShape:
 
 
 def label_of(span: SpanView) -> str:
-    """The span's name, with `[i]` for mapped child i (children share their parent's name)."""
+    """The span's name (`name[i]` for mapped child i), checked against its map index."""
     index = span.attributes.get("flowlight.task.map_index")
-    return span.name if index is None else f"{span.name}[{index}]"
+    assert index is None or span.name.endswith(f"[{index}]"), span.name
+    return span.name
 
 
 def _event_label(name: str, attributes: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ EXAMPLE = REPO / "examples" / "prefect1_flow.py"
 EXPECTED_TREE = [
     "  nightly-etl [ERROR] Running -> Failed",
     "    extract [ok] Running -> Failed -> exception -> Retrying -> Running -> Success",
-    "    invert [ok] Mapped",
+    "    invert [ERROR] Mapped",
     "      invert[0] [ERROR] Running -> Failed -> exception",
     "      invert[1] [ok] Running -> Success",
     "      invert[2] [ok] Running -> Success",

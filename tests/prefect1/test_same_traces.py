@@ -117,6 +117,7 @@ EXPECTED_ERRORS = {
     ("trigger-failure", "bad"),
     ("trigger-failure", "down"),
     ("mapping-failure",),
+    ("mapping-failure", "inverse"),  # a child failed: the Mapped parent's span is an ERROR
     ("mapping-failure", "inverse", "inverse[1]"),
     ("handler-raises",),
     ("handler-raises", "work"),
@@ -268,7 +269,8 @@ def test_prefect1_transitions_are_logged_with_the_ids_of_their_spans(
         span = spans[line["span_id"]]
         assert span.trace_id == line["trace_id"]
         assert line["new_state"] in span.event_names
-        assert (line.get("task") or line["flow"]) == span.name
+        index = f"[{line['map_index']}]" if line.get("map_index") is not None else ""
+        assert (line.get("task") or line["flow"]) + index == span.name
 
 
 def test_prefect1_and_flowlight_log_the_same_transitions(

@@ -77,11 +77,12 @@ def assert_flow_traces(spans: list[SpanView], service: str) -> None:
 
     mapping = by_name(traces["mapping"])
     flow_span = mapping["mapping"][0]
-    parents = [s for s in mapping["double"] if "flowlight.task.map_index" not in s.attributes]
-    children = [s for s in mapping["double"] if "flowlight.task.map_index" in s.attributes]
+    parents = mapping["double"]
+    children = [mapping[f"double[{i}]"][0] for i in range(3)]  # named as Prefect 1 names them
     assert len(parents) == 1 and parents[0].parent_span_id == flow_span.span_id
     assert parents[0].event_names == ["Mapped"]
-    assert sorted(c.attributes["flowlight.task.map_index"] for c in children) == [0, 1, 2]
+    assert parents[0].is_error  # a child failed; the parent's state stays Mapped
+    assert [c.attributes["flowlight.task.map_index"] for c in children] == [0, 1, 2]
     for child in children:
         assert child.parent_span_id == parents[0].span_id
         failing = child.attributes["flowlight.task.map_index"] == 2

@@ -361,12 +361,14 @@ class Flow(FlowEditing, FlowGraph):
         executor: Any = None,
         state: State | None = None,
         flow_run_name: str | None = None,
+        progress: bool | None = None,
         **kwargs: Any,
     ) -> State:
         """Run the flow (each scheduled run in turn, when it has a schedule) and return the final
         state; `state.result` maps each task to its state. `state` is the state the run starts
         from (a finished one is returned as it is); `flow_run_name` is the run's name in the
-        context (default: its id)."""
+        context (default: its id). `progress=True` (or `FLOWLIGHT__LOGGING__PROGRESS=true`) draws
+        live progress when stderr is a terminal."""
         from flowlight.engine.flow_runner import run_flow
 
         if self._token is not None:
@@ -385,8 +387,22 @@ class Flow(FlowEditing, FlowGraph):
             executor=executor,
             state=state,
             flow_run_name=flow_run_name,
+            progress=progress,
             **kwargs,
         )
+
+    def visualize(
+        self,
+        flow_state: State | None = None,
+        filename: str | None = None,
+        format: str | None = None,
+    ) -> Any:
+        """Draw the task graph with Graphviz, coloured by each task's final state when the flow
+        run's `flow_state` is given; write it to `filename` (in `format`) or show it. Returns
+        the `graphviz.Digraph`; raises an ImportError saying how to install Graphviz if needed."""
+        from flowlight.core.visualize import visualize
+
+        return visualize(self, flow_state=flow_state, filename=filename, format=format)
 
 
 def _refuse_a_map_inside_apply_map() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import datetime
 import inspect
-import logging
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator
@@ -23,6 +22,7 @@ from flowlight.engine.cache_validators import duration_only, never_use
 from flowlight.engine.handlers import StateHandler, validate_state_handlers
 from flowlight.engine.state import State
 from flowlight.utilities.context import current
+from flowlight.utilities.logging import RunLogger, run_logger
 
 if TYPE_CHECKING:
     from flowlight.core.flow import Flow
@@ -196,9 +196,10 @@ class Task(TaskOperators):
         return f"<Task: {self.name}>"
 
     @property
-    def logger(self) -> logging.Logger:
-        """A standard-library logger named after the task (`flowlight.<name>`)."""
-        return logging.getLogger(f"flowlight.{self.name}")
+    def logger(self) -> RunLogger:
+        """The task's logger (`flowlight.<name>`): inside a run, each line names the flow, task,
+        map index, run ids and, with the OpenTelemetry bridge on, the trace and span ids."""
+        return run_logger(f"flowlight.{self.name}")
 
     def run(self) -> Any:
         """The task's work; subclasses override it. The base task does nothing."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pendulum
 
 from flowlight.core.task import Constant
+from flowlight.engine import run_log
 from flowlight.engine.cache import cache_candidates, remember_cached_state
 from flowlight.engine.clock import get_clock
 from flowlight.engine.handlers import HandlerFailure, transition
@@ -35,12 +37,15 @@ from flowlight.engine.state import (
 from flowlight.engine.task_runner import is_unfinished, run_task
 from flowlight.executors.base import Executor, RunFuture
 from flowlight.executors.local import LocalExecutor
+from flowlight.settings import setting
 from flowlight.utilities.context import current, use_context
+from flowlight.utilities.logging import run_logger, stderr_is_terminal
 
 if TYPE_CHECKING:
     from flowlight.core.edge import Edge
     from flowlight.core.flow import Flow
     from flowlight.core.task import Task
+    from flowlight.utilities.progress import RunProgress
 
 __all__ = ["FlowRunner", "run_flow"]
 
@@ -54,6 +59,7 @@ def run_flow(
     executor: Executor | None = None,
     state: State | None = None,
     flow_run_name: str | None = None,
+    progress: bool | None = None,
     **kwargs: Any,
 ) -> State:
     """What `Flow.run` does: validate everything first, then run once or on the schedule.
@@ -85,13 +91,15 @@ def run_flow(
         raise TypeError(
             f"executor={chosen!r} is not a flowlight executor (see flowlight.executors)."
         )
+    if progress is None:
+        progress = setting("logging", "progress", default=False) is True
     if flow.schedule is not None and run_on_schedule is not False:
         from flowlight.schedules.loop import run_on_schedule as scheduled
 
         return scheduled(
             flow,
             # as in Prefect 1, a clock's parameter defaults win over the run's parameters
-            lambda ctx, defaults: FlowRunner(flow, chosen).run(
+            lambda ctx, defaults: FlowRunner(flow, chosen, progress).run(
                 {**values, **defaults}, ctx, task_states
             ),
             context,
@@ -101,8 +109,8 @@ def run_flow(
         if start is not None:  # as Prefect 1 does, a run given a future start waits for it
             clock = get_clock()
             clock.sleep(max(0.0, start - clock.now()))
-        return FlowRunner(flow, chosen).run(values, context, task_states, state)
-    return FlowRunner(flow, chosen).run(values, context, task_states)
+        return FlowRunner(flow, chosen, progress).run(values, context, task_states, state)
+    return FlowRunner(flow, chosen, progress).run(values, context, task_states)
 
 
 def check_parameters(flow: Flow, given: dict[str, Any] | None) -> dict[str, Any]:
@@ -168,9 +176,11 @@ def _not_in_flow(flow: Flow, key: Any) -> str:
 class FlowRunner:
     """Runs one flow run of `flow` on `executor`."""
 
-    def __init__(self, flow: Flow, executor: Executor) -> None:
+    def __init__(self, flow: Flow, executor: Executor, progress: bool = False) -> None:
         self.flow = flow
         self.executor = executor
+        self.show_progress = progress
+        self.progress: RunProgress | None = None
 
     def run(
         self,
@@ -185,8 +195,7 @@ class FlowRunner:
         if state is not None and isinstance(state.result, dict):
             task_states = {**state.result, **(task_states or {})}
         run_id = str(uuid.uuid4())
-        from flowlight.utilities.logging import get_logger
-
+        started = time.time()
         ctx: dict[str, Any] = {
             **current(),
             "flow_name": flow.name,
@@ -196,41 +205,69 @@ class FlowRunner:
             **(user_context or {}),
             "parameters": parameters,
         }
-        ctx["logger"] = get_logger("flowlight.flow_run", flow_name=flow.name, flow_run_id=run_id)
+        ctx["logger"] = run_logger(f"flowlight.{flow.name}")
         if getattr(flow, "result", None) is not None:
             ctx["flow_result"] = flow.result  # read by tasks without a result of their own
         with use_context(ctx):
-            if state is not None and state.is_finished():
-                given = state.result if isinstance(state.result, dict) else {}
-                state.result = {
-                    t: given.get(t) or Pending("Task not run.") for t in flow.sorted_tasks()
-                }
+            final = self._run_in_context(ctx, user_context, task_states, state)
+        _remember_run(final, ctx, started)
+        if run_log.wants_summary() and final.is_finished():
+            from flowlight.utilities.run_summary import print_summary
+
+            print_summary(flow.name, final, time.time() - started)
+        return final
+
+    def _run_in_context(
+        self,
+        ctx: dict[str, Any],
+        user_context: dict[str, Any] | None,
+        task_states: Mapping[Task, State] | None,
+        state: State | None,
+    ) -> State:
+        flow = self.flow
+        if state is not None and state.is_finished():
+            given = state.result if isinstance(state.result, dict) else {}
+            state.result = {
+                t: given.get(t) or Pending("Task not run.") for t in flow.sorted_tasks()
+            }
+            return state
+        run_log.flow_run_started(flow.name)
+        if state is None or not state.is_running():
+            start = state or Scheduled(start_time=(user_context or {}).get("scheduled_start_time"))
+            try:
+                state = self._change(start, Running("Running flow."))
+            except HandlerFailure as failure:
+                failure.state.result = {}
+                run_log.flow_run_finished(failure.state)
+                return failure.state
+            if not state.is_running():
                 return state
-            if state is None or not state.is_running():
-                start = state or Scheduled(
-                    start_time=(user_context or {}).get("scheduled_start_time")
-                )
-                try:
-                    state = self._change(start, Running("Running flow."))
-                except HandlerFailure as failure:
-                    failure.state.result = {}
-                    return failure.state
-                if not state.is_running():
-                    return state
+        if self.show_progress and stderr_is_terminal():
+            from flowlight.utilities.progress import start_progress
+
+            total = sum(1 for t in flow._tasks if not isinstance(t, Constant))
+            self.progress = start_progress(flow.name, total)
+        try:
             with self.executor.start():
                 states = self.run_tasks(ctx, dict(task_states or {}))
-            final = self.final_state(states)
-            if final is None:
-                state.result = states
-                return state  # a paused task: the flow run is not finished
-            final.result = states  # handlers see the task states, as in Prefect 1
-            try:
-                final = self._change(state, final)
-            except HandlerFailure as failure:
-                final = failure.state
-            if not isinstance(final.result, dict):
-                final.result = states  # the flow state's result is always the task states
-            return final
+        finally:
+            if self.progress is not None:
+                from flowlight.utilities.progress import stop_progress
+
+                stop_progress(self.progress)
+        final = self.final_state(states)
+        if final is None:
+            state.result = states
+            return state  # a paused task: the flow run is not finished
+        final.result = states  # handlers see the task states, as in Prefect 1
+        try:
+            final = self._change(state, final)
+        except HandlerFailure as failure:
+            final = failure.state
+        if not isinstance(final.result, dict):
+            final.result = states  # the flow state's result is always the task states
+        run_log.flow_run_finished(final)
+        return final
 
     def _change(self, old: State, new: State) -> State:
         handlers = self.flow.state_handlers
@@ -274,6 +311,7 @@ class FlowRunner:
 
     def _run_graph(self, flow_ctx: dict[str, Any], given: dict[Task, State]) -> dict[Task, State]:
         flow = self.flow
+        progress = self.progress
         # The tasks without upstream tasks, in insertion order: what a sort would yield first.
         # flow.run() has sorted the graph once already, in validate().
         waiting = {t: len(flow._upstream[t]) for t in flow._tasks}
@@ -292,10 +330,16 @@ class FlowRunner:
         while ready or in_flight:
             while ready:
                 t = ready.popleft()
+                before = len(in_flight)
                 self._start(t, flow_ctx, given.get(t), states, in_flight, finish)
+                if progress is not None and not isinstance(t, Constant):
+                    mapped = any(e.mapped for e in flow._upstream[t])
+                    _count_start(progress, t, states, len(in_flight) - before, mapped)
             for future in self.executor.wait_any(list(in_flight)):
                 t, mapped_run, index = in_flight.pop(future)
                 result = future.result()
+                if progress is not None:
+                    progress.finished(result)
                 if t.cache_for is not None:
                     remember_cached_state(t, result)
                 if mapped_run is None:
@@ -355,8 +399,30 @@ class FlowRunner:
         in_flight[future] = (t, None, -1)
 
 
+def _count_start(
+    progress: RunProgress, t: Task, states: dict[Task, State], submitted: int, mapped: bool
+) -> None:
+    """Count a task the runner just started: its runs handed to the executor, or its final
+    state when it finished without running (skipped, given, an empty map)."""
+    if submitted:
+        progress.submitted(submitted, mapped_parent=mapped)
+    elif t in states:
+        progress.finished(states[t], was_submitted=False)
+
+
+def _remember_run(final: State, ctx: dict[str, Any], started: float) -> None:
+    """Put the run's ids on its final state (`state.context`), so whoever holds the state can
+    find the run: its flow run id, and its trace id when the OpenTelemetry bridge traced it."""
+    ids: dict[str, Any] = {"flow_run_id": ctx["flow_run_id"], "started_at": started}
+    for key in ("trace_id", "telemetry_destination"):  # set by the OpenTelemetry bridge
+        if ctx.get(key):
+            ids[key] = ctx[key]
+    final.context = {**(final.context or {}), **ids}
+
+
 def _task_context(flow_ctx: dict[str, Any], t: Task, slug: str | None) -> dict[str, Any]:
     ctx = dict(flow_ctx)
+    ctx["logger"] = run_logger(f"flowlight.{t.name}")
     ctx["task_name"] = t.name
     ctx["task_full_name"] = t.name
     ctx["task_slug"] = slug

@@ -131,6 +131,13 @@ class State:
             self._stored, self.result = None, value
 
     @property
+    def trace_id(self) -> str | None:
+        """The trace id of the flow run that ended in this state, when the OpenTelemetry bridge
+        traced it (`flowlight trace show <id>` draws it); None otherwise."""
+        value = (self.context or {}).get("trace_id")
+        return value if isinstance(value, str) else None
+
+    @property
     def created_at(self) -> float:
         """When the state was created, as epoch seconds: the cheap form of `timestamp`."""
         return self._created

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from flowlight.engine import signals
+from flowlight.engine import run_log, signals
 from flowlight.engine.cache import cached_state, find_cached_state, store_cached_state
 from flowlight.engine.checkpoints import checkpointed, find_target
 from flowlight.engine.clock import get_clock, seconds
@@ -37,6 +37,7 @@ from flowlight.engine.state import (
 from flowlight.engine.timeouts import TaskTimedOut, call_with_timeout
 from flowlight.settings import number_setting
 from flowlight.utilities.context import current, use_context
+from flowlight.utilities.progress import note_retry
 
 if TYPE_CHECKING:
     from flowlight.core.task import Task
@@ -80,11 +81,14 @@ class TaskRunner:
         state = initial_state if initial_state is not None else Pending()
         with use_context(context):
             try:
-                return self._run_steps(state, inputs, upstream_states, context)
+                final = self._run_steps(state, inputs, upstream_states, context)
             except HandlerFailure as failure:
-                return failure.state
+                final = failure.state
             except signals.ENDRUN as end:
-                return end.state
+                final = end.state
+            if final is not state:
+                run_log.task_finished(self.task.name, context, final)
+            return final
 
     def _run_steps(
         self,
@@ -169,6 +173,7 @@ class TaskRunner:
             context["task_run_count"] = run_count
             state = self._change(state, Running(_RUNNING_MESSAGE))
             if state.is_running():
+                run_log.task_started(task.name, context)
                 state = self._change(state, self.execute(inputs, context))
             if isinstance(state, Looped):
                 loop_count = state.loop_count + 1  # a Looped state's count defaults to the run's
@@ -200,6 +205,10 @@ class TaskRunner:
                             result=state.result,
                         ),
                     )
+                start = state.start_epoch()
+                wait = None if start is None else start - clock.now()
+                run_log.task_retrying(task.name, context, state, wait)
+                note_retry()
                 run_count += 1
                 continue
             if state.is_successful() and not state.is_skipped() and task.cache_for is not None:
@@ -244,6 +253,7 @@ class TaskRunner:
         except Exception as exc:
             if context.get("raise_on_exception"):
                 raise  # flowlight.utilities.debug.raise_on_exception(): out of flow.run()
+            run_log.task_failed(self.task.name, context, exc)
             return Failed(f"Error during execution of task: {exc!r}", result=exc)
         succeeded = Success("Task run succeeded.", result=value)
         if task.result is not None or context.get("flow_result") is not None:

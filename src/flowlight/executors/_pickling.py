@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import functools
 import io
+import sys
 from typing import Any
-
-import structlog
 
 from flowlight.core.task import Constant
 from flowlight.engine.state import Failed
@@ -78,7 +77,9 @@ def _pickler_class() -> Any:
         def reducer_override(self, obj: Any) -> Any:
             if type(obj) is Constant:
                 return _constant_stand_in, (obj.name, obj.slug)
-            if isinstance(obj, structlog.BoundLoggerBase):
+            # Read, not imported: with no structlog loaded there is no structlog logger to send.
+            structlog = sys.modules.get("structlog")
+            if structlog is not None and isinstance(obj, structlog.BoundLoggerBase):
                 return _worker_logger, (dict(obj._context),)
             return super().reducer_override(obj)
 

@@ -117,6 +117,7 @@ def _record_transition(obj: Any, old_state: Any, new_state: Any) -> None:
         transition.kind.final
         and not _retry_follows(obj, record, new_state)
         and not _cache_follows(obj, record, new_state)
+        and not _children_follow(record, new_state)
     ):
         table.pop(run_id)
         release_current(record)
@@ -127,6 +128,15 @@ def _record_transition(obj: Any, old_state: Any, new_state: Any) -> None:
             _finish_flow_run(telemetry, record, new_state, obj)
         else:
             _finish_run(telemetry, record, new_state)
+
+
+def _children_follow(record: RunRecord, state: Any) -> bool:
+    """A mapped parent is `Mapped` before its children run: its span stays open, and ends when
+    the flow run does, at the time its last child finished (see `_finish_mapped_parent`)."""
+    if record.is_flow or record.map_index is not None or state_name(state) != "Mapped":
+        return False
+    release_current(record)
+    return True
 
 
 def _cache_follows(obj: Any, record: RunRecord, state: Any) -> bool:
@@ -179,12 +189,14 @@ def _open_run(telemetry: Telemetry, context: Any, obj: Any, *, is_flow: bool) ->
         tags = context.get("task_tags")
         if tags:
             attributes["flowlight.task.tags"] = [redact(str(t)) for t in tags]
+        name = task
         if map_index is not None:
             attributes["flowlight.task.map_index"] = int(map_index)
             attributes["flowlight.task.parent_run_id"] = str(
                 context.get("parent_task_run_id") or ""
             )
-        name = task
+            label = f"[{int(map_index)}]"  # as Prefect 1 names a mapped child
+            name = task if task.endswith(label) else task + label
     parent = parent_context(
         context.get("traceparent"), context.get("tracestate"), from_environment=is_flow
     )
@@ -199,6 +211,7 @@ def _open_run(telemetry: Telemetry, context: Any, obj: Any, *, is_flow: bool) ->
         map_index=None if map_index is None else int(map_index),
         task_run_id="" if is_flow else attributes["cicd.pipeline.task.run.id"],
         task_slug="" if is_flow else str(context.get("task_slug") or ""),
+        parent_run_id=str(context.get("parent_task_run_id") or "") if map_index is not None else "",
     )
     context["traceparent"] = record.traceparent
     context["trace_id"] = record.trace_id
@@ -207,6 +220,7 @@ def _open_run(telemetry: Telemetry, context: Any, obj: Any, *, is_flow: bool) ->
         context["tracestate"] = tracestate
     STATS.add("spans_started")
     if is_flow:
+        context["telemetry_destination"] = _destination(telemetry)
         telemetry.metrics.flow_started(flow, flow_run_id, time.time(), _next_start(obj))
         if not telemetry.settings.sdk_disabled:
             _record_open(telemetry, record, span, flow, flow_run_id)
@@ -230,6 +244,17 @@ def _record_open(
     )
 
 
+def _destination(telemetry: Telemetry) -> str:
+    """Where this run's telemetry goes, in words, for the run's summary."""
+    settings = telemetry.settings
+    if settings.sdk_disabled:
+        return "nowhere (OTEL_SDK_DISABLED=true)"
+    if settings.uses_collector:
+        targets = sorted({t for t in settings.endpoints.values() if t})
+        return f"OTLP to {', '.join(targets)} (kept in {settings.telemetry_dir}/ if unreachable)"
+    return f"OTLP JSON files in {settings.telemetry_dir}/"
+
+
 def _finish_run(telemetry: Telemetry, record: RunRecord, final_state: Any) -> None:
     """End a task run's span with its final state and count the run and its duration."""
     if (
@@ -242,6 +267,11 @@ def _finish_run(telemetry: Telemetry, record: RunRecord, final_state: Any) -> No
             record.span.set_attribute("flowlight.result", _value_text(result))
     end_run_span(record, final_state)
     STATS.add("spans_ended")
+    if record.parent_run_id:
+        parent = _session.TABLE.get(record.parent_run_id)
+        ended = getattr(record.span, "end_time", None)
+        if parent is not None and isinstance(ended, int):
+            parent.children_end_ns = max(parent.children_end_ns, ended)
     telemetry.metrics.task_finished(
         record.flow, record.task, state_name(final_state), record.seconds()
     )
@@ -282,6 +312,9 @@ def _finish_flow_run(
     for _run_id, leftover in _session.TABLE.pop_task_runs_of(record.flow_run_id):
         release_current(leftover)
         state = _final_state_of(leftover, final_states)
+        if state_name(leftover.last_state) == "Mapped" and leftover.map_index is None:
+            _finish_mapped_parent(telemetry, leftover, state or leftover.last_state)
+            continue
         if state is None:
             leftover.span.set_attribute("flowlight.state", state_name(leftover.last_state))
             leftover.span.end()
@@ -304,6 +337,21 @@ def _finish_flow_run(
         next_start=_next_start(flow_object),
     )
     telemetry.flush()
+
+
+def _finish_mapped_parent(telemetry: Telemetry, record: RunRecord, state: Any) -> None:
+    """End a mapped parent's span when its last child ended, ERROR when a child failed (its
+    state stays `Mapped`, as Prefect 1 has it)."""
+    children = list(getattr(state, "map_states", None) or [])
+    # Children whose spans ended here say exactly when; those that ran in another process are
+    # known by when their final state was made.
+    ends = [getattr(child, "created_at", None) for child in children]
+    finished = [int(t * 1e9) for t in ends if isinstance(t, (int, float))]
+    end_ns = max([*finished, record.children_end_ns]) or None
+    failed = sum(1 for child in children if is_failed(child))
+    end_run_span(record, state, end_ns=end_ns, failed_children=failed)
+    STATS.add("spans_ended")
+    telemetry.metrics.task_finished(record.flow, record.task, "Mapped", record.seconds())
 
 
 def _final_state_of(record: RunRecord, final_states: Any) -> Any:

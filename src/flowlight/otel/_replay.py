@@ -19,6 +19,7 @@ from google.protobuf.message import Message
 
 from flowlight.otel._config import BridgeSettings, read_settings
 from flowlight.otel._otlp_json import SIGNALS, Signal, request_from_json_line
+from flowlight.telemetry_files import mark_sent, mark_unsent, signal_files
 
 __all__ = ["ReplayReport", "replay"]
 
@@ -74,9 +75,10 @@ def replay(
         if target is None:
             continue
         sources = _stranded(path)
-        if path.exists():
-            aside = path.with_name(f"{path.name}.replaying-{os.getpid()}")
-            path.rename(aside)
+        mark_sent(path)  # what the live file holds is being sent now; refusals mark it again
+        for source in signal_files(settings.telemetry_dir, signal):  # rotated ones, then live
+            aside = source.with_name(f"{source.name}.replaying-{os.getpid()}")
+            source.rename(aside)
             sources.append(aside)
         if not sources:
             continue
@@ -105,6 +107,7 @@ def replay(
             with open(path.with_name(f"{path.name}.bad"), "ab") as handle:
                 handle.writelines(line + b"\n" for line in bad)
         if refused:
+            mark_unsent(path)
             with open(path, "ab") as handle:
                 handle.writelines(line + b"\n" for line in refused)
         for source in sources:
@@ -116,9 +119,11 @@ def replay(
 
 
 def _stranded(path: Path) -> list[Path]:
-    """`<path>.replaying-<pid>` files whose replay process is gone, oldest first."""
+    """`<signal>[.<ns>].jsonl.replaying-<pid>` files (the live file or a rotated one, set aside)
+    whose replay process is gone, oldest first."""
     found = []
-    for candidate in sorted(path.parent.glob(f"{path.name}.replaying-*")):
+    signal = path.name.split(".")[0]
+    for candidate in sorted(path.parent.glob(f"{signal}.*jsonl.replaying-*")):
         pid_text = candidate.name.rsplit("-", 1)[1]
         if pid_text.isdigit() and not _alive(int(pid_text)):
             found.append(candidate)

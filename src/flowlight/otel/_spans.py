@@ -68,6 +68,8 @@ class RunRecord:
     run_count: int = 1
     current_token: Any = None  # from making the span current, while the run is in progress
     current_thread: int = 0
+    parent_run_id: str = ""  # a mapped child's parent task run
+    children_end_ns: int = 0  # a mapped parent: when its last child's span ended, in this process
     trace_id: str = field(init=False)  # 32 hex digits
     span_id: str = field(init=False)  # 16 hex digits
     span_in_context: Context = field(init=False)  # an OpenTelemetry context holding `span`
@@ -230,8 +232,11 @@ def record_exception(span: Span, error: BaseException) -> None:
     )
 
 
-def end_run_span(record: RunRecord, final_state: Any) -> None:
-    """Set the final attributes and status on the run's span and end it."""
+def end_run_span(
+    record: RunRecord, final_state: Any, end_ns: int | None = None, failed_children: int = 0
+) -> None:
+    """Set the final attributes and status on the run's span and end it (at `end_ns`, when
+    given). A mapped parent with `failed_children` is an ERROR span though its state is Mapped."""
     span = record.span
     result_key = "cicd.pipeline.result" if record.is_flow else "cicd.pipeline.task.run.result"
     span.set_attributes(
@@ -241,8 +246,11 @@ def end_run_span(record: RunRecord, final_state: Any) -> None:
             "flowlight.run_count": record.run_count,
         }
     )
-    if is_failed(final_state):
+    if failed_children:
+        span.set_attribute("flowlight.map.failed_children", failed_children)
+        span.set_status(Status(StatusCode.ERROR, f"{failed_children} mapped child run(s) failed"))
+    elif is_failed(final_state):
         span.set_status(Status(StatusCode.ERROR, message_of(final_state)))
     elif is_successful(final_state):
         span.set_status(Status(StatusCode.OK))
-    span.end()
+    span.end(end_time=end_ns)

@@ -12,7 +12,6 @@ so a dead collector costs one bounded export attempt, not one per batch.
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
 import time
@@ -32,6 +31,8 @@ from flowlight.otel._json_lines import logs_to_json_line, spans_to_json_line
 from flowlight.otel._otlp_json import Signal, metrics_to_request, request_to_json_line
 from flowlight.otel._redact import redact_log_records, redact_spans
 from flowlight.otel._stats import STATS
+from flowlight.telemetry_files import default_directory as store_directory
+from flowlight.telemetry_files import mark_unsent, rotate_if_full, rotation_limits
 
 __all__ = [
     "CollectorHealth",
@@ -57,15 +58,22 @@ class JsonLinesFile:
         self.signal = signal
         self.path = directory / f"{signal}.jsonl"
         self._lock = threading.Lock()
+        self._max_bytes, self._keep = rotation_limits()
 
-    def append(self, request: Message | str) -> None:
-        """Append an export request, or its line already encoded (see `_json_lines`)."""
+    def append(self, request: Message | str, unsent: bool = False) -> None:
+        """Append an export request, or its line already encoded (see `_json_lines`); `unsent`
+        when it was meant for a collector that did not take it (the file is then kept through
+        rotation until a replay sent it). The file is rotated once it reached
+        FLOWLIGHT__OTEL__MAX_FILE_MB."""
         text = request if isinstance(request, str) else request_to_json_line(request)
         line = text + "\n"
         with self._lock:
             self.directory.mkdir(parents=True, exist_ok=True)
+            if unsent:
+                mark_unsent(self.path)
             with open(self.path, "a", encoding="utf-8") as handle:
                 handle.write(line)
+            rotate_if_full(self.path, self._max_bytes, self._keep)
 
 
 class CollectorHealth:
@@ -160,7 +168,7 @@ class _Spooler:
             STATS.add("export_failures")
             self.health.mark_down()
         try:
-            self.spool.append(encode())
+            self.spool.append(encode(), unsent=send is not None)
         except Exception:
             STATS.add("batches_lost")
             _log.exception("flowlight.otel: could not write %s to %s", self.signal, self.spool.path)
@@ -291,7 +299,4 @@ def _has_points(data: MetricsData) -> bool:
 
 def default_directory() -> Path:
     """`FLOWLIGHT__OTEL__TELEMETRY_DIR`, else `.flowlight/telemetry` under the working directory."""
-    from flowlight.settings import setting
-
-    configured = setting("otel", "telemetry_dir", default=None)
-    return Path(str(configured)) if configured else Path(os.getcwd()) / ".flowlight" / "telemetry"
+    return store_directory()

@@ -1,24 +1,82 @@
 """flowlight's logger: structlog, to stderr, and only formatted when a line is actually written.
 
 flowlight leaves stdout to the user's own output (Prefect 1 printed its logs there). When the user
-has configured structlog themselves, their configuration is used as it is; otherwise flowlight
-logs at WARNING and above to stderr, so a flow run prints nothing unless something is wrong.
-`FLOWLIGHT__LOGGING__LEVEL=INFO` shows every state change.
+has configured structlog themselves, their configuration is used as it is. Otherwise:
+
+- stderr is a terminal: lines in Prefect 1's shape (`[time] INFO - flowlight.TaskRunner | ...`)
+  at INFO and above, so a run shows each flow and task start and finish, retries with their next
+  start, and every failure with its traceback;
+- stderr is not a terminal (a pipe, a file, a log shipper): JSON lines at WARNING and above.
+
+`FLOWLIGHT__LOGGING__LEVEL` sets the level in both cases. The run's logger (`context["logger"]`)
+reads the run it is called in when it writes, so every line carries the flow, task, map index and
+run ids, and `trace_id`/`span_id` when the OpenTelemetry bridge is on, at no cost per task run.
 """
 
 from __future__ import annotations
 
+import datetime
+import json
 import logging
 import sys
+import traceback
+from collections.abc import MutableMapping
 from typing import Any, TextIO, cast
 
-import structlog
-
 from flowlight.settings import setting
+from flowlight.utilities.context import current
+from flowlight.utilities.redaction import redact
 
-__all__ = ["get_logger"]
+__all__ = ["RunLogger", "enabled", "get_logger", "run_logger", "stderr_is_terminal"]
 
-_configured = False
+_TRANSITION_EVENT = "flowlight.state_transition"
+# What the run logger binds from the run's context, under the names its lines use.
+_RUN_FIELDS = (
+    ("flow_name", "flow_name"),
+    ("flow_run_id", "flow_run_id"),
+    ("task_name", "task_name"),
+    ("task_run_id", "task_run_id"),
+    ("map_index", "map_index"),
+)
+_HIDDEN_ON_TERMINAL = frozenset(
+    {"event", "level", "timestamp", "logger", "exc_info", "exception", "trace_id", "span_id"}
+    | {name for name, _ in _RUN_FIELDS}
+)
+
+
+class _Output:
+    """How lines are written, decided once: the level, and whether a person is reading."""
+
+    __slots__ = ("engine_level", "level", "structlog_configured", "terminal", "users_structlog")
+
+    def __init__(self) -> None:
+        structlog = sys.modules.get("structlog")
+        # An application that configured structlog before flowlight first logged keeps its own
+        # pipeline: flowlight hands it the lines at its level.
+        self.users_structlog = bool(structlog is not None and structlog.is_configured())
+        self.structlog_configured = self.users_structlog
+        self.terminal = stderr_is_terminal()
+        # INFO for a person at a terminal; WARNING for a pipe, a file or the application's own
+        # structlog pipeline (which filters further as it likes).
+        default = "INFO" if self.terminal and not self.users_structlog else "WARNING"
+        level = logging.getLevelName(str(setting("logging", "level", default=default)).upper())
+        if not isinstance(level, int):
+            level = logging.getLevelName(default)
+        # What the engine says about runs follows the level; lines the application's own code
+        # (or the OpenTelemetry bridge) writes through the run logger go to its own structlog
+        # pipeline unfiltered, to filter as it configured.
+        self.engine_level: int = level
+        self.level: int = logging.DEBUG if self.users_structlog else level
+
+
+_output: _Output | None = None
+
+
+def _current_output() -> _Output:
+    global _output
+    if _output is None:
+        _output = _Output()
+    return _output
 
 
 class _CurrentStderr:
@@ -32,33 +90,194 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
-def _ensure_configured() -> None:
-    global _configured
-    if _configured:
+def stderr_is_terminal() -> bool:
+    """Whether a person is likely reading stderr (what the default format and level follow)."""
+    try:
+        return bool(sys.stderr is not None and sys.stderr.isatty())
+    except (ValueError, AttributeError):
+        return False
+
+
+def _render(event_dict: MutableMapping[str, Any], terminal: bool) -> str | None:
+    """One line (plus a traceback) for `event_dict`, with registered Secret values masked, or
+    None when it is not shown."""
+    if terminal:
+        if event_dict.get("event") == _TRANSITION_EVENT:
+            # On a terminal the engine's own lines already say each start, finish and failure;
+            # the bridge's structured transition events (for JSON logs and OpenTelemetry) would
+            # repeat them.
+            return None
+        return redact(_prefect_style(event_dict))
+    return redact(_json_line(event_dict))
+
+
+def _prefect_style(event_dict: MutableMapping[str, Any]) -> str:
+    """`[2026-12-04 17:06:44+0000] INFO - flowlight.TaskRunner | message key=value`, then the
+    traceback when there is one: what Prefect 1 printed, so its users read it at a glance."""
+    import time
+
+    now = time.strftime("%Y-%m-%d %H:%M:%S%z")
+    level = str(event_dict.get("level", "info")).upper()
+    name = event_dict.get("logger") or "flowlight"
+    extra = " ".join(
+        f"{key}={value}" for key, value in event_dict.items() if key not in _HIDDEN_ON_TERMINAL
+    )
+    line = f"[{now}] {level} - {name} | {event_dict.get('event', '')}"
+    if extra:
+        line = f"{line} {extra}"
+    failure = _traceback_text(event_dict.get("exc_info"))
+    return f"{line}\n{failure}" if failure else line
+
+
+def _json_line(event_dict: MutableMapping[str, Any]) -> str:
+    """A JSON object per line, for log shippers: the fields, the event, level and timestamp,
+    and the traceback as text under `exception`."""
+    fields = dict(event_dict)
+    failure = _traceback_text(fields.pop("exc_info", None))
+    if failure:
+        fields["exception"] = failure
+    fields.setdefault("timestamp", datetime.datetime.now(datetime.timezone.utc).isoformat())
+    return json.dumps(fields, default=repr)
+
+
+def _traceback_text(error: Any) -> str:
+    if isinstance(error, BaseException):
+        lines = traceback.format_exception(type(error), error, error.__traceback__)
+        return "".join(lines).rstrip("\n")
+    if error is True:
+        return traceback.format_exc().rstrip("\n")
+    return ""
+
+
+def _structlog_renderer(_logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> str:
+    """flowlight's rendering as the last structlog processor, for `get_logger()` loggers."""
+    import structlog
+
+    event_dict.setdefault("level", method)
+    line = _render(event_dict, _current_output().terminal)
+    if line is None:
+        raise structlog.DropEvent
+    return line
+
+
+def _configure_structlog() -> None:
+    """Give structlog flowlight's rendering, unless the application configured it first."""
+    output = _current_output()
+    if output.structlog_configured:
         return
-    _configured = True
+    output.structlog_configured = True
+    import structlog
+
     if structlog.is_configured():
         return
-    level_name = str(setting("logging", "level", default="WARNING")).upper()
-    level = logging.getLevelName(level_name)
-    if not isinstance(level, int):
-        level = logging.WARNING
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso"),
-            structlog.dev.ConsoleRenderer(colors=False)
-            if sys.stderr.isatty()
-            else structlog.processors.JSONRenderer(),
+            _structlog_renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
+        wrapper_class=structlog.make_filtering_bound_logger(output.level),
         logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _CurrentStderr())),
         cache_logger_on_first_use=True,
     )
 
 
+def enabled(level: int) -> bool:
+    """Whether the engine writes its lines at `level`: it asks before building a message."""
+    return level >= _current_output().engine_level
+
+
 def get_logger(name: str = "flowlight", **bindings: Any) -> Any:
-    """A structlog logger named `name` with `bindings` attached to every line."""
-    _ensure_configured()
-    return structlog.get_logger(name).bind(**bindings) if bindings else structlog.get_logger(name)
+    """A structlog logger named `name` with `bindings` attached to every line.
+
+    This imports structlog (and, through it, rich when installed); the engine's own lines go
+    through `run_logger`, which does not, unless the application configured structlog.
+    """
+    _configure_structlog()
+    import structlog
+
+    return structlog.get_logger(name).bind(logger=name, **bindings)
+
+
+def _run_bindings() -> dict[str, Any]:
+    """What the current run knows about itself: flow, task, map index, run ids, trace ids."""
+    ctx = current()
+    bound = {name: ctx[key] for key, name in _RUN_FIELDS if ctx.get(key) is not None}
+    traceparent = ctx.get("traceparent")
+    if isinstance(traceparent, str):
+        parts = traceparent.split("-")
+        if len(parts) == 4:
+            bound["trace_id"], bound["span_id"] = parts[1], parts[2]
+    return bound
+
+
+class RunLogger:
+    """The logger of whatever run it is called in (`context["logger"]`, `Task.logger`).
+
+    One object serves every run: it reads the current run's context when a line is written, so a
+    run costs nothing to set up, and a line from a mapped child says which child wrote it.
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str = "flowlight") -> None:
+        self.name = name
+
+    def bind(self, **bindings: Any) -> Any:
+        """A structlog logger bound now to the current run and `bindings`."""
+        return get_logger(self.name, **_run_bindings(), **bindings)
+
+    def _write(self, level: int, method: str, event: str, args: tuple[Any, ...], kw: Any) -> None:
+        output = _current_output()
+        if level < output.level:
+            return
+        if args:
+            event = event % args  # stdlib-style `logger.info("%s rows", n)` as Prefect 1 allowed
+        fields = {**_run_bindings(), **kw}
+        if output.structlog_configured:
+            getattr(get_logger(self.name), method)(event, **fields)
+            return
+        line = _render(
+            {"logger": self.name, **fields, "event": event, "level": method}, output.terminal
+        )
+        if line is not None:
+            sys.stderr.write(line + "\n")
+
+    def debug(self, event: str, *args: Any, **kw: Any) -> None:
+        self._write(logging.DEBUG, "debug", event, args, kw)
+
+    def info(self, event: str, *args: Any, **kw: Any) -> None:
+        self._write(logging.INFO, "info", event, args, kw)
+
+    def warning(self, event: str, *args: Any, **kw: Any) -> None:
+        self._write(logging.WARNING, "warning", event, args, kw)
+
+    warn = warning
+
+    def error(self, event: str, *args: Any, **kw: Any) -> None:
+        self._write(logging.ERROR, "error", event, args, kw)
+
+    def exception(self, event: str, *args: Any, **kw: Any) -> None:
+        kw.setdefault("exc_info", sys.exc_info()[1] or True)
+        self._write(logging.ERROR, "error", event, args, kw)
+
+    def critical(self, event: str, *args: Any, **kw: Any) -> None:
+        self._write(logging.CRITICAL, "critical", event, args, kw)
+
+    def __repr__(self) -> str:
+        return f"<RunLogger {self.name}>"
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Sent to a worker by name: there it logs with the worker's own output."""
+        return run_logger, (self.name,)
+
+
+_run_loggers: dict[str, RunLogger] = {}
+
+
+def run_logger(name: str = "flowlight") -> RunLogger:
+    """The shared run logger named `name` (one object per name, created once)."""
+    logger = _run_loggers.get(name)
+    if logger is None:
+        logger = _run_loggers.setdefault(name, RunLogger(name))
+    return logger

@@ -1,0 +1,7 @@
+"""`python -m flowlight ...` is the `flowlight` command."""
+
+import sys
+
+from flowlight.cli import main
+
+sys.exit(main())
