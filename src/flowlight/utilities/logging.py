@@ -211,58 +211,71 @@ def _run_bindings() -> dict[str, Any]:
     return bound
 
 
-class RunLogger:
+class RunLogger(logging.Logger):
     """The logger of whatever run it is called in (`context["logger"]`, `Task.logger`).
 
     One object serves every run: it reads the current run's context when a line is written, so a
-    run costs nothing to set up, and a line from a mapped child says which child wrote it.
+    run costs nothing to set up, and a line from a mapped child says which child wrote it. It is a
+    `logging.Logger`, as Prefect 1's task and context loggers are, but its lines go where
+    flowlight's go (stderr, or the application's structlog pipeline), not through stdlib handlers.
     """
 
-    __slots__ = ("name",)
-
     def __init__(self, name: str = "flowlight") -> None:
-        self.name = name
+        super().__init__(name)
 
     def bind(self, **bindings: Any) -> Any:
         """A structlog logger bound now to the current run and `bindings`."""
         return get_logger(self.name, **_run_bindings(), **bindings)
 
-    def _write(self, level: int, method: str, event: str, args: tuple[Any, ...], kw: Any) -> None:
+    def _write(
+        self, level: int, method: str, event: object, args: tuple[Any, ...], kw: Any
+    ) -> None:
         output = _current_output()
         if level < output.level:
             return
+        text = str(event)
+        for stdlib_only in ("stack_info", "stacklevel"):
+            kw.pop(stdlib_only, None)
         if args:
-            event = event % args  # stdlib-style `logger.info("%s rows", n)` as Prefect 1 allowed
+            text = text % args  # stdlib-style `logger.info("%s rows", n)` as Prefect 1 allowed
         fields = {**_run_bindings(), **kw}
         if output.structlog_configured:
-            getattr(get_logger(self.name), method)(event, **fields)
+            getattr(get_logger(self.name), method)(text, **fields)
             return
         line = _render(
-            {"logger": self.name, **fields, "event": event, "level": method}, output.terminal
+            {"logger": self.name, **fields, "event": text, "level": method}, output.terminal
         )
         if line is not None:
             sys.stderr.write(line + "\n")
 
-    def debug(self, event: str, *args: Any, **kw: Any) -> None:
-        self._write(logging.DEBUG, "debug", event, args, kw)
+    def debug(self, msg: object, *args: object, **kw: Any) -> None:
+        self._write(logging.DEBUG, "debug", msg, args, kw)
 
-    def info(self, event: str, *args: Any, **kw: Any) -> None:
-        self._write(logging.INFO, "info", event, args, kw)
+    def info(self, msg: object, *args: object, **kw: Any) -> None:
+        self._write(logging.INFO, "info", msg, args, kw)
 
-    def warning(self, event: str, *args: Any, **kw: Any) -> None:
-        self._write(logging.WARNING, "warning", event, args, kw)
+    def warning(self, msg: object, *args: object, **kw: Any) -> None:
+        self._write(logging.WARNING, "warning", msg, args, kw)
 
     warn = warning
 
-    def error(self, event: str, *args: Any, **kw: Any) -> None:
-        self._write(logging.ERROR, "error", event, args, kw)
+    def error(self, msg: object, *args: object, **kw: Any) -> None:
+        self._write(logging.ERROR, "error", msg, args, kw)
 
-    def exception(self, event: str, *args: Any, **kw: Any) -> None:
+    def exception(self, msg: object, *args: object, **kw: Any) -> None:
         kw.setdefault("exc_info", sys.exc_info()[1] or True)
-        self._write(logging.ERROR, "error", event, args, kw)
+        self._write(logging.ERROR, "error", msg, args, kw)
 
-    def critical(self, event: str, *args: Any, **kw: Any) -> None:
-        self._write(logging.CRITICAL, "critical", event, args, kw)
+    def critical(self, msg: object, *args: object, **kw: Any) -> None:
+        self._write(logging.CRITICAL, "critical", msg, args, kw)
+
+    fatal = critical
+
+    def log(self, level: int, msg: object, *args: object, **kw: Any) -> None:
+        method = logging.getLevelName(level).lower()
+        if method not in ("debug", "info", "warning", "error", "critical"):
+            method = "info"
+        self._write(level, method, msg, args, kw)
 
     def __repr__(self) -> str:
         return f"<RunLogger {self.name}>"
