@@ -90,7 +90,7 @@ def test_task_spans_are_recorded_and_flushed_by_the_dask_workers(
     dask_cluster: Any, received: ReceivedTelemetry
 ) -> None:
     """The span of a task run is made by the worker process that ran it (that worker's bridge
-    counted it), and the worker exported it before returning the result: it is at the receiver
+    counted it), and the workers exported it before the flow run returned: it is at the receiver
     the moment the flow run returns, without waiting for any batch delay."""
     with Flow("where spans are made") as flow:
         ran_on = worker_pid()
@@ -134,3 +134,35 @@ def test_a_run_lost_with_its_worker_still_ends_its_span_under_the_flow(
     assert task_span.parent_span_id == flow_span.span_id
     assert task_span.is_error
     assert "did not come back from its worker" in task_span.status_message
+
+
+@task
+def step(x: int) -> int:
+    return x + 1
+
+
+@pytest.mark.timeout(120)
+def test_a_killed_worker_loses_at_most_the_task_runs_since_its_last_flush(
+    received: ReceivedTelemetry,
+) -> None:
+    """Workers flush every FLUSH_EVERY_RUNS task runs (or every FLUSH_EVERY_S), not after each
+    one. A worker killed outright after 3 * FLUSH_EVERY_RUNS + 3 task runs has exported all but
+    at most FLUSH_EVERY_RUNS of their spans; the killed run itself is recorded by the flow's
+    process."""
+    from flowlight.executors._worker_telemetry import FLUSH_EVERY_RUNS
+
+    steps = 3 * FLUSH_EVERY_RUNS + 3
+    with Flow("killed after many runs") as flow:
+        previous = step(0)
+        for _ in range(steps - 1):
+            previous = step(previous)
+        kill_my_worker(upstream_tasks=[previous])
+    state = otel.instrument(flow).run(
+        executor=LocalDaskExecutor(scheduler="processes", num_workers=1)
+    )
+    assert state.is_failed()
+    received.wait_for(lambda r: "kill_my_worker" in by_name(r.spans()))
+    spans = by_name(received.spans())
+    assert steps - FLUSH_EVERY_RUNS <= len(spans.get("step", [])) <= steps
+    (killed,) = spans["kill_my_worker"]
+    assert killed.is_error

@@ -169,7 +169,7 @@ def run_packed(payload: bytes) -> bytes:
                 packed = cloudpickle.dumps(_Returned(Failed(failed.message), read_here))
         return packed
     finally:
-        _worker_telemetry.flush_worker()
+        _worker_telemetry.task_run_finished()
 
 
 class _Returned:

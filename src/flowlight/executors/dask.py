@@ -7,14 +7,15 @@ submitted, runs with its handlers on a worker, and comes back as a state: a run 
 died is rescheduled by the scheduler and, once it has killed too many workers, ends `Failed`.
 
 When the flow's process records telemetry (`flowlight.otel`), the workers are configured to send
-theirs to the same place (`TelemetryWorkerPlugin`) and flush it before returning each result, so
-a trace that starts in the flow's process continues on every worker.
+theirs to the same place (`TelemetryWorkerPlugin`), flush it in bounded batches and once more
+when the flow run ends, so a trace that starts in the flow's process continues on every worker.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import uuid
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
@@ -25,6 +26,8 @@ from flowlight.executors._runs import SubmittedRun
 from flowlight.executors.base import Executor, ReadyFuture, RunFuture
 
 __all__ = ["DaskExecutor"]
+
+_log = logging.getLogger("flowlight.executors")
 
 # A temporary LocalCluster listens on loopback only, and never takes a fixed dashboard port.
 _LOCAL_CLUSTER_DEFAULTS = {"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0"}
@@ -53,6 +56,17 @@ def _resolve_cluster_class(cluster_class: Any) -> Callable[..., Any]:
             f"({missing}); give a class or an import path such as 'distributed.LocalCluster'."
         ) from missing
     return found  # type: ignore[no-any-return]
+
+
+def _flush_workers(client: Any) -> None:
+    """Have every worker export what it recorded (workers flush in batches, see
+    `_worker_telemetry`), so the flow run's telemetry is complete when the run returns."""
+    from flowlight.executors import _worker_telemetry
+
+    try:
+        client.run(_worker_telemetry.flush_worker)
+    except Exception:
+        _log.warning("flowlight: could not flush the workers' telemetry", exc_info=True)
 
 
 class DaskExecutor(Executor):
@@ -123,6 +137,8 @@ class DaskExecutor(Executor):
                 yield
             finally:
                 self.client = None
+                if plugin is not None:
+                    _flush_workers(client)
 
     def _start_cluster(self, distributed: Any) -> Any:
         if self.cluster_class is None:
