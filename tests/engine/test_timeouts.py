@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -179,6 +180,45 @@ def test_an_enclosing_timer_that_ends_later_gets_its_time_back() -> None:
         signal.signal(signal.SIGALRM, previous)
     assert ran_in is threading.main_thread()
     assert 5 < left <= 30 and handler is mine and fired == []
+
+
+def test_an_enclosing_timer_about_to_go_off_gets_back_no_more_than_it_had() -> None:
+    fired: list[int] = []
+
+    def mine(signum: int, frame: Any) -> None:
+        fired.append(signum)
+
+    previous = signal.signal(signal.SIGALRM, mine)
+    outer = signal.setitimer(signal.ITIMER_REAL, 0.5)
+    try:
+        call_with_timeout(lambda: None, 0.3, "inner")
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, *outer)
+        signal.signal(signal.SIGALRM, previous)
+    assert 0 < left <= 0.5
+
+
+def test_the_enclosing_timer_loses_the_time_the_task_took() -> None:
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: None)
+    outer = signal.setitimer(signal.ITIMER_REAL, 30)
+    try:
+        call_with_timeout(lambda: time.sleep(0.05), 5, "inner")  # a body that takes 50 ms
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, *outer)
+        signal.signal(signal.SIGALRM, previous)
+    assert 29 < left < 30
+
+
+def test_without_an_enclosing_timer_no_alarm_is_left_armed() -> None:
+    outer = signal.setitimer(signal.ITIMER_REAL, 0)  # set aside pytest-timeout's, if any
+    try:
+        assert call_with_timeout(lambda: 7, 5, "inner") == 7
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, *outer)
+    assert left == 0
 
 
 def test_call_with_timeout_raises_task_timed_out_in_the_caller() -> None:

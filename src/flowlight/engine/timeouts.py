@@ -100,7 +100,8 @@ def _call_in_interruptible_thread(call: Callable[[], Any], seconds: float, name:
 
 def _raise_in_thread(helper: threading.Thread) -> None:
     """Ask the interpreter to raise `TaskTimedOut` in `helper` at its next instruction."""
-    ident = ctypes.c_ulong(helper.ident or 0)
+    assert helper.ident is not None  # the thread was started
+    ident = ctypes.c_ulong(helper.ident)
     changed = ctypes.pythonapi.PyThreadState_SetAsyncExc(ident, ctypes.py_object(TaskTimedOut))
     if changed > 1:  # the C API's contract: more than one thread hit means undo it
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ident, None)
