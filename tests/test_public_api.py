@@ -54,7 +54,10 @@ def test_prefect_1_import_paths_exist() -> None:
             callback_factory,
         ]
     )
-    assert {"ENDRUN", "VALIDATIONFAIL"} <= set(signals.__all__)
+    assert {"ENDRUN", "VALIDATIONFAIL", "PrefectSignal"} <= set(signals.__all__)
+    from flowlight import exceptions
+
+    assert set(exceptions.__all__) == {"PrefectException", "PrefectSignal", "TaskTimeoutSignal"}
     assert {
         "Pending",
         "Scheduled",

@@ -12,7 +12,7 @@ import sys
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pendulum
@@ -34,7 +34,7 @@ from flowlight.engine.state import (
     State,
     Success,
 )
-from flowlight.engine.task_runner import is_unfinished, run_task
+from flowlight.engine.task_runner import TaskRunner, is_unfinished, run_task
 from flowlight.executors.base import Executor, RunFuture
 from flowlight.executors.local import LocalExecutor
 from flowlight.settings import setting
@@ -99,8 +99,8 @@ def run_flow(
         return scheduled(
             flow,
             # as in Prefect 1, a clock's parameter defaults win over the run's parameters
-            lambda ctx, defaults: FlowRunner(flow, chosen, progress).run(
-                {**values, **defaults}, ctx, task_states
+            lambda ctx, defaults: FlowRunner(flow, progress=progress).run_once(
+                chosen, {**values, **defaults}, ctx, task_states
             ),
             context,
         )
@@ -109,8 +109,10 @@ def run_flow(
         if start is not None:  # as Prefect 1 does, a run given a future start waits for it
             clock = get_clock()
             clock.sleep(max(0.0, start - clock.now()))
-        return FlowRunner(flow, chosen, progress).run(values, context, task_states, state)
-    return FlowRunner(flow, chosen, progress).run(values, context, task_states)
+        return FlowRunner(flow, progress=progress).run_once(
+            chosen, values, context, task_states, state
+        )
+    return FlowRunner(flow, progress=progress).run_once(chosen, values, context, task_states)
 
 
 def check_parameters(flow: Flow, given: dict[str, Any] | None) -> dict[str, Any]:
@@ -174,16 +176,83 @@ def _not_in_flow(flow: Flow, key: Any) -> str:
 
 
 class FlowRunner:
-    """Runs one flow run of `flow` on `executor`."""
+    """Runs one flow run of `flow`.
 
-    def __init__(self, flow: Flow, executor: Executor, progress: bool = False) -> None:
+    `FlowRunner(flow).run(...)` takes Prefect 1's arguments, so ported code and tests that drive
+    a runner directly keep working; `flow.run()` is the usual entry point (it also checks
+    parameters, follows the schedule and returns every task's state)."""
+
+    def __init__(
+        self,
+        flow: Flow,
+        task_runner_cls: type | None = None,
+        state_handlers: Iterable[Callable[..., Any]] | None = None,
+        *,
+        progress: bool = False,
+    ) -> None:
+        if task_runner_cls is not None and task_runner_cls is not TaskRunner:
+            raise TypeError(
+                f"FlowRunner(task_runner_cls={task_runner_cls!r}): flowlight has one task "
+                "runner; leave task_runner_cls out."
+            )
         self.flow = flow
-        self.executor = executor
+        self.task_runner_cls = TaskRunner
+        self.state_handlers = list(state_handlers or [])
+        self.executor: Executor = LocalExecutor()
+        self.task_contexts: dict[Task, dict[str, Any]] = {}
         self.show_progress = progress
         self.progress: RunProgress | None = None
 
+    def __repr__(self) -> str:
+        return f"<FlowRunner: {self.flow.name}>"
+
     def run(
         self,
+        state: State | None = None,
+        task_states: Mapping[Task, State] | None = None,
+        return_tasks: Iterable[Task] | None = None,
+        parameters: dict[str, Any] | None = None,
+        task_runner_state_handlers: Iterable[Callable[..., Any]] | None = None,
+        executor: Executor | None = None,
+        context: dict[str, Any] | None = None,
+        task_contexts: Mapping[Task, dict[str, Any]] | None = None,
+    ) -> State:
+        """One pass over the flow, as Prefect 1's `FlowRunner.run`: the returned state's result
+        holds the states of `return_tasks` only (none by default). Parameters are not checked
+        here; a required one that is missing fails its task, as in Prefect 1."""
+        if task_runner_state_handlers:
+            raise ValueError(
+                "FlowRunner.run(task_runner_state_handlers=...) is not supported: give the "
+                "handlers to the tasks (Task(state_handlers=[...])) instead."
+            )
+        wanted = set(return_tasks or ())
+        strangers = wanted - self.flow.tasks
+        if strangers:
+            raise ValueError(
+                "Some tasks in return_tasks were not found in the flow: "
+                f"{sorted(map(str, strangers))}."
+            )
+        chosen = executor or self.flow.executor or LocalExecutor()
+        declared = {p.name: p for p in self.flow.parameters()}
+        values = {n: p.default for n, p in declared.items() if not p.required}
+        values.update(parameters or {})
+        self.task_contexts = {t: dict(c) for t, c in (task_contexts or {}).items()}
+        try:
+            final = self.run_once(chosen, values, context, task_states, state)
+        except Exception as exc:  # as in Prefect 1, an engine error ends the run Failed
+            if {**current(), **(context or {})}.get("raise_on_exception"):
+                raise
+            return self._change(
+                state or Pending(),
+                Failed(f"Unexpected error while running flow: {exc!r}", result=exc),
+            )
+        if isinstance(final.result, dict):
+            final.result = {t: s for t, s in final.result.items() if t in wanted}
+        return final
+
+    def run_once(
+        self,
+        executor: Executor,
         parameters: dict[str, Any],
         user_context: dict[str, Any] | None = None,
         task_states: Mapping[Task, State] | None = None,
@@ -191,6 +260,7 @@ class FlowRunner:
     ) -> State:
         """One flow run from `state` (default: Scheduled now). A finished `state` is returned
         as it is, its result the task states; a Running one continues without a transition."""
+        self.executor = executor
         flow = self.flow
         if state is not None and isinstance(state.result, dict):
             task_states = {**state.result, **(task_states or {})}
@@ -271,7 +341,10 @@ class FlowRunner:
 
     def _change(self, old: State, new: State) -> State:
         handlers = self.flow.state_handlers
-        return transition(self.flow, handlers, old, new) if handlers else new
+        new = transition(self.flow, handlers, old, new) if handlers else new
+        if self.state_handlers:  # the runner's own handlers get the runner, as in Prefect 1
+            new = transition(self, self.state_handlers, old, new)
+        return new
 
     def final_state(self, states: Mapping[Task, State]) -> State | None:
         """Success or Failed from the reference tasks; None while one of them is unfinished."""
@@ -376,6 +449,7 @@ class FlowRunner:
             return
         # Only a task that will run gets a context (a run id) and reads its cache.
         ctx = _task_context(flow_ctx, t, self.flow.slugs.get(t))
+        ctx.update(self.task_contexts.get(t, {}))
         if t.cache_for is not None:
             ctx["caches"] = cache_candidates(t)
         if any(e.mapped for e in edges):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flowlight.engine import state
+from flowlight.exceptions import PrefectSignal, TaskTimeoutSignal
 
 __all__ = [
     "ENDRUN",
@@ -21,13 +22,14 @@ __all__ = [
     "SUCCESS",
     "TRIGGERFAIL",
     "VALIDATIONFAIL",
+    "PrefectSignal",
     "PrefectStateSignal",
     "TaskTimeoutSignal",
     "signal_from_state",
 ]
 
 
-class PrefectStateSignal(BaseException):
+class PrefectStateSignal(PrefectSignal):
     """Base of the signals that carry a state; the name is Prefect 1's, kept for ported code.
 
     Like Prefect 1's, signals derive from BaseException, so a task's `except Exception:` does not
@@ -106,16 +108,12 @@ class LOOP(PrefectStateSignal):
     _state_cls = state.Looped
 
 
-class ENDRUN(BaseException):
+class ENDRUN(PrefectSignal):
     """End the run at once in the given state, with no further transitions."""
 
     def __init__(self, state: state.State) -> None:
         super().__init__(state)
         self.state = state
-
-
-class TaskTimeoutSignal(BaseException):
-    """The result of a `TimedOut` state: the task exceeded its timeout."""
 
 
 _SIGNAL_FOR_STATE: dict[type[state.State], type[PrefectStateSignal]] = {

@@ -1,0 +1,100 @@
+"""FlowRunner driven directly with Prefect 1's arguments, and the signal base classes that ported
+code imports from flowlight.exceptions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from flowlight import Flow, Parameter, Task, task
+from flowlight.engine import signals
+from flowlight.engine.flow_runner import FlowRunner
+from flowlight.engine.state import Failed, Running, State, Success
+from flowlight.exceptions import PrefectException, PrefectSignal, TaskTimeoutSignal
+
+
+@task
+def double(x: int) -> int:
+    return 2 * x
+
+
+def _flow() -> tuple[Flow, Any, Any]:
+    with Flow("runner") as flow:
+        n = Parameter("n", default=3)
+        out = double(n)
+    return flow, n, out
+
+
+def test_run_returns_only_the_states_asked_for() -> None:
+    flow, _, out = _flow()
+    assert FlowRunner(flow=flow).run().result == {}
+    state = FlowRunner(flow=flow).run(return_tasks=[out], parameters={"n": 5})
+    assert state.is_successful()
+    assert set(state.result) == {out}
+    assert state.result[out].result == 10
+
+
+def test_defaults_fill_parameters_and_task_states_are_reused() -> None:
+    flow, n, out = _flow()
+    first = FlowRunner(flow).run(return_tasks=flow.tasks)
+    assert first.result[out].result == 6
+    again = FlowRunner(flow).run(
+        task_states={n: Success(result=21)}, return_tasks=[out], parameters={"n": 1}
+    )
+    assert again.result[out].result == 42
+
+
+def test_a_missing_required_parameter_fails_its_task_not_the_call() -> None:
+    with Flow("needs") as flow:
+        x = Parameter("x")
+        out = double(x)
+    state = FlowRunner(flow).run(return_tasks=[x, out])
+    assert state.is_failed()
+    assert state.result[x].is_failed()
+
+
+def test_return_tasks_outside_the_flow_are_refused() -> None:
+    flow, _, _ = _flow()
+    with pytest.raises(ValueError, match="return_tasks were not found"):
+        FlowRunner(flow).run(return_tasks=[Task(name="stranger")])
+
+
+def test_task_contexts_reach_the_task_and_runner_handlers_see_the_runner() -> None:
+    import flowlight
+
+    @task
+    def read() -> Any:
+        return flowlight.context.get("colour")
+
+    with Flow("ctx") as flow:
+        r = read()
+    seen: list[tuple[Any, str, str]] = []
+
+    def handler(obj: Any, old: State, new: State) -> None:
+        seen.append((obj, type(old).__name__, type(new).__name__))
+
+    runner = FlowRunner(flow, state_handlers=[handler])
+    state = runner.run(return_tasks=[r], task_contexts={r: {"colour": "green"}})
+    assert state.result[r].result == "green"
+    assert [s[0] for s in seen] == [runner, runner]
+    assert seen[-1][1:] == ("Running", "Success")
+
+
+def test_a_given_running_state_continues_and_unsupported_options_are_named() -> None:
+    flow, _, out = _flow()
+    assert FlowRunner(flow).run(state=Running(), return_tasks=[out]).is_successful()
+    with pytest.raises(ValueError, match="task_runner_state_handlers"):
+        FlowRunner(flow).run(task_runner_state_handlers=[lambda *a: None])
+    with pytest.raises(TypeError, match="task_runner_cls"):
+        FlowRunner(flow, task_runner_cls=dict)
+
+
+def test_signals_share_the_prefect_signal_base() -> None:
+    for cls in (signals.FAIL, signals.SKIP, signals.LOOP, signals.ENDRUN, TaskTimeoutSignal):
+        assert issubclass(cls, PrefectSignal)
+        assert not issubclass(cls, Exception)  # `except Exception` lets signals pass
+    assert signals.TaskTimeoutSignal is TaskTimeoutSignal
+    assert issubclass(PrefectException, Exception)
+    with pytest.raises(PrefectSignal):
+        raise signals.ENDRUN(Failed("stop"))
