@@ -96,3 +96,26 @@ def test_otel_sdk_disabled_records_nothing_and_the_flow_still_runs(tmp_path: Pat
     """
     assert run_python(script, tmp_path, OTEL_SDK_DISABLED="true").strip() == "Failed 0"
     assert not (tmp_path / "telemetry").exists()
+
+
+def test_a_traced_run_without_notifiers_loads_no_http_client_or_notifier_channels(
+    tmp_path: Path,
+) -> None:
+    """The bridge listens to notification deliveries, but registering that listener loads only
+    the delivery module: the channels and the HTTP client load when a notifier is used (they
+    were most of a first traced run's one-time cost). A notifier imported afterwards still
+    reports to the bridge."""
+    script = """
+        import sys
+        import flowlight.otel
+        from tests.otel import flows
+        state = flowlight.otel.instrument(flows.success_flow()).run()
+        assert state.is_successful(), state
+        heavy = ("requests", "urllib3", "flowlight.utilities.notifications.channels")
+        print(sorted(name for name in heavy if name in sys.modules))
+        from flowlight.otel import _session
+        from flowlight.utilities.notifications import delivery, slack_notifier
+        print(_session.on_delivery in delivery._listeners, callable(slack_notifier))
+    """
+    lines = run_python(script, tmp_path).split("\n")
+    assert lines[:2] == ["[]", "True True"]

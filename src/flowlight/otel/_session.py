@@ -131,7 +131,8 @@ def _add_notification_listener() -> None:
     global _listener_added
     if _listener_added:
         return
-    from flowlight.utilities.notifications import add_delivery_listener
+    # The delivery module alone: the notifiers' channels (an HTTP client) load when used.
+    from flowlight.utilities.notifications.delivery import add_delivery_listener
 
     add_delivery_listener(on_delivery)
     _listener_added = True

@@ -3,18 +3,11 @@ actions and checks it is built from, and the ready-made notifiers made of the sa
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowlight.engine.state import State
-from flowlight.utilities.notifications.channels import (
-    EmailAction,
-    SlackAction,
-    WebhookAction,
-    email_action,
-    slack_action,
-    webhook_action,
-)
 from flowlight.utilities.notifications.checks import (
     Check,
     in_states,
@@ -33,16 +26,52 @@ from flowlight.utilities.notifications.delivery import (
     remove_delivery_listener,
     statistics,
 )
-from flowlight.utilities.notifications.notifiers import (
-    EmailNotifier,
-    SlackNotifier,
-    WebhookNotifier,
-    email_notifier,
-    gmail_notifier,
-    slack_notifier,
-    webhook_notifier,
-)
 from flowlight.utilities.notifications.signing import verify_webhook_signature
+
+if TYPE_CHECKING:
+    from flowlight.utilities.notifications.channels import (
+        EmailAction,
+        SlackAction,
+        WebhookAction,
+        email_action,
+        slack_action,
+        webhook_action,
+    )
+    from flowlight.utilities.notifications.notifiers import (
+        EmailNotifier,
+        SlackNotifier,
+        WebhookNotifier,
+        email_notifier,
+        gmail_notifier,
+        slack_notifier,
+        webhook_notifier,
+    )
+
+# The channels import an HTTP client and mail machinery (about 100 ms): loaded on first use of
+# one of these names, so that a process that only listens to deliveries (the OpenTelemetry
+# bridge registers a listener when it is configured) does not pay for them.
+_LAZY = {
+    **dict.fromkeys(
+        ("EmailAction", "SlackAction", "WebhookAction", "email_action", "slack_action",
+         "webhook_action"),
+        "channels",
+    ),
+    **dict.fromkeys(
+        ("EmailNotifier", "SlackNotifier", "WebhookNotifier", "email_notifier",
+         "gmail_notifier", "slack_notifier", "webhook_notifier"),
+        "notifiers",
+    ),
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Check",
