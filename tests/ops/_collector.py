@@ -1,20 +1,22 @@
 """An offline structural check of an OpenTelemetry Collector configuration.
 
-The collector cannot run on the test machines (no image registry, no binary in a package
-registry we may use), so `otelcol validate` is out of reach. This check covers what that command
-would reject for our file, as far as a table can know it:
-- the sections and component ids (`type` or `type/name`) are ones the contrib distribution
-  pinned in compose.yaml has, and each component's top-level keys are keys it takes;
+The collector itself runs in tests/stack (built from collector-config/otelcol), where its own
+`validate` and startup prove the file loads. This check stays because it is instant and states
+the rules our file must keep beyond loading, as far as a table can know them:
+- the sections and component ids (`type` or `type/name`) are ones our distribution has, and
+  each component's top-level keys are keys it takes;
 - every component a pipeline names is defined, every defined one is used, every extension is
   enabled; a pipeline has receivers and exporters;
 - each component is used only for signals it supports, and a connector is an exporter in a
   pipeline of its input signal and a receiver in a pipeline of its output signal;
-- memory_limiter comes first in every pipeline and batch last;
+- memory_limiter comes first in every pipeline, and batch, where there is one, last;
+- a pipeline whose exporter keeps a queue on disk has no batch processor: the processor holds
+  accepted data in memory, where a crash loses it (the queue batches instead);
 - a sending queue's storage is an enabled file_storage extension;
 - every listening endpoint binds 0.0.0.0 with a port (inside a container, localhost is unreachable).
 
 Its limits: the key tables cover only the components we use, one level deep; value types,
-durations and nested keys are not checked, and nothing proves the collector starts with it.
+durations and nested keys are not checked.
 """
 
 from __future__ import annotations
@@ -220,8 +222,20 @@ def _pipeline(
     processors = [component_type(p) for p in pipeline.get("processors") or []]
     if processors[:1] != ["memory_limiter"]:
         found.append(f"pipeline {pipeline_id}: memory_limiter must be the first processor")
-    if processors[-1:] != ["batch"]:
+    if "batch" in processors and processors[-1] != "batch":
         found.append(f"pipeline {pipeline_id}: batch must be the last processor")
+    persistent = [
+        exporter_id
+        for exporter_id in pipeline.get("exporters") or []
+        if ((sections["exporters"].get(exporter_id) or {}).get("sending_queue") or {}).get(
+            "storage"
+        )
+    ]
+    if "batch" in processors and persistent:
+        found.append(
+            f"pipeline {pipeline_id}: a batch processor keeps accepted data in memory ahead of "
+            f"the disk queue of {', '.join(persistent)}; batch in the queue instead"
+        )
     return found
 
 

@@ -84,6 +84,10 @@ def test_collector_pipelines_carry_what_the_stack_needs() -> None:
     assert jaeger["sending_queue"]["storage"] == "file_storage/queue"
     assert jaeger["retry_on_failure"]["max_elapsed_time"] in ("0s", 0)
     assert config["exporters"]["otlphttp/loki"]["sending_queue"]["storage"] == "file_storage/queue"
+    # Batched in the disk queues, never in memory ahead of them (tests/stack/test_faults.py).
+    assert (
+        pipelines["traces"]["processors"] == pipelines["logs"]["processors"] == ["memory_limiter"]
+    )
     assert config["exporters"]["prometheus"]["resource_to_telemetry_conversion"]["enabled"] is False
 
 
@@ -95,7 +99,9 @@ def _break(config: dict[str, Any], how: str) -> dict[str, Any]:
     elif how == "connector not consumed":
         pipelines["metrics"]["receivers"].remove("spanmetrics")
     elif how == "memory_limiter not first":
-        pipelines["logs"]["processors"].reverse()
+        pipelines["metrics"]["processors"].reverse()
+    elif how == "batch processor ahead of a disk queue":
+        pipelines["traces"]["processors"].append("batch")
     elif how == "queue on a missing extension":
         broken["exporters"]["otlp/jaeger"]["sending_queue"]["storage"] = "file_storage/gone"
     elif how == "misspelt key":
@@ -113,6 +119,7 @@ def _break(config: dict[str, Any], how: str) -> dict[str, Any]:
         "undefined exporter",
         "connector not consumed",
         "memory_limiter not first",
+        "batch processor ahead of a disk queue",
         "queue on a missing extension",
         "misspelt key",
         "prometheus exporter in a traces pipeline",
