@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -38,7 +39,8 @@ RULES = REPO / "dashboards" / "prometheus-rules"
 BIN = REPO / ".stack" / "bin"
 OTELCOL = BIN / "flowlight-otelcol"
 JAEGER = BIN / "jaeger"
-RUN = REPO / ".stack" / "run"
+# Where `up` keeps logs, data and pids; FLOWLIGHT_STACK_DIR moves it (the tests use their own).
+RUN = Path(os.environ.get("FLOWLIGHT_STACK_DIR") or REPO / ".stack" / "run")
 
 
 @dataclass(frozen=True)
@@ -249,7 +251,8 @@ def up(loki_otlp_url: str, webhook_url: str) -> None:
     if running:
         raise SystemExit(f"the stack is already running ({', '.join(running)}): make stack-down")
     RUN.mkdir(parents=True, exist_ok=True)
-    ports = Ports()
+    # FLOWLIGHT_STACK_PORTS: JSON of Ports fields to move, e.g. {"prometheus": 19090}.
+    ports = Ports(**json.loads(os.environ.get("FLOWLIGHT_STACK_PORTS") or "{}"))
     (RUN / "prometheus.yml").write_text(yaml.safe_dump(prometheus_config(ports)))
     (RUN / "alertmanager.yml").write_text(yaml.safe_dump(alertmanager_config(webhook_url)))
     programs = {
@@ -279,8 +282,10 @@ def up(loki_otlp_url: str, webhook_url: str) -> None:
   Alertmanager            http://127.0.0.1:{ports.alertmanager}  (webhook -> {webhook_url})
   collector metrics       http://127.0.0.1:{ports.collector_metrics}/metrics
   collector health        http://127.0.0.1:{ports.collector_health}/
-Point a flow at it:
-  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:{ports.otlp_grpc} OTEL_SERVICE_NAME=my-flows make run
+Point a flow at it (OTLP/HTTP is the default protocol; for gRPC also set
+OTEL_EXPORTER_OTLP_PROTOCOL=grpc and use port {ports.otlp_grpc}):
+  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:{ports.otlp_http} OTEL_SERVICE_NAME=my-flows make run
+  curl 'http://127.0.0.1:{ports.jaeger_query_http}/api/traces?service=my-flows'
 Stop it with: make stack-down"""
     )
 

@@ -187,7 +187,7 @@ def test_stack_components_reach_each_other_by_compose_service_name() -> None:
         collector["exporters"]["otlp/jaeger"]["endpoint"],
         collector["exporters"]["otlphttp/loki"]["endpoint"],
         *(s["url"] for s in load_yaml(GRAFANA_DATASOURCES)["datasources"]),
-        services["jaeger"]["environment"]["PROMETHEUS_SERVER_URL"],
+        _jaeger_prometheus(compose_values(JAEGER))["endpoint"],
         *prometheus["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"],
         *(
             target
@@ -203,13 +203,78 @@ def test_stack_components_reach_each_other_by_compose_service_name() -> None:
         assert port in listening[host], f"{address}: {host} does not listen on {port}"
 
 
+def _jaeger_prometheus(jaeger: dict[str, Any]) -> dict[str, Any]:
+    """The settings of the Prometheus metric store jaeger_query reads the Monitor tab from."""
+    store = jaeger["extensions"]["jaeger_query"]["storage"]["metrics"]
+    backend: dict[str, Any] = jaeger["extensions"]["jaeger_storage"]["metric_backends"][store]
+    return dict(backend["prometheus"])
+
+
 def test_jaeger_monitor_tab_reads_the_span_metrics_namespace() -> None:
     """Jaeger queries Prometheus for the span metrics under the namespace the collector's
     connector writes them with."""
     namespace = compose_values(COLLECTOR)["connectors"]["spanmetrics"]["namespace"]
-    jaeger = load_yaml(COMPOSE)["services"]["jaeger"]["environment"]
-    assert jaeger["PROMETHEUS_QUERY_NAMESPACE"] == namespace.replace(".", "_")
-    assert jaeger["METRICS_STORAGE_TYPE"] == "prometheus"
+    prometheus = _jaeger_prometheus(compose_values(JAEGER))
+    assert prometheus["metric_namespace"] == namespace.replace(".", "_")
+    assert prometheus["normalize_calls"] is True
+
+
+# The Jaeger v2 release each pinned module version of github.com/jaegertracing/jaeger is.
+JAEGER_RELEASES = {"v1.75.0": "2.12.0"}
+
+
+def _required_version(go_mod: Path, module: str) -> str:
+    match = re.search(rf"^\s*{re.escape(module)} (v[\w.-]+)", go_mod.read_text(), re.MULTILINE)
+    assert match is not None, f"{go_mod} does not require {module}"
+    return match[1]
+
+
+def _debian_version(program: str) -> str:
+    shown = subprocess.run(
+        [program, "--version"], capture_output=True, text=True, timeout=30, check=False
+    )
+    match = re.search(r"version (\d+\.\d+\.\d+)", shown.stdout + shown.stderr)
+    assert match is not None, shown.stdout + shown.stderr
+    return match[1]
+
+
+def test_compose_images_are_the_releases_the_tests_run() -> None:
+    """compose.yaml runs what the tests run: the collector release of otelcol/go.mod, the
+    Jaeger release of jaeger/go.mod, Prometheus and Alertmanager at the Debian packages'
+    versions."""
+    images = {name: s["image"] for name, s in load_yaml(COMPOSE)["services"].items()}
+    otelcol = _required_version(
+        COLLECTOR_CONFIG / "otelcol" / "go.mod", "go.opentelemetry.io/collector/otelcol"
+    )
+    assert images["otel-collector"] == f"otel/opentelemetry-collector-contrib:{otelcol[1:]}"
+    jaeger = _required_version(
+        COLLECTOR_CONFIG / "jaeger" / "go.mod", "github.com/jaegertracing/jaeger"
+    )
+    assert images["jaeger"] == f"jaegertracing/jaeger:{JAEGER_RELEASES[jaeger]}"
+    assert images["prometheus"] == f"prom/prometheus:v{_debian_version('prometheus')}"
+    assert images["alertmanager"] == (
+        f"prom/alertmanager:v{_debian_version('prometheus-alertmanager')}"
+    )
+
+
+def test_every_environment_reference_has_a_default_and_the_native_runner_sets_it() -> None:
+    """Each `${env:NAME}` of the collector and Jaeger configs has a default (compose sets
+    none), and collector-config/stack.py sets exactly those names for native runs."""
+    from tests.stack._programs import free_ports, stack
+
+    ports = free_ports()
+    for config, env in (
+        (COLLECTOR, stack.collector_env(ports, Path("queue"), "http://127.0.0.1:1/otlp")),
+        (JAEGER, stack.jaeger_env(ports)),
+    ):
+        lines = config.read_text().splitlines()
+        text = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+        referenced = set(re.findall(r"\$\{env:(\w+)", text))
+        with_default = {match[0] for match in ENV_DEFAULT.findall(text)}
+        assert referenced == with_default, (
+            f"{config.name}: no default for {referenced - with_default}"
+        )
+        assert referenced == set(env), config.name
 
 
 def test_prometheus_config_passes_promtool_and_finds_the_mounted_rules(tmp_path: Path) -> None:
