@@ -9,10 +9,12 @@ across restarts, and is stopped by the fixture that started it whatever the test
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import os
 import signal
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -21,7 +23,6 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from tests.notifications.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD_TIMEOUT_S = 3600
@@ -65,8 +66,16 @@ def ensure_binaries() -> None:
 
 
 def free_ports() -> Any:
-    """A stack.Ports with every port a free one."""
-    return stack.Ports(**{f.name: free_port() for f in dataclasses.fields(stack.Ports)})
+    """A stack.Ports with every port a free one, all different: each socket stays bound until
+    all are chosen, so the kernel cannot hand the same port out twice."""
+    names = [f.name for f in dataclasses.fields(stack.Ports)]
+    with contextlib.ExitStack() as held:
+        ports = {}
+        for name in names:
+            sock = held.enter_context(socket.socket())
+            sock.bind(("127.0.0.1", 0))
+            ports[name] = int(sock.getsockname()[1])
+    return stack.Ports(**ports)
 
 
 class ProgramExited(AssertionError):
