@@ -65,8 +65,10 @@ if __name__ == "__main__":
         "  flowlight runs                      the runs recorded in .flowlight/telemetry/\n"
         "  flowlight run examples/hello_flow.py --param n=20 --trace\n"
         "                                      run it again, with live progress\n"
+        "  make stack                          start a collector, Jaeger, Prometheus and\n"
+        "                                      Alertmanager as local processes (no Docker)\n"
         "  docker compose -f collector-config/compose.yaml up -d\n"
-        "                                      start a collector, Jaeger, Prometheus and Grafana\n"
+        "                                      or the same stack, with Grafana, in containers\n"
         "  flowlight telemetry replay --endpoint http://127.0.0.1:4318\n"
         "                                      then send what was recorded here to it"
     )
