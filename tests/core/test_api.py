@@ -227,3 +227,9 @@ def test_removing_a_task_through_flow_tasks_leaves_its_edges_for_validate_to_rep
     assert flow.tasks == {a} and b not in flow.slugs
     with pytest.raises(ValueError, match="edges refer to tasks not contained"):
         flow.validate()
+
+
+def test_calling_a_task_outside_a_flow_says_no_flow_context_was_found() -> None:
+    """Prefect 1 code matches the words "infer an active Flow"; ours also say what to do."""
+    with pytest.raises(ValueError, match=r"infer an active Flow.*pass flow="):
+        Parameter("x")()

@@ -276,8 +276,8 @@ class Task(TaskOperators):
         active = flow or FlowClass.active()
         if active is None:
             raise ValueError(
-                f"{self} was called outside a flow. Call tasks inside `with Flow(...):`, or pass "
-                "flow=... ."
+                f"Could not infer an active Flow context while binding {self}: it was called "
+                "outside a flow. Call tasks inside `with Flow(...):`, or pass flow=... ."
             )
         callargs = self._bind_arguments(args, kwargs)
         active.set_dependencies(
