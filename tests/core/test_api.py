@@ -233,3 +233,21 @@ def test_calling_a_task_outside_a_flow_says_no_flow_context_was_found() -> None:
     """Prefect 1 code matches the words "infer an active Flow"; ours also say what to do."""
     with pytest.raises(ValueError, match=r"infer an active Flow.*pass flow="):
         Parameter("x")()
+
+
+def test_an_edge_checks_its_key_and_ends_and_names_both_tasks() -> None:
+    from flowlight.core.edge import Edge
+
+    a, b = Task(name="a"), Task(name="b")
+    for bad in (1, "two words", "5th", "a.b", "class"):
+        with pytest.raises(ValueError, match="not a valid Python identifier"):
+            Edge(a, b, key=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="to itself"):
+        Edge(a, a)
+    edge = Edge(a, b, key="x", flattened=True)
+    assert edge.tasks == {a, b}
+    assert edge.flattened and edge.flatten
+    assert Edge(a, b, key="x", flatten=True) == edge
+    constant = Edge(3, b, key="x").upstream_task
+    assert isinstance(constant, flowlight.Constant)
+    assert constant.value == 3

@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import keyword
 from typing import TYPE_CHECKING, Any
 
 from flowlight.utilities.edges import EdgeAnnotation, flatten, mapped, unmapped
 
 if TYPE_CHECKING:
+    from flowlight.core.flow import Flow
     from flowlight.core.task import Task
 
 __all__ = ["Edge", "EdgeAnnotation", "flatten", "mapped", "unmapped"]
@@ -26,12 +28,44 @@ class Edge:
         key: str | None = None,
         mapped: bool = False,
         flatten: bool = False,
+        flow: Flow | None = None,
+        *,
+        flattened: bool | None = None,
     ) -> None:
-        self.upstream_task = upstream_task
-        self.downstream_task = downstream_task
+        from flowlight.core.task import Task as TaskClass
+        from flowlight.utilities.tasks import as_task
+
+        if key is not None and not (
+            isinstance(key, str) and key.isidentifier() and not keyword.iskeyword(key)
+        ):
+            raise ValueError(
+                f"Edge key {key!r} is not a valid Python identifier; the key names the argument "
+                "of the downstream task's run() that receives the upstream result."
+            )
+        if upstream_task is downstream_task:
+            raise ValueError(f"An edge can not connect a task to itself ({upstream_task}).")
+        # a value given in place of a task becomes one, as Prefect 1's Edge does
+        self.upstream_task = (
+            upstream_task if isinstance(upstream_task, TaskClass) else as_task(upstream_task, flow)
+        )
+        self.downstream_task = (
+            downstream_task
+            if isinstance(downstream_task, TaskClass)
+            else as_task(downstream_task, flow)
+        )
         self.key = key
         self.mapped = mapped
-        self.flatten = flatten
+        self.flatten = flatten if flattened is None else flattened
+
+    @property
+    def flattened(self) -> bool:
+        """Prefect 1's name for `flatten`."""
+        return self.flatten
+
+    @property
+    def tasks(self) -> set[Task]:
+        """Both ends of the edge."""
+        return {self.upstream_task, self.downstream_task}
 
     def _identity(self) -> tuple[Any, ...]:
         return (self.upstream_task, self.downstream_task, self.key, self.mapped, self.flatten)
