@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime
 import logging
+import pickle
+from pathlib import Path
 
 import pytest
 
@@ -251,3 +253,20 @@ def test_an_edge_checks_its_key_and_ends_and_names_both_tasks() -> None:
     constant = Edge(3, b, key="x").upstream_task
     assert isinstance(constant, flowlight.Constant)
     assert constant.value == 3
+
+
+def test_a_saved_flow_loads_back_with_its_tasks_and_slugs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flow = Flow("Saved Flow", tasks=[Task(name="foo", slug="foo-slug")])
+    path = tmp_path / "saved"
+    assert flow.save(path) == str(path)
+    loaded = Flow.load(path)
+    assert isinstance(loaded, Flow) and loaded.name == "Saved Flow"
+    assert [(t.name, t.slug) for t in loaded.tasks] == [("foo", "foo-slug")]
+    assert list(loaded.slugs.values()) == ["foo-slug"]
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert flow.save() == str(tmp_path / ".flowlight" / "flows" / "saved-flow.flowlight")
+    (tmp_path / "not-a-flow").write_bytes(pickle.dumps([1]))
+    with pytest.raises(TypeError, match="not a flow saved by save"):
+        Flow.load(tmp_path / "not-a-flow")

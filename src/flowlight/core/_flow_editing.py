@@ -1,9 +1,12 @@
-"""Editing a built flow: `copy`, `replace` and `update`, Prefect 1's `Flow` methods that rewrite
-the graph as a whole (building it task by task is `Flow.add_task` / `add_edge`)."""
+"""A built flow as a whole: `copy`, `replace` and `update` rewrite its graph (building it task by
+task is `Flow.add_task` / `add_edge`); `save` and `load` keep it in a file, as Prefect 1's do."""
 
 from __future__ import annotations
 
 import copy
+import pickle
+import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from flowlight.core.edge import Edge
@@ -99,3 +102,37 @@ class FlowEditing(FlowGraph):
             self.set_reference_tasks(self.reference_tasks() | flow.reference_tasks())
         for t, values in getattr(flow, "constants", {}).items():
             self.constants.setdefault(t, {}).update(values)
+
+    def save(self, fpath: str | Path | None = None) -> str:
+        """Pickle the flow to `fpath` (default: ~/.flowlight/flows/<name>.flowlight) and return
+        the path. cloudpickle is used when installed (the `dask` extra brings it), so tasks made
+        from functions of a script or a notebook can be saved too."""
+        if fpath is None:
+            slug = re.sub(r"[^a-z0-9]+", "-", str(getattr(self, "name", "flow")).lower()).strip("-")
+            path = Path.home() / ".flowlight" / "flows" / f"{slug or 'flow'}.flowlight"
+            path.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            path = Path(fpath)
+        try:
+            import cloudpickle  # type: ignore[import-untyped]
+
+            data = cloudpickle.dumps(self)
+        except ImportError:
+            try:
+                data = pickle.dumps(self)
+            except (pickle.PicklingError, AttributeError, TypeError) as exc:
+                raise TypeError(
+                    f"Flow '{getattr(self, 'name', '?')}' cannot be pickled without cloudpickle "
+                    f"({exc}); install it (`pip install cloudpickle`, or flowlight[dask]) to "
+                    "save flows whose tasks are defined in a script or a notebook."
+                ) from exc
+        path.write_bytes(data)
+        return str(path)
+
+    @classmethod
+    def load(cls, fpath: str | Path) -> Any:
+        """The flow `save()` wrote to `fpath` (only load files you trust: it is a pickle)."""
+        loaded = pickle.loads(Path(fpath).read_bytes())
+        if not isinstance(loaded, cls):
+            raise TypeError(f"{fpath} holds {type(loaded).__name__}, not a flow saved by save().")
+        return loaded
