@@ -10,7 +10,9 @@ Three stages, each run in fresh subprocesses:
    default path (OTLP JSON files) and recording into discarding exporters, and the ideal handler
    (the floor's calls made from a handler), each bridged run followed by the SDK floor for the
    telemetry it produced;
-3. memory: peak RSS and run time at 1,000, 10,000 and 100,000 tasks per shape (three times).
+3. memory: peak RSS and run time at 1,000, 10,000 and 100,000 tasks per shape (three times),
+   and 100,000 independent tasks traced into the default files;
+4. cold start: a fresh interpreter's first flow run, plain and traced (seven times each).
 
 `--quick` runs small sizes once: a smoke test of the whole pipeline, not a measurement.
 """
@@ -25,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import REPOSITORY, run_floor, run_workload
+from benchmarks.measure import REPOSITORY, run_cold_start, run_floor, run_workload
 from benchmarks.prefect_env import PREFECT_REQUIREMENT, PrefectUnavailable, ensure_prefect_env
 from benchmarks.report import machine, markdown_tables, summarize
 from benchmarks.workload import SHAPES
@@ -38,6 +40,9 @@ FULL_PLAN: dict[str, Any] = {
     "prefect_sizes": [100, 1000],
     "handler_sizes": [1000, 10000],
     "memory_sizes": [1000, 10000, 100000],
+    # The traced run on the default file path, beside the untraced one, for the memory goal.
+    "traced_memory_sizes": [100000],
+    "cold_start_repetitions": 7,
     "repetitions": 5,
     # Prefect's own spread is small next to the ratio, and its runs are most of the time.
     "prefect_repetitions": 3,
@@ -50,6 +55,8 @@ QUICK_PLAN: dict[str, Any] = {
     "prefect_sizes": [100],
     "handler_sizes": [100],
     "memory_sizes": [100, 1000],
+    "traced_memory_sizes": [1000],
+    "cold_start_repetitions": 1,
     "repetitions": 1,
     "prefect_repetitions": 1,
     "memory_repetitions": 1,
@@ -105,6 +112,14 @@ def run_plan(
             for n in plan["memory_sizes"]:
                 progress(f"[{rep + 1}] memory {shape} {n:,}")
                 record("memory", run_workload("flowlight", shape, n, "none"), rep)
+        for n in plan.get("traced_memory_sizes", []):
+            progress(f"[{rep + 1}] memory independent {n:,}, traced into files")
+            record("memory", run_workload("flowlight", "independent", n, "bridge-files"), rep)
+
+    for rep in range(plan.get("cold_start_repetitions", 0)):
+        progress(f"[{rep + 1}] cold start: plain, traced")
+        for mode in ("plain", "traced"):
+            record("cold_start", run_cold_start(mode), rep)
     return runs
 
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REPOSITORY", "BenchmarkFailed", "run_floor", "run_workload"]
+__all__ = ["REPOSITORY", "BenchmarkFailed", "run_cold_start", "run_floor", "run_workload"]
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 # A generous bound per run: the largest default run (100,000 tasks) takes seconds, Prefect's
@@ -68,6 +68,11 @@ def run_workload(
     """One flow run of `engine` (see `benchmarks.workload`), in the interpreter `python`."""
     interpreter = str(python or sys.executable)
     return _run_json([interpreter, "-m", "benchmarks.workload", engine, shape, str(n), handlers])
+
+
+def run_cold_start(mode: str) -> dict[str, Any]:
+    """A fresh interpreter's first flow run, `plain` or `traced` (see `benchmarks.cold_start`)."""
+    return _run_json([sys.executable, "-m", "benchmarks.cold_start", mode])
 
 
 def run_floor(counts: dict[str, Any]) -> dict[str, Any]:

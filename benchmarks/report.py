@@ -21,6 +21,9 @@ GOALS = {
     "chain_10000_over_chain_1000": 12.0,
     "bridge_over_floor": 0.7,
     "files_over_discarding": 1.25,
+    "cold_start_ms_plain": 25.0,
+    "cold_start_ms_traced": 120.0,
+    "traced_peak_rss_over_untraced_100000": 1.2,
     "peak_rss_mb_100000": 1024.0,
 }
 
@@ -182,7 +185,7 @@ def growth(
     for shape in shapes:
         previous: dict[str, Any] | None = None
         for n in sizes:
-            chosen = _select(runs, stage="memory", shape=shape, n=n)
+            chosen = _select(runs, stage="memory", shape=shape, n=n, handlers="none")
             if not chosen:
                 continue
             row = {
@@ -239,6 +242,8 @@ def goals(summary: dict[str, Any]) -> list[dict[str, Any]]:
         if r["n"] >= 1000 and r.get("files_over_discarding") is not None
     ]
     memory = {(r["shape"], r["n"]): r["max_rss_mb"] for r in summary["growth"]}
+    cold = summary.get("cold_start", {})
+    traced_memory = summary.get("traced_memory", {})
     return [
         row("prefect_over_flowlight_independent_1000", independent.get("prefect_over_flowlight"),
             GOALS["prefect_over_flowlight_independent_1000"], False,
@@ -254,6 +259,13 @@ def goals(summary: dict[str, Any]) -> list[dict[str, Any]]:
             GOALS["files_over_discarding"], True,
             "worst shape, 1,000 tasks or more: the bridge's cost on its default path (OTLP JSON "
             "files) / into discarding exporters"),
+        row("cold_start_ms_plain", cold.get("plain"), GOALS["cold_start_ms_plain"], True,
+            "one-time cost of a fresh process's first flow.run(), median ms"),
+        row("cold_start_ms_traced", cold.get("traced"), GOALS["cold_start_ms_traced"], True,
+            "importing the bridge + configure() + the first traced run, less a later run, ms"),
+        row("traced_peak_rss_over_untraced_100000", traced_memory.get(100000),
+            GOALS["traced_peak_rss_over_untraced_100000"], True,
+            "peak RSS, 100,000 independent tasks traced into the default files / untraced"),
         row("peak_rss_mb_independent_100000", memory.get(("independent", 100000)),
             GOALS["peak_rss_mb_100000"], True, "peak RSS of the whole process"),
         row("peak_rss_mb_map_100000", memory.get(("map", 100000)),
@@ -269,8 +281,26 @@ def summarize(runs: list[dict[str, Any]], plan: dict[str, Any]) -> dict[str, Any
         "handlers": handler_costs(runs, shapes, plan["handler_sizes"], clock),
         "growth": growth(runs, shapes, plan["memory_sizes"], clock),
     }
+    summary["cold_start"] = {
+        mode: _ms(_median(_select(runs, stage="cold_start", mode=mode), "one_time_seconds"))
+        for mode in ("plain", "traced")
+    }
+    summary["traced_memory"] = {
+        n: _ratio(
+            _median(_select(runs, stage="memory", n=n, handlers="bridge-files"), "max_rss_mb"),
+            _median(
+                _select(runs, stage="memory", shape="independent", n=n, handlers="none"),
+                "max_rss_mb",
+            ),
+        )
+        for n in plan.get("traced_memory_sizes", [])
+    }
     summary["goals"] = goals(summary)
     return summary
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1e3
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:

@@ -103,6 +103,9 @@ def test_memory_growth_and_goals_are_reported(quick_results: dict[str, Any]) -> 
         "chain_10000_over_chain_1000",
         "bridge_over_floor",
         "files_over_discarding",
+        "cold_start_ms_plain",
+        "cold_start_ms_traced",
+        "traced_peak_rss_over_untraced_100000",
         "peak_rss_mb_independent_100000",
         "peak_rss_mb_map_100000",
     }
@@ -111,6 +114,19 @@ def test_memory_growth_and_goals_are_reported(quick_results: dict[str, Any]) -> 
     assert goals["prefect_over_flowlight_independent_1000"]["met"] is None
     assert goals["bridge_over_floor"]["met"] is None
     assert goals["files_over_discarding"]["met"] is None
+    assert goals["traced_peak_rss_over_untraced_100000"]["met"] is None
+
+
+def test_cold_start_is_measured_in_fresh_interpreters(quick_results: dict[str, Any]) -> None:
+    """A fresh process's first flow run, plain and traced, less its second: both goals carry a
+    measured value even in quick mode (one process each)."""
+    goals = {g["goal"]: g for g in quick_results["goals"]}
+    for mode in ("plain", "traced"):
+        runs = [
+            r for r in quick_results["runs"] if r["stage"] == "cold_start" and r["mode"] == mode
+        ]
+        assert runs and all(r["first_seconds"] > 0 for r in runs)
+        assert goals[f"cold_start_ms_{mode}"]["measured"] is not None
 
 
 def test_the_default_file_path_is_measured_beside_the_discarding_one(
@@ -124,7 +140,7 @@ def test_the_default_file_path_is_measured_beside_the_discarding_one(
     written = [
         run["telemetry"]["file_bytes"]
         for run in quick_results["runs"]
-        if run.get("handlers") == "bridge-files"
+        if run.get("handlers") == "bridge-files" and run["stage"] != "cold_start"
     ]
     assert written
     for sizes in written:
