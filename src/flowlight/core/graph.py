@@ -54,6 +54,10 @@ class FlowGraph:
         self.slugs: dict[Task, str] = {}
         self._slug_counts: dict[str, int] = {}
         self._reference_tasks: set[Task] = set()
+        # The slugs taken, kept beside `slugs` so that adding a task is not a scan of every
+        # slug (which made building a flow quadratic); see `_taken_slugs`.
+        self._taken: set[str] | None = None
+        self._taken_of: dict[Task, str] | None = None
 
     @property
     def tasks(self) -> set[Task]:
@@ -201,7 +205,7 @@ class FlowGraph:
         """ "name-tag1-tag2-N" with the first N not yet taken in this flow (Prefect 1's scheme,
         stable across rebuilds of the same flow)."""
         prefix = "-".join([task.name, *sorted(task.tags)])
-        taken = set(self.slugs.values())
+        taken = self._taken_slugs()
         count = self._slug_counts.get(prefix, 0)
         while True:
             count += 1
@@ -209,13 +213,24 @@ class FlowGraph:
                 self._slug_counts[prefix] = count
                 return f"{prefix}-{count}"
 
+    def _taken_slugs(self) -> set[str]:
+        """The set of `slugs`' values, rebuilt when `slugs` was replaced or changed size behind
+        the graph's back (the graph's own changes keep it current)."""
+        taken = getattr(self, "_taken", None)  # None too in a graph made before it existed
+        if taken is None or self._taken_of is not self.slugs or len(taken) != len(self.slugs):
+            taken = self._taken = set(self.slugs.values())
+            self._taken_of = self.slugs
+        return taken
+
     def _insert_task(self, task: Task) -> None:
-        if task.slug is not None and task.slug in self.slugs.values():
+        if task.slug is not None and task.slug in self._taken_slugs():
             raise ValueError(
                 f"A task with the slug \"{task.slug}\" already exists in flow '{self.name}'; "
                 "give each task its own slug (task.copy() appends '-copy')."
             )
-        self.slugs[task] = task.slug or self._new_slug(task)
+        taken = self._taken_slugs()
+        slug = self.slugs[task] = task.slug or self._new_slug(task)
+        taken.add(slug)
         self._tasks[task] = None
         self._upstream[task] = []
         self._downstream[task] = []
@@ -231,12 +246,14 @@ class FlowGraph:
                 self._upstream[edge.downstream_task].remove(edge)
         del self._tasks[task]
         del self.slugs[task]
+        self._taken = None
         return removed
 
     def _forget(self, task: Task) -> None:
         """Drop `task` from the tasks only (its edges stay): what `flow.tasks.remove` does."""
         self._tasks.pop(task, None)
         self.slugs.pop(task, None)
+        self._taken = None
 
     def _insert_edge(self, edge: Edge) -> None:
         if edge not in self._edges:
@@ -250,5 +267,6 @@ class FlowGraph:
         new._upstream = {t: list(edges) for t, edges in self._upstream.items()}
         new._downstream = {t: list(edges) for t, edges in self._downstream.items()}
         new.slugs = dict(self.slugs)
+        new._taken = None
         new._slug_counts = dict(self._slug_counts)
         new._reference_tasks = set(self._reference_tasks)
