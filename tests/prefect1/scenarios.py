@@ -216,12 +216,13 @@ def handler_raises(e: Any) -> Any:
 def schedule(e: Any) -> Any:
     """Two runs, 0.5 s apart, by one `flow.run()` (Prefect 1 gives both the same flow_run_id).
 
-    The first starts 1 s after the flow is built: a run whose time has passed before `flow.run()`
-    asks the schedule would be left out, and a busy machine may take a few hundred ms.
+    The first starts 3 s after the flow is built: a run whose time has passed before `flow.run()`
+    asks the schedule would be left out, and on a loaded machine that gap once passed 1 s (one
+    trace instead of two).
     """
     import pendulum
 
-    start = pendulum.now("UTC").add(seconds=1)
+    start = pendulum.now("UTC").add(seconds=3)
     every = datetime.timedelta(seconds=0.5)
     runs = e.IntervalSchedule(start_date=start, interval=every, end_date=start.add(seconds=0.7))
 
