@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flowlight.settings import setting
+from flowlight.telemetry_files import default_directory
 
 __all__ = ["LastReported", "ReportedFailures", "memory_path"]
 
@@ -28,9 +28,7 @@ _VERSION = 1
 
 def memory_path() -> Path:
     """Where the memory lives for the current settings and working directory."""
-    configured = setting("otel", "telemetry_dir", default=None)
-    store = Path(str(configured)) if configured else Path(os.getcwd()) / ".flowlight" / "telemetry"
-    return store / "notifier-state" / "last-reported.json"
+    return default_directory() / "notifier-state" / "last-reported.json"
 
 
 @dataclass(frozen=True)
