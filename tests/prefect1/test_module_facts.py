@@ -4,52 +4,27 @@ and on flowlight, and each fact is compared."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .facts import assert_same_facts, facts_on_both_engines
+
 SCRIPT = Path(__file__).with_name("module_facts.py")
-
-
-def _facts(python: Path, engine: str, out: Path) -> dict[str, Any]:
-    done = subprocess.run(
-        [str(python), str(SCRIPT), engine, str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=out.parent,
-        env={"HOME": str(out.parent), "PATH": "/usr/bin:/bin", "PREFECT__LOGGING__LEVEL": "ERROR"},
-        stdin=subprocess.DEVNULL,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    found: dict[str, Any] = json.loads(out.read_text())
-    return found
 
 
 @pytest.fixture(scope="module")
 def both(
     prefect1_python: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    here = tmp_path_factory.mktemp("module-facts")
-    return (
-        _facts(prefect1_python, "prefect", here / "prefect.json"),
-        _facts(Path(sys.executable), "flowlight", here / "flowlight.json"),
-    )
+    return facts_on_both_engines(SCRIPT, prefect1_python, tmp_path_factory.mktemp("module-facts"))
 
 
 def test_both_engines_state_the_same_module_facts(
     both: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:
-    prefect, flowlight = both
-    assert list(flowlight) == list(prefect)
-    assert len(prefect) > 80
-    differing = {name: (prefect[name], flowlight[name]) for name in prefect}
-    differing = {k: v for k, v in differing.items() if v[0] != v[1]}
-    assert differing == {}, "fact: (Prefect 1.4.1, flowlight)"
+    assert_same_facts(*both, at_least=80)
 
 
 def test_the_facts_exercise_what_they_name(both: tuple[dict[str, Any], dict[str, Any]]) -> None:

@@ -6,7 +6,6 @@ the flow, is compared the other way round: Prefect ignores it, flowlight refuses
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,49 +13,22 @@ from typing import Any
 
 import pytest
 
+from .facts import assert_same_facts, facts_on_both_engines, quiet_env
+
 SCRIPT = Path(__file__).with_name("parity_facts.py")
-
-
-def _quiet_env(home: Path) -> dict[str, str]:
-    """A bare environment: no settings of the caller's, Prefect's own logging at ERROR."""
-    return {"HOME": str(home), "PATH": "/usr/bin:/bin", "PREFECT__LOGGING__LEVEL": "ERROR"}
-
-
-def _facts(python: Path, engine: str, out: Path) -> dict[str, Any]:
-    done = subprocess.run(
-        [str(python), str(SCRIPT), engine, str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=out.parent,
-        env=_quiet_env(out.parent),
-        stdin=subprocess.DEVNULL,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    found: dict[str, Any] = json.loads(out.read_text())
-    return found
 
 
 @pytest.fixture(scope="module")
 def both(
     prefect1_python: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    here = tmp_path_factory.mktemp("facts")
-    return (
-        _facts(prefect1_python, "prefect", here / "prefect.json"),
-        _facts(Path(sys.executable), "flowlight", here / "flowlight.json"),
-    )
+    return facts_on_both_engines(SCRIPT, prefect1_python, tmp_path_factory.mktemp("facts"))
 
 
 def test_both_engines_state_the_same_facts(
     both: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:
-    prefect, flowlight = both
-    assert list(flowlight) == list(prefect)
-    assert len(prefect) > 50
-    differing = {name: (prefect[name], flowlight[name]) for name in prefect}
-    differing = {k: v for k, v in differing.items() if v[0] != v[1]}
-    assert differing == {}, "fact: (Prefect 1.4.1, flowlight)"
+    assert_same_facts(*both, at_least=50)
 
 
 TASK_STATES_KEYED_BY_THE_FUNCTION = """
@@ -91,7 +63,7 @@ def test_a_task_states_key_outside_the_flow_is_ignored_by_prefect_and_refused_by
             text=True,
             timeout=120,
             cwd=tmp_path,
-            env=_quiet_env(tmp_path),
+            env=quiet_env(tmp_path),
         )
         assert done.returncode == 0, done.stderr[-3000:]
         outputs[engine] = done.stdout.strip()
