@@ -9,6 +9,7 @@ from flowlight import Flow, task
 from flowlight.engine import signals
 
 __all__ = [
+    "THIRD_ATTEMPT_SUCCEEDS",
     "failing_flow",
     "handler_raises_flow",
     "mapped_flow",
@@ -16,6 +17,19 @@ __all__ = [
     "skipping_flow",
     "success_flow",
     "trigger_failed_flow",
+]
+
+# The transitions of a task run that fails twice and succeeds on its third attempt (the `flaky`
+# task of `retrying_flow` and of the Prefect 1 "retries" scenario): one span holds them all.
+THIRD_ATTEMPT_SUCCEEDS = [
+    "Running",
+    "Failed",
+    "Retrying",
+    "Running",
+    "Failed",
+    "Retrying",
+    "Running",
+    "Success",
 ]
 
 

@@ -85,6 +85,11 @@ class SpanView:
         return [name for name, _ in self.events]
 
     @property
+    def transition_names(self) -> list[str]:
+        """The state transitions recorded on the span: its events but the `exception` ones."""
+        return [name for name in self.event_names if name != "exception"]
+
+    @property
     def is_error(self) -> bool:
         return self.status_code == 2  # STATUS_CODE_ERROR
 
