@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,3 +74,19 @@ def test_help_says_what_happens_to_the_files(tmp_path: Path) -> None:
     text = " ".join(out.split())
     assert "--keep" in text and "--endpoint" in text
     assert "removed once the collector confirmed every request in it" in text
+
+
+def test_a_collector_that_is_down_is_reported_once_per_problem_with_what_to_do(
+    tmp_path: Path,
+) -> None:
+    store = recorded(tmp_path)
+    with socket.socket() as probe:  # a port nothing listens on once it is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    status, out, err = replay(tmp_path, str(store), "--endpoint", f"http://127.0.0.1:{port}")
+    assert status == 1, err
+    assert re.search(r"^traces: sent 0, kept [1-9]\d*$", out, re.M), out
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert errors and len(errors) == len(set(errors)), err
+    assert f"still in {store}" in err and "replay again" in err
+    assert list(store.glob("*.jsonl"))  # nothing sent, nothing removed

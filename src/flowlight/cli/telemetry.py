@@ -121,6 +121,22 @@ def replay_command(args: argparse.Namespace) -> int:
         print(line)
     if not report.sent:
         print(f"nothing to send in {directory}")
-    for problem in report.errors[:10]:
-        print(f"error: {problem}", file=sys.stderr)
+    _print_problems(report.errors)
+    if not report.complete:
+        print(
+            f"flowlight telemetry replay: not everything was delivered to the collector; what it "
+            f"did not take is still in {directory}: start the collector (or fix the endpoint) "
+            "and replay again.",
+            file=sys.stderr,
+        )
     return 0 if report.complete else 1
+
+
+def _print_problems(problems: list[str], limit: int = 10) -> None:
+    """Each distinct problem once: a collector that is down refuses every request alike."""
+    counts: dict[str, int] = {}
+    for problem in problems:
+        counts[problem] = counts.get(problem, 0) + 1
+    for problem, count in list(counts.items())[:limit]:
+        times = f" ({count} requests)" if count > 1 else ""
+        print(f"error: {problem}{times}", file=sys.stderr)
