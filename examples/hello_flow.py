@@ -9,6 +9,10 @@ is drawn by `flowlight trace show`, which reads those files.
 from __future__ import annotations
 
 import datetime
+import os
+import shutil
+import sys
+from pathlib import Path
 
 import flowlight.otel
 from flowlight import Flow, Parameter, context, task
@@ -50,6 +54,16 @@ with Flow("hello-etl", on_failure=report) as flow:
 flowlight.otel.instrument(flow)  # the one line that adds traces, logs and metrics
 
 
+def flowlight_cli() -> str:
+    """What to type for the `flowlight` command: `make run` does not put the venv on PATH."""
+    here = Path(sys.executable).parent / "flowlight"
+    found = shutil.which("flowlight")
+    if not here.exists() or (found and Path(found).resolve() == here.resolve()):
+        return "flowlight"
+    relative = os.path.relpath(here)
+    return str(here) if relative.startswith("..") else relative
+
+
 if __name__ == "__main__":
     print(
         "Running hello-etl. Its extract task fails on purpose the first time (a flaky source),\n"
@@ -58,17 +72,19 @@ if __name__ == "__main__":
     final = flow.run(parameters={"n": 5})
     print(f"\nflow run finished: {final!r}, trace {final.trace_id}\n")
     flowlight.otel.flush()
-    print(f"$ flowlight trace show {final.trace_id}")
+    cli = flowlight_cli()
+    print(f"$ {cli} trace show {final.trace_id}")
     flowlight_command(["trace", "show", str(final.trace_id)])
     print(
         "\nNext steps:\n"
-        "  flowlight runs                      the runs recorded in .flowlight/telemetry/\n"
-        "  flowlight run examples/hello_flow.py --param n=20 --trace\n"
-        "                                      run it again, with live progress\n"
-        "  make stack                          start a collector, Jaeger, Prometheus and\n"
-        "                                      Alertmanager as local processes (no Docker)\n"
+        f"  {cli} runs\n"
+        "      the runs recorded in .flowlight/telemetry/\n"
+        f"  {cli} run examples/hello_flow.py --param n=20 --trace\n"
+        "      run it again, with live progress\n"
+        "  make stack\n"
+        "      start a collector, Jaeger, Prometheus and Alertmanager as local processes\n"
         "  docker compose -f collector-config/compose.yaml up -d\n"
-        "                                      or the same stack, with Grafana, in containers\n"
-        "  flowlight telemetry replay --endpoint http://127.0.0.1:4318\n"
-        "                                      then send what was recorded here to it"
+        "      or the same stack, with Grafana, in containers\n"
+        f"  {cli} telemetry replay --endpoint http://127.0.0.1:4318\n"
+        "      then send what was recorded here to it"
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-from .scripts import PYTHON, REPO, clean_env, run_in_terminal
+from .scripts import PYTHON, REPO, clean_env, run_in_terminal, run_piped
 
 
 def test_the_example_explains_its_failure_and_ends_with_the_drawn_trace(tmp_path: Path) -> None:
@@ -16,9 +17,24 @@ def test_the_example_explains_its_failure_and_ends_with_the_drawn_trace(tmp_path
     assert "ConnectionError: source not ready" in screen
     assert "Task 'extract': Retrying Task (after attempt 1 of 3); next attempt at" in screen
     assert "task runs: 8 Success" in screen  # the summary block: n, extract, 5 children, load
-    drawn = screen[screen.index("$ flowlight trace show ") :]
+    drawn = screen[screen.index(" trace show ") :]
     for label in ("hello-etl", "├─ extract", "├─ transform", "└─ transform[4]", "└─ load"):
         assert label in drawn, label
     assert "Retrying: Retrying Task (after attempt 1 of 3)" in drawn
     assert drawn.rstrip().endswith("then send what was recorded here to it")
     assert "flowlight telemetry replay --endpoint" in drawn
+
+
+def test_the_next_steps_name_a_flowlight_command_that_runs_without_an_activated_venv(
+    tmp_path: Path,
+) -> None:
+    path = "/usr/bin:/bin"  # `make run` leaves the venv's bin off PATH
+    done = run_piped(
+        [PYTHON, str(REPO / "examples" / "hello_flow.py")], tmp_path, clean_env(tmp_path, PATH=path)
+    )
+    assert done.returncode == 0, done.stderr
+    steps = done.stdout[done.stdout.index("Next steps:") :].splitlines()
+    runs = next(line.split() for line in steps if line.split()[1:] == ["runs"])
+    assert shutil.which(runs[0], path=path), runs
+    shown = done.stdout[done.stdout.index("$ ") :].split()[1]
+    assert shown == runs[0]
