@@ -18,7 +18,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Literal, TypeVar
+from typing import Literal
 
 import requests
 
@@ -61,12 +61,9 @@ def post_once(
     receiver that answers slowly (a byte at a time) is given up on when `timeout` has passed in
     all, not per read; the response body is never read.
     """
-    result = _within_deadline(
-        timeout, lambda _register: _post(url, body, headers, timeout, proxies)
+    return _attempt_within(
+        timeout, "no answer", lambda _register: _post(url, body, headers, timeout, proxies)
     )
-    if result is None:
-        return AttemptResult("retry", f"no answer within {timeout:g} s")
-    return result
 
 
 def _post(
@@ -121,20 +118,20 @@ def _redirect_reason(url: str, location: str | None) -> str:
     )
 
 
-_T = TypeVar("_T")
-
-
-def _within_deadline(
-    seconds: float, call: Callable[[Callable[[Callable[[], None]], None]], _T]
-) -> _T | None:
-    """`call(register)`'s result if it ends within `seconds`, else None.
+def _attempt_within(
+    seconds: float,
+    silence: str,
+    call: Callable[[Callable[[Callable[[], None]], None]], AttemptResult],
+) -> AttemptResult:
+    """`call(register)`'s result if it ends within `seconds`, else a retry whose reason is
+    `silence` and the deadline.
 
     The call runs on a daemon thread; `register(abort)` lets it name how to cut it short (close
     its socket), which is done when the deadline passes, so a receiver that trickles its answer
     holds the caller for `seconds` at most.
     """
     done = threading.Event()
-    outcome: list[_T] = []
+    outcome: list[AttemptResult] = []
     aborts: list[Callable[[], None]] = []
     failure: list[BaseException] = []
 
@@ -154,7 +151,7 @@ def _within_deadline(
     for abort in aborts:
         with contextlib.suppress(OSError):
             abort()
-    return None
+    return AttemptResult("retry", f"{silence} within {seconds:g} s")
 
 
 def _connection_reason(error: BaseException) -> str:
@@ -211,13 +208,11 @@ def send_mail_once(
     A refused connection, a timeout and a 4xx reply (the server's "try again later") are worth
     retrying; a 5xx reply (bad credentials, unknown recipient) and a failed TLS check are not.
     """
-    result = _within_deadline(
+    return _attempt_within(
         timeout,
+        "no answer from the SMTP server",
         lambda register: _send_mail(server, message, recipients, credentials, timeout, register),
     )
-    if result is None:
-        return AttemptResult("retry", f"no answer from the SMTP server within {timeout:g} s")
-    return result
 
 
 def _send_mail(
