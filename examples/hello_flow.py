@@ -73,8 +73,19 @@ if __name__ == "__main__":
     print(f"\nflow run finished: {final!r}, trace {final.trace_id}\n")
     flowlight.otel.flush()
     cli = flowlight_cli()
-    print(f"$ {cli} trace show {final.trace_id}")
-    flowlight_command(["trace", "show", str(final.trace_id)])
+    collector = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
+    if collector:
+        # The trace went to the collector, not to the local files `trace show` reads.
+        print(
+            f"The trace went to the collector at {collector}; with `make stack` read it back\n"
+            f"from Jaeger (it arrives within a few seconds):\n"
+            f"  curl http://127.0.0.1:16686/api/traces/{final.trace_id}"
+        )
+    else:
+        print(f"$ {cli} trace show {final.trace_id}")
+        flowlight_command(["trace", "show", str(final.trace_id)])
     print(
         "\nNext steps:\n"
         f"  {cli} runs\n"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from tests.otel.receivers import HttpReceiver
+
 from .scripts import PYTHON, REPO, clean_env, run_in_terminal, run_piped
 
 
@@ -38,3 +40,20 @@ def test_the_next_steps_name_a_flowlight_command_that_runs_without_an_activated_
     assert shutil.which(runs[0], path=path), runs
     shown = done.stdout[done.stdout.index("$ ") :].split()[1]
     assert shown == runs[0]
+
+
+def test_pointed_at_a_collector_it_says_where_the_trace_went_instead_of_failing_to_draw_it(
+    tmp_path: Path,
+) -> None:
+    collector = HttpReceiver().start()
+    try:
+        env = clean_env(tmp_path, OTEL_EXPORTER_OTLP_ENDPOINT=collector.endpoint)
+        done = run_piped([PYTHON, str(REPO / "examples" / "hello_flow.py")], tmp_path, env)
+    finally:
+        collector.stop()
+    assert done.returncode == 0, done.stderr
+    assert "no trace" not in done.stderr
+    trace_id = {span.trace_id for span in collector.received.spans()}
+    assert len(trace_id) == 1, trace_id
+    assert f"collector at {collector.endpoint}" in done.stdout
+    assert f"/api/traces/{trace_id.pop()}" in done.stdout
