@@ -39,6 +39,19 @@ def test_a_missing_secret_names_itself_and_how_to_set_it() -> None:
     assert "FLOWLIGHT__CONTEXT__SECRETS__NOPE_NOT_SET" in message
 
 
+def test_a_secret_left_under_prefect_1s_variable_name_is_named_with_the_rename(
+    monkeypatch: Any,
+) -> None:
+    """A flow ported by changing its imports still has its deployment's PREFECT__ variables."""
+    monkeypatch.setenv("PREFECT__CONTEXT__SECRETS__PORTED_HOOK", "https://hooks.example/x")
+    with pytest.raises(ValueError) as caught:
+        Secret("PORTED_HOOK").get()
+    message = str(caught.value)
+    assert "PREFECT__CONTEXT__SECRETS__PORTED_HOOK is set" in message
+    assert "flowlight reads FLOWLIGHT__CONTEXT__SECRETS__PORTED_HOOK" in message
+    assert "hooks.example" not in message
+
+
 def test_a_value_read_once_is_masked_from_then_on(monkeypatch: Any) -> None:
     monkeypatch.setenv(
         "FLOWLIGHT__CONTEXT__SECRETS__HOOK", "https://hooks.example/T000/secret-part"

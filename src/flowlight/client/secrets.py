@@ -46,10 +46,18 @@ class Secret:
         """The secret's value; raises `SecretNotFoundError` saying how to provide it."""
         value = self._lookup()
         if value is _MISSING:
+            wanted = env_name("context", "secrets", self.name)
+            prefect_name = f"PREFECT__CONTEXT__SECRETS__{self.name}"
+            ported = (
+                f" {prefect_name} is set, but that is Prefect 1's name: flowlight reads {wanted}"
+                " (rename the variable)."
+                if prefect_name in os.environ
+                else ""
+            )
             raise SecretNotFoundError(
                 f'Local Secret "{self.name}" was not found. Set the environment variable '
-                f"{env_name('context', 'secrets', self.name)}, or pass it to "
-                f'flow.run(context={{"secrets": {{"{self.name}": ...}}}}).'
+                f'{wanted}, or pass it to flow.run(context={{"secrets": {{"{self.name}": ...}}}}).'
+                + ported
             )
         too_short = register_secret(value)
         if too_short:
