@@ -1,17 +1,16 @@
 """The flow run: Scheduled -> Running, every task run through the executor, then the final state.
 
-Task runs are started as soon as their upstream tasks are finished, and the runner waits on the
-executor for whichever finishes next, so a parallel executor runs independent tasks and mapped
-children at once. The flow's own handlers see exactly two transitions.
+This module is the flow run's own life: the checks `flow.run()` makes, the flow's context and
+its two transitions (the flow's handlers see exactly those), and Prefect 1's `FlowRunner` API.
+Which task runs when is `task_graph`'s job: it starts a task as soon as its upstream tasks are
+finished, so a parallel executor runs independent tasks and mapped children at once.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -19,30 +18,26 @@ import pendulum
 
 from flowlight.core.task import Constant
 from flowlight.engine import run_log
-from flowlight.engine.cache import cache_candidates, remember_cached_state
 from flowlight.engine.clock import get_clock
 from flowlight.engine.handlers import HandlerFailure, transition
-from flowlight.engine.mapping import MappedRun, edge_value, map_children, plan_map
 from flowlight.engine.state import (
     Failed,
     Mapped,
-    Paused,
     Pending,
-    Resume,
     Running,
     Scheduled,
     State,
     Success,
 )
-from flowlight.engine.task_runner import TaskRunner, is_unfinished, run_task
-from flowlight.executors.base import Executor, RunFuture
+from flowlight.engine.task_graph import run_tasks
+from flowlight.engine.task_runner import TaskRunner, is_unfinished
+from flowlight.executors.base import Executor
 from flowlight.executors.local import LocalExecutor
 from flowlight.settings import setting
 from flowlight.utilities.context import current, use_context
 from flowlight.utilities.logging import run_logger, stderr_is_terminal
 
 if TYPE_CHECKING:
-    from flowlight.core.edge import Edge
     from flowlight.core.flow import Flow
     from flowlight.core.task import Task
     from flowlight.utilities.progress import RunProgress
@@ -132,15 +127,6 @@ def check_parameters(flow: Flow, given: dict[str, Any] | None) -> dict[str, Any]
             "flow.run(parameters={...})."
         )
     return {**{n: p.default for n, p in declared.items() if n not in given}, **given}
-
-
-def _reruns_on_restart(task: Task) -> bool:
-    """Resource setup/cleanup tasks and secret tasks run again when a resumed run gives them a
-    finished state: the resource and the secret's value do not outlive a run."""
-    from flowlight.tasks.core.resource_manager import ResourceCleanupTask, ResourceSetupTask
-    from flowlight.tasks.secrets import SecretBase
-
-    return isinstance(task, (ResourceSetupTask, ResourceCleanupTask, SecretBase))
 
 
 def check_task_states(flow: Flow, task_states: Mapping[Any, Any] | None) -> None:
@@ -366,122 +352,11 @@ class FlowRunner:
                 return chosen
         return final
 
-    # -- task runs --------------------------------------------------------------------------
-
     def run_tasks(self, flow_ctx: dict[str, Any], given: dict[Task, State]) -> dict[Task, State]:
         """Run every task; when a terminal is attached and tasks paused, ask to resume them."""
-        while True:
-            states = self._run_graph(flow_ctx, given)
-            paused = [t for t, s in states.items() if isinstance(s, Paused)]
-            if not paused or not _can_ask():
-                return states
-            for t in paused:
-                answer = input(f"{t} is currently Paused; enter 'y' to resume:\n")
-                if answer.strip().lower() != "y":
-                    return states
-            given = {t: s for t, s in states.items() if s.is_finished()}
-            given.update({t: Resume("Approval given to resume.") for t in paused})
-
-    def _run_graph(self, flow_ctx: dict[str, Any], given: dict[Task, State]) -> dict[Task, State]:
-        flow = self.flow
-        progress = self.progress
-        # The tasks without upstream tasks, in insertion order: what a sort would yield first.
-        # flow.run() has sorted the graph once already, in validate().
-        waiting = {t: len(flow._upstream[t]) for t in flow._tasks}
-        ready = deque(t for t, n in waiting.items() if n == 0)
-        states: dict[Task, State] = {}
-        in_flight: dict[RunFuture, tuple[Task, MappedRun | None, int]] = {}
-
-        def finish(t: Task, final: State) -> None:
-            states[t] = final
-            for edge in flow._downstream[t]:
-                down = edge.downstream_task
-                waiting[down] -= 1
-                if waiting[down] == 0:
-                    ready.append(down)
-
-        while ready or in_flight:
-            while ready:
-                t = ready.popleft()
-                before = len(in_flight)
-                self._start(t, flow_ctx, given.get(t), states, in_flight, finish)
-                if progress is not None and not isinstance(t, Constant):
-                    mapped = any(e.mapped for e in flow._upstream[t])
-                    _count_start(progress, t, states, len(in_flight) - before, mapped)
-            for future in self.executor.wait_any(list(in_flight)):
-                t, mapped_run, index = in_flight.pop(future)
-                result = future.result()
-                if progress is not None:
-                    progress.finished(result)
-                if t.cache_for is not None:
-                    remember_cached_state(t, result)
-                if mapped_run is None:
-                    finish(t, result)
-                elif mapped_run.child_done(index, result):
-                    finish(t, mapped_run.parent_state())
-        if len(states) < len(waiting):
-            flow.sorted_tasks()  # tasks never became ready: a cycle, which this names and raises
-        return states
-
-    def _start(
-        self,
-        t: Task,
-        flow_ctx: dict[str, Any],
-        initial: State | None,
-        states: dict[Task, State],
-        in_flight: dict[RunFuture, tuple[Task, MappedRun | None, int]],
-        finish: Callable[[Task, State], None],
-    ) -> None:
-        edges: list[Edge] = self.flow._upstream[t]
-        upstream = {e: states[e.upstream_task] for e in edges}
-        if initial is not None and initial.is_finished():
-            if initial.is_cached() or not _reruns_on_restart(t):
-                finish(t, initial)
-                return
-            initial = Pending()  # a resource's setup/cleanup and a secret run again (Prefect 1)
-        if isinstance(t, Constant):
-            finish(t, Success(result=t.value))  # constants are values, not runs: no handlers
-            return
-        if any(not s.is_finished() if e.mapped else is_unfinished(s) for e, s in upstream.items()):
-            # An upstream task is paused (or was given an unfinished state): this task waits, as
-            # in Prefect 1, without a transition, so the flow run stays unfinished.
-            finish(t, initial or Pending())
-            return
-        # Only a task that will run gets a context (a run id) and reads its cache.
-        ctx = _task_context(flow_ctx, t, self.flow.slugs.get(t))
-        ctx.update(self.task_contexts.get(t, {}))
-        if t.cache_for is not None:
-            ctx["caches"] = cache_candidates(t)
-        if any(e.mapped for e in edges):
-            mapped_run = plan_map(t, edges, upstream, ctx, initial)
-            if mapped_run.decided is not None:
-                finish(t, mapped_run.decided)
-                return
-            children = map_children(t, edges, upstream, self.flow.constants.get(t), mapped_run)
-            if not children:
-                finish(t, mapped_run.parent_state())
-                return
-            for index, (inputs, child_upstream, child_ctx) in enumerate(children):
-                future = self.executor.submit(run_task, t, inputs, child_upstream, child_ctx)
-                in_flight[future] = (t, mapped_run, index)
-            return
-        inputs = dict(self.flow.constants.get(t) or {})
-        for e in edges:
-            if e.key is not None:
-                inputs[e.key] = edge_value(e, upstream[e])
-        future = self.executor.submit(run_task, t, inputs, upstream, ctx, initial)
-        in_flight[future] = (t, None, -1)
-
-
-def _count_start(
-    progress: RunProgress, t: Task, states: dict[Task, State], submitted: int, mapped: bool
-) -> None:
-    """Count a task the runner just started: its runs handed to the executor, or its final
-    state when it finished without running (skipped, given, an empty map)."""
-    if submitted:
-        progress.submitted(submitted, mapped_parent=mapped)
-    elif t in states:
-        progress.finished(states[t], was_submitted=False)
+        return run_tasks(
+            self.flow, self.executor, flow_ctx, given, self.task_contexts, self.progress
+        )
 
 
 def _remember_run(final: State, ctx: dict[str, Any], started: float) -> None:
@@ -492,24 +367,3 @@ def _remember_run(final: State, ctx: dict[str, Any], started: float) -> None:
         if ctx.get(key):
             ids[key] = ctx[key]
     final.context = {**(final.context or {}), **ids}
-
-
-def _task_context(flow_ctx: dict[str, Any], t: Task, slug: str | None) -> dict[str, Any]:
-    ctx = dict(flow_ctx)
-    ctx["logger"] = run_logger(f"flowlight.{t.name}")
-    ctx["task_name"] = t.name
-    ctx["task_full_name"] = t.name
-    ctx["task_slug"] = slug
-    ctx["task_tags"] = sorted(t.tags)
-    ctx["task_run_id"] = str(uuid.uuid4())
-    ctx["map_index"] = None
-    ctx["task_run_count"] = 1
-    ctx["task_max_retries"] = t.max_retries
-    return ctx
-
-
-def _can_ask() -> bool:
-    try:
-        return sys.stdin is not None and sys.stdin.isatty()
-    except (ValueError, AttributeError):
-        return False
