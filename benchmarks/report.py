@@ -13,19 +13,9 @@ import statistics
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["CLOCKS", "GOALS", "machine", "markdown_tables", "summarize"]
+from benchmarks.goals import GOALS, goals
 
-GOALS = {
-    "prefect_over_flowlight_independent_1000": 200.0,
-    "flowlight_us_per_task_independent_1000": 40.0,
-    "chain_10000_over_chain_1000": 12.0,
-    "bridge_over_floor": 0.7,
-    "files_over_discarding": 1.25,
-    "cold_start_ms_plain": 25.0,
-    "cold_start_ms_traced": 120.0,
-    "traced_peak_rss_over_untraced_100000": 1.2,
-    "peak_rss_mb_100000": 1024.0,
-}
+__all__ = ["CLOCKS", "GOALS", "machine", "markdown_tables", "summarize"]
 
 
 # Which measurement the tables use. "cpu" is the process's CPU time (every thread of it, so the
@@ -209,68 +199,6 @@ def growth(
             rows.append(row)
             previous = row
     return rows
-
-
-def goals(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each goal of issue 7 with the measured value; `met` is None when it was not measured."""
-
-    def row(
-        name: str, measured: float | None, target: float, at_most: bool, note: str
-    ) -> dict[str, Any]:
-        met = None if measured is None else (measured <= target if at_most else measured >= target)
-        return {
-            "goal": name,
-            "measured": measured,
-            "target": target,
-            "better": "lower" if at_most else "higher",
-            "met": met,
-            "note": note,
-        }
-
-    by_key = {(r["shape"], r["n"]): r for r in summary["comparison"]}
-    independent = by_key.get(("independent", 1000), {})
-    chain_1k = by_key.get(("chain", 1000), {}).get("flowlight_seconds")
-    chain_10k = by_key.get(("chain", 10000), {}).get("flowlight_seconds")
-    bridge = [
-        r["bridge_over_floor"]
-        for r in summary["handlers"]
-        if r["n"] >= 1000 and r["bridge_over_floor"] is not None
-    ]
-    files = [
-        r["files_over_discarding"]
-        for r in summary["handlers"]
-        if r["n"] >= 1000 and r.get("files_over_discarding") is not None
-    ]
-    memory = {(r["shape"], r["n"]): r["max_rss_mb"] for r in summary["growth"]}
-    cold = summary.get("cold_start", {})
-    traced_memory = summary.get("traced_memory", {})
-    return [
-        row("prefect_over_flowlight_independent_1000", independent.get("prefect_over_flowlight"),
-            GOALS["prefect_over_flowlight_independent_1000"], False,
-            "Prefect 1.4.1 seconds / flowlight seconds, 1,000 independent no-op tasks"),
-        row("flowlight_us_per_task_independent_1000", independent.get("flowlight_us_per_task"),
-            GOALS["flowlight_us_per_task_independent_1000"], True,
-            "flowlight µs per task, 1,000 independent no-op tasks, no handlers"),
-        row("chain_10000_over_chain_1000", _ratio(chain_10k, chain_1k),
-            GOALS["chain_10000_over_chain_1000"], True, "linear growth: 10x the tasks"),
-        row("bridge_over_floor", max(bridge) if bridge else None, GOALS["bridge_over_floor"], True,
-            "worst shape, 1,000 tasks or more: (bridged run - plain run) / SDK floor"),
-        row("files_over_discarding", max(files) if files else None,
-            GOALS["files_over_discarding"], True,
-            "worst shape, 1,000 tasks or more: the bridge's cost on its default path (OTLP JSON "
-            "files) / into discarding exporters"),
-        row("cold_start_ms_plain", cold.get("plain"), GOALS["cold_start_ms_plain"], True,
-            "one-time cost of a fresh process's first flow.run(), median ms"),
-        row("cold_start_ms_traced", cold.get("traced"), GOALS["cold_start_ms_traced"], True,
-            "importing the bridge + configure() + the first traced run, less a later run, ms"),
-        row("traced_peak_rss_over_untraced_100000", traced_memory.get(100000),
-            GOALS["traced_peak_rss_over_untraced_100000"], True,
-            "peak RSS, 100,000 independent tasks traced into the default files / untraced"),
-        row("peak_rss_mb_independent_100000", memory.get(("independent", 100000)),
-            GOALS["peak_rss_mb_100000"], True, "peak RSS of the whole process"),
-        row("peak_rss_mb_map_100000", memory.get(("map", 100000)),
-            GOALS["peak_rss_mb_100000"], True, "peak RSS of the whole process"),
-    ]  # fmt: skip
 
 
 def summarize(runs: list[dict[str, Any]], plan: dict[str, Any]) -> dict[str, Any]:
