@@ -3,9 +3,6 @@ made by the real OpenTelemetry SDK (collected in memory, exactly as an exporter 
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 import uuid
 from typing import Any
 
@@ -16,6 +13,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from tests.fresh_interpreter import printed_by_a_fresh_interpreter
 
 from flowlight.otel._redact import redact_log_records, redact_spans
 from flowlight.utilities.redaction import MASK, register_secret
@@ -158,11 +156,4 @@ FRESH_PROCESS = """
 
 
 def test_with_no_secret_registered_batches_are_handed_on_untouched() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(FRESH_PROCESS)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["True", "True"]
+    assert printed_by_a_fresh_interpreter(FRESH_PROCESS) == ["True", "True"]

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import textwrap
 import uuid
 import warnings
 from typing import Any
@@ -18,6 +15,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 import structlog
+from tests.fresh_interpreter import printed_by_a_fresh_interpreter
 
 import flowlight.otel as otel
 from flowlight import Flow, Secret, task
@@ -126,14 +124,7 @@ FRESH_PROCESS = """
 def test_before_any_secret_is_registered_text_passes_through_untouched() -> None:
     """In a fresh process nothing is masked, values come back equal, and a secret too short to
     mask changes nothing either."""
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(FRESH_PROCESS)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["True"] * 5
+    assert printed_by_a_fresh_interpreter(FRESH_PROCESS) == ["True"] * 5
 
 
 def test_a_value_registered_again_inside_a_new_container_masks_the_rest_of_it() -> None:
