@@ -5,6 +5,11 @@ mapping. That mapping is protobuf's JSON mapping with two differences that matte
 span ids are lowercase hex (protobuf writes bytes as base64) and enums are integers. We encode
 with the OTLP exporters' own protobuf encoders, so the JSON holds exactly what an OTLP exporter
 would have sent, and only fix up the id fields.
+
+protobuf, opentelemetry-proto and the encoders are imported on first use: the local files are
+written by the direct encoders (`_json_lines`, `_metrics_json`), so a process that only writes
+files never loads them; a collector's exporter, a replay or a batch those encoders leave to
+this path does.
 """
 
 from __future__ import annotations
@@ -13,21 +18,13 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from google.protobuf.json_format import MessageToDict, ParseDict
-from google.protobuf.message import Message
-from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
-from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
-    ExportMetricsServiceRequest,
-)
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.sdk._logs import ReadableLogRecord
-from opentelemetry.sdk.metrics.export import MetricsData
-from opentelemetry.sdk.trace import ReadableSpan
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+    from opentelemetry.sdk._logs import ReadableLogRecord
+    from opentelemetry.sdk.metrics.export import MetricsData
+    from opentelemetry.sdk.trace import ReadableSpan
 
 __all__ = [
     "SIGNALS",
@@ -46,32 +43,52 @@ SIGNALS: tuple[Signal, ...] = ("traces", "metrics", "logs")
 # In OTLP these field names only ever hold ids (spans, links, log records, exemplars).
 _ID_FIELDS = frozenset({"traceId", "spanId", "parentSpanId"})
 
-_REQUEST_TYPES: dict[str, type[Message]] = {
-    "traces": ExportTraceServiceRequest,
-    "metrics": ExportMetricsServiceRequest,
-    "logs": ExportLogsServiceRequest,
-}
-
 
 def request_type(signal: Signal) -> type[Message]:
     """The OTLP export request message for `signal`."""
-    return _REQUEST_TYPES[signal]
+    if signal == "traces":
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+            ExportTraceServiceRequest,
+        )
+
+        return ExportTraceServiceRequest
+    if signal == "metrics":
+        from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+            ExportMetricsServiceRequest,
+        )
+
+        return ExportMetricsServiceRequest
+    if signal == "logs":
+        from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+            ExportLogsServiceRequest,
+        )
+
+        return ExportLogsServiceRequest
+    raise KeyError(signal)
 
 
 def spans_to_request(spans: Sequence[ReadableSpan]) -> Message:
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
     return encode_spans(spans)
 
 
 def logs_to_request(records: Sequence[ReadableLogRecord]) -> Message:
+    from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
+
     return encode_logs(records)
 
 
 def metrics_to_request(data: MetricsData) -> Message:
+    from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
+
     return encode_metrics(data)
 
 
 def request_to_json_line(request: Message) -> str:
     """One OTLP JSON document on one line (no newline at the end)."""
+    from google.protobuf.json_format import MessageToDict
+
     document = MessageToDict(request, use_integers_for_enums=True)
     _convert_ids(document, _base64_to_hex)
     return json.dumps(document, separators=(",", ":"))
@@ -79,6 +96,8 @@ def request_to_json_line(request: Message) -> str:
 
 def request_from_json_line(signal: Signal, line: str) -> Message:
     """Parse a line written by `request_to_json_line` (or by the collector's file exporter)."""
+    from google.protobuf.json_format import ParseDict
+
     document = json.loads(line)
     _convert_ids(document, _hex_to_base64)
     message = request_type(signal)()

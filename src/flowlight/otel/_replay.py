@@ -13,13 +13,14 @@ import os
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from google.protobuf.message import Message
+from typing import TYPE_CHECKING, Any
 
 from flowlight.otel._config import BridgeSettings, read_settings
 from flowlight.otel._otlp_json import SIGNALS, Signal, request_from_json_line
 from flowlight.telemetry_files import mark_sent, mark_unsent, signal_files
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
 
 __all__ = ["ReplayReport", "replay"]
 

@@ -18,9 +18,8 @@ import time
 import urllib.parse
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from google.protobuf.message import Message
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
@@ -28,11 +27,15 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from flowlight.otel._json_lines import logs_to_json_line, spans_to_json_line
-from flowlight.otel._otlp_json import Signal, metrics_to_request, request_to_json_line
+from flowlight.otel._metrics_json import metrics_to_json_line
+from flowlight.otel._otlp_json import Signal, request_to_json_line
 from flowlight.otel._redact import redact_log_records, redact_spans
 from flowlight.otel._stats import STATS
 from flowlight.telemetry_files import default_directory as store_directory
 from flowlight.telemetry_files import mark_unsent, rotate_if_full, rotation_limits
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
 
 __all__ = [
     "CollectorHealth",
@@ -268,7 +271,7 @@ class SpoolingMetricExporter(MetricExporter):
             if primary is None
             else lambda: _ok(primary.export(metrics_data, timeout_millis=timeout_millis))
         )
-        delivered = self._spooler.deliver(send, lambda: metrics_to_request(metrics_data))
+        delivered = self._spooler.deliver(send, lambda: metrics_to_json_line(metrics_data))
         return MetricExportResult.SUCCESS if delivered else MetricExportResult.FAILURE
 
     def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
