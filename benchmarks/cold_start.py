@@ -5,7 +5,7 @@ one-task flows, and times the first `flow.run()` and the second; for `traced`, i
 bridge, `configure()` (into a temporary directory: the default file path) and `instrument()`
 are timed with the first run. The one-time cost is the first figure less the second, which is
 what every later run costs too. Wall time: an import is mostly reading and executing files in
-one thread. Prints one JSON line.
+one thread. Prints one JSON line, with the heavy modules the process ended up loading.
 """
 
 from __future__ import annotations
@@ -45,7 +45,20 @@ def measure(mode: str) -> dict[str, Any]:
     if not flows[1].run().is_successful():
         raise SystemExit("the second flow run did not succeed")
     second = time.perf_counter() - started
-    heavy = ("pendulum", "structlog", "requests", "asyncio", "multiprocessing", "dask")
+    heavy = (
+        "pendulum",
+        "structlog",
+        "rich",
+        "requests",
+        "asyncio",
+        "multiprocessing",
+        "dask",
+        "google.protobuf",
+        "opentelemetry.proto",
+        "opentelemetry.exporter.otlp.proto.grpc",
+        "opentelemetry.exporter.otlp.proto.http",
+        "grpc",
+    )
     return {
         "engine": "flowlight",
         "mode": mode,
@@ -56,6 +69,8 @@ def measure(mode: str) -> dict[str, Any]:
         "second_seconds": second,
         "one_time_seconds": first - second,
         "loaded": [name for name in heavy if name in sys.modules],
+        # False under PYTHONDONTWRITEBYTECODE: then every import compiles (see measure.py).
+        "bytecode_written": not sys.dont_write_bytecode,
     }
 
 

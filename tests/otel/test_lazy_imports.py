@@ -2,8 +2,10 @@
 
 The local files are written by the bridge's own OTLP JSON encoders, so protobuf,
 opentelemetry-proto and the OTLP exporters (gRPC or HTTP) stay unloaded until a collector is
-configured. They were a noticeable part of a process's first traced run. The lazily loaded parts
-must still work when they are needed.
+configured, pendulum until a run's `scheduled_start_time` is read (see
+tests/utilities/test_context.py), and structlog (with the rich it loads) until something logs
+through it rather than through the run's own logger. Each was a noticeable part of a process's
+first traced run. The lazily loaded parts must still work when they are needed.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ NOT_ON_THE_FILE_PATH = (
     "opentelemetry.proto",
     "opentelemetry.exporter",
     "grpc",
+    "pendulum",
+    "structlog",
+    "rich",
 )
 
 # A line for the scripts below: the loaded modules named by, or under, any of `prefixes`.
@@ -32,7 +37,7 @@ LOADED = (
 )
 
 
-def test_a_traced_run_on_the_file_path_loads_no_protobuf_or_exporters(
+def test_a_traced_run_on_the_file_path_loads_no_protobuf_exporters_pendulum_or_structlog(
     tmp_path: Path,
 ) -> None:
     """Instrument, run, flush (which writes the metrics line too): none of the heavy modules is

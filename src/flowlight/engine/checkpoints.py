@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from flowlight.engine.result.base import Result, ResultNotImplementedError
 from flowlight.engine.state import Cached, Failed, State
 from flowlight.settings import setting
+from flowlight.utilities.context import resolved
 
 if TYPE_CHECKING:
     from flowlight.core.task import Task
@@ -55,7 +56,7 @@ def _formatting_kwargs(context: dict[str, Any], inputs: dict[str, Any]) -> dict[
         "yesterday": now.subtract(days=1).format("YYYY-MM-DD"),
         "tomorrow": now.add(days=1).format("YYYY-MM-DD"),
         **(context.get("parameters") or {}),
-        **context,
+        **resolved(context),
         **inputs,
     }
     kwargs.pop("self", None)  # would clash with the result methods' own `self`

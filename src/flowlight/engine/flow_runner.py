@@ -14,8 +14,6 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import pendulum
-
 from flowlight.core.task import Constant
 from flowlight.engine import run_log
 from flowlight.engine.clock import get_clock
@@ -34,10 +32,12 @@ from flowlight.engine.task_runner import TaskRunner, is_unfinished
 from flowlight.executors.base import Executor
 from flowlight.executors.local import LocalExecutor
 from flowlight.settings import setting
-from flowlight.utilities.context import current, use_context
+from flowlight.utilities.context import Deferred, current, use_context
 from flowlight.utilities.logging import run_logger, stderr_is_terminal
 
 if TYPE_CHECKING:
+    import pendulum
+
     from flowlight.core.flow import Flow
     from flowlight.core.task import Task
     from flowlight.utilities.progress import RunProgress
@@ -257,7 +257,8 @@ class FlowRunner:
             "flow_name": flow.name,
             "flow_run_id": run_id,
             "flow_run_name": run_id,
-            "scheduled_start_time": pendulum.now("UTC"),
+            # A pendulum datetime when read; made then, so a run nobody asks loads no pendulum.
+            "scheduled_start_time": Deferred(utc_datetime, started),
             **(user_context or {}),
             "parameters": parameters,
         }
@@ -357,6 +358,13 @@ class FlowRunner:
         return run_tasks(
             self.flow, self.executor, flow_ctx, given, self.task_contexts, self.progress
         )
+
+
+def utc_datetime(epoch_seconds: float) -> pendulum.DateTime:
+    """`epoch_seconds` as a UTC pendulum datetime (a run's `scheduled_start_time`, when read)."""
+    import pendulum
+
+    return pendulum.from_timestamp(epoch_seconds, tz="UTC")
 
 
 def _remember_run(final: State, ctx: dict[str, Any], started: float) -> None:

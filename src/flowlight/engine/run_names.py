@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from flowlight.engine.state import Failed, State
+from flowlight.utilities.context import resolved
 
 if TYPE_CHECKING:
     from flowlight.core.task import Task
@@ -23,7 +24,7 @@ def name_task_run(task: Task, inputs: dict[str, Any], context: dict[str, Any]) -
     template = task.task_run_name
     if template is None:
         return None
-    values = {**(context.get("parameters") or {}), **context, **inputs}
+    values = {**(context.get("parameters") or {}), **resolved(context), **inputs}
     try:
         name = template.format(**values) if isinstance(template, str) else template(**values)
     except Exception as exc:

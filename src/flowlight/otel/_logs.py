@@ -17,7 +17,6 @@ import threading
 from collections.abc import MutableMapping
 from typing import Any
 
-import structlog
 from opentelemetry import _logs, trace
 from opentelemetry._logs import SeverityNumber
 
@@ -85,6 +84,11 @@ def _logger(run_logger: Any) -> Any:
     one, else our private stderr logger."""
     if run_logger is not None and callable(getattr(run_logger, "info", None)):
         return run_logger
+    # Imported here: a run's own logger needs no structlog, and importing it (with the rich and
+    # asyncio it brings) was a third of a process's first traced run. An application that
+    # configured structlog has imported it already.
+    import structlog
+
     if structlog.is_configured():
         return structlog.get_logger("flowlight.otel")
     global _private_logger

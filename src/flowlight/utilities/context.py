@@ -6,6 +6,11 @@ that surface but stores the data in a `contextvars.ContextVar`, so each thread, 
 and each worker process sees the run it belongs to. The engine sets a fresh dict per run;
 a handler may add keys to it, and runs started beneath inherit them (see
 docs/handlers-and-context.md).
+
+A value that is costly to make and often never read (a run's `scheduled_start_time`, a pendulum
+datetime: importing pendulum is a noticeable part of a process's first run) is stored as a
+`Deferred` and made the first time it is read through `context`; code that spreads the raw dict
+into user-facing values (run name templates, result targets) passes it through `resolved`.
 """
 
 from __future__ import annotations
@@ -13,18 +18,55 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any
 
-__all__ = ["Context", "context", "current", "use_context"]
+__all__ = ["Context", "Deferred", "context", "current", "resolved", "use_context"]
 
 _current: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("flowlight_context")
+
+
+class Deferred:
+    """A context value made when it is first read through `context`: `make(argument)`.
+
+    Picklable when `make` is a module-level function and `argument` is picklable, so a run's
+    context still crosses to a Dask or process-pool worker as it is.
+    """
+
+    __slots__ = ("argument", "make")
+
+    def __init__(self, make: Callable[[Any], Any], argument: Any) -> None:
+        self.make = make
+        self.argument = argument
+
+    def value(self) -> Any:
+        return self.make(self.argument)
+
+    def __repr__(self) -> str:
+        return f"Deferred({getattr(self.make, '__name__', self.make)!s}, {self.argument!r})"
+
+
+def resolved(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of `values` with every `Deferred` made: what a reader of the context sees."""
+    return {
+        key: value.value() if type(value) is Deferred else value for key, value in values.items()
+    }
+
+
+def _read(values: dict[str, Any], key: str) -> Any:
+    """`values[key]`, a `Deferred` made and kept in its place (so later reads get the same
+    object)."""
+    value = values[key]
+    if type(value) is Deferred:
+        value = values[key] = value.value()
+    return value
 
 
 def current() -> dict[str, Any]:
     """The live dict of the current run. Outside any run it holds only `logger` (the
     standard-library logger "flowlight"), so `context.get("logger").info(...)` works anywhere,
-    as Prefect 1's does."""
+    as Prefect 1's does. Some values in it may be `Deferred` (see the module's docstring):
+    read them through `context`, or pass the dict through `resolved`."""
     try:
         return _current.get()
     except LookupError:
@@ -47,7 +89,7 @@ class Context(MutableMapping[str, Any]):
     """A dict-like view of the current run's context, readable by key or attribute."""
 
     def __getitem__(self, key: str) -> Any:
-        return current()[key]
+        return _read(current(), key)
 
     def __setitem__(self, key: str, value: Any) -> None:
         current()[key] = value
@@ -62,7 +104,8 @@ class Context(MutableMapping[str, Any]):
         return len(current())
 
     def get(self, key: str, default: Any = None) -> Any:
-        return current().get(key, default)
+        values = current()
+        return _read(values, key) if key in values else default
 
     def __contains__(self, key: object) -> bool:
         return key in current()
@@ -71,7 +114,7 @@ class Context(MutableMapping[str, Any]):
         if name.startswith("__"):
             raise AttributeError(name)
         try:
-            return current()[name]
+            return _read(current(), name)
         except KeyError:
             raise AttributeError(
                 f"flowlight.context has no {name!r}; use context.get({name!r}) to allow absence."
@@ -88,11 +131,11 @@ class Context(MutableMapping[str, Any]):
 
     def copy(self) -> dict[str, Any]:
         """A shallow copy of the current context, as a plain dict."""
-        return dict(current())
+        return resolved(current())
 
     def to_dict(self) -> dict[str, Any]:
         """A shallow copy of the current context."""
-        return dict(current())
+        return resolved(current())
 
     @contextlib.contextmanager
     def __call__(self, *args: dict[str, Any], **kwargs: Any) -> Iterator[Context]:

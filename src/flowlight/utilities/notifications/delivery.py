@@ -35,8 +35,6 @@ __all__ = [
     "statistics",
 ]
 
-logger = get_logger("flowlight.notifications")
-
 NotifierKind = Literal["slack", "webhook", "email"]
 Outcome = Literal["sent", "failed", "suppressed"]
 
@@ -246,7 +244,9 @@ def report(record: DeliveryRecord) -> None:
         except Exception as error:  # a broken listener must not break delivery
             with _lock:
                 _counts["listener_errors"] += 1
-            logger.warning(
+            # The logger is made here: importing this module (as the OpenTelemetry bridge does to
+            # register its listener) must not load structlog.
+            get_logger("flowlight.notifications").warning(
                 "notification delivery listener raised",
                 listener=getattr(listener, "__qualname__", type(listener).__name__),
                 error=redact(repr(error)),

@@ -1,0 +1,106 @@
+"""`flowlight.context`: a run's `scheduled_start_time` is a pendulum datetime to every reader,
+though a run that never reads it never loads pendulum (a noticeable part of a first run)."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from tests.fresh_interpreter import printed_by_a_fresh_interpreter
+
+import flowlight
+from flowlight.engine.results import LocalResult
+from flowlight.utilities.context import Deferred, current, resolved
+
+
+def test_a_run_that_never_reads_the_start_time_loads_no_pendulum() -> None:
+    words = printed_by_a_fresh_interpreter(
+        """
+        import sys
+        import flowlight
+
+        @flowlight.task
+        def one():
+            return 1
+
+        with flowlight.Flow("plain") as flow:
+            one()
+        print(flow.run().is_successful(), "pendulum" in sys.modules)
+        """
+    )
+    assert words == ["True", "False"]
+
+
+def test_the_scheduled_start_time_reads_as_a_utc_pendulum_datetime_however_it_is_read() -> None:
+    seen: dict[str, Any] = {}
+
+    @flowlight.task
+    def look() -> None:
+        context = flowlight.context
+        value = context["scheduled_start_time"]
+        seen["value"] = value
+        seen["same"] = value is context.scheduled_start_time is context.get("scheduled_start_time")
+        seen["copied"] = context.to_dict()["scheduled_start_time"]
+        seen["items"] = dict(context.items())["scheduled_start_time"]
+        with context(extra=1) as inner:
+            seen["formatted"] = "{scheduled_start_time:%Y-%m-%d}".format(**inner)
+
+    before = pendulum.now("UTC")
+    with flowlight.Flow("reads") as flow:
+        look()
+    assert flow.run().is_successful()
+    after = pendulum.now("UTC")
+    value = seen["value"]
+    assert isinstance(value, pendulum.DateTime)
+    assert value.timezone_name == "UTC"
+    assert before.subtract(seconds=1) <= value <= after
+    assert seen["same"] is True
+    assert seen["copied"] == seen["items"] == value
+    assert seen["formatted"] == value.format("YYYY-MM-DD")
+
+
+def test_run_name_templates_and_result_targets_see_the_datetime(tmp_path: Path) -> None:
+    """The engine's own readers that spread the context into a template fill it from the
+    datetime, not from the deferred value."""
+    names: list[str] = []
+
+    @flowlight.task(task_run_name="load-{scheduled_start_time:%Y}")
+    def load() -> None:
+        names.append(flowlight.context["task_run_name"])
+
+    @flowlight.task(
+        target="{task_name}-{scheduled_start_time:%Y}.bin",
+        result=LocalResult(dir=str(tmp_path)),
+    )
+    def stored() -> int:
+        return 7
+
+    with flowlight.Flow("named") as flow:
+        load()
+        stored()
+    with flowlight.context(checkpointing=True):
+        assert flow.run().is_successful()
+    year = pendulum.now("UTC").year
+    assert names == [f"load-{year}"]
+    assert (tmp_path / f"stored-{year}.bin").exists()
+
+
+def test_a_deferred_value_crosses_to_another_process_as_it_is() -> None:
+    """A worker process gets the run's context pickled; the deferred start time survives it
+    and is made there."""
+    captured: dict[str, Any] = {}
+
+    @flowlight.task
+    def capture() -> None:
+        captured["raw"] = current()["scheduled_start_time"]
+        captured["read"] = flowlight.context["scheduled_start_time"]
+
+    with flowlight.Flow("pickled") as flow:
+        capture()
+    assert flow.run().is_successful()
+    raw = captured["raw"]
+    assert isinstance(raw, Deferred)
+    copy = pickle.loads(pickle.dumps({"scheduled_start_time": raw}))
+    assert resolved(copy)["scheduled_start_time"] == captured["read"]
