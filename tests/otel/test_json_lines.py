@@ -3,12 +3,14 @@
 Spans and log records are made with the real SDK (in-memory exporters), covering every field and
 every kind of attribute value; each batch is encoded both ways and the lines must be equal,
 character for character. Values the direct encoder leaves to the protobuf path must come out the
-same, too.
+same, too. Masked, the line must be the protobuf path's line of the batch after the redaction
+pass (`_redact`), with secrets registered before and after the values were first written.
 """
 
 from __future__ import annotations
 
 import math
+import uuid
 from typing import Any
 
 import pytest
@@ -28,6 +30,8 @@ import flowlight.otel as otel
 from flowlight.otel import _spool
 from flowlight.otel._json_lines import logs_to_json_line, spans_to_json_line
 from flowlight.otel._otlp_json import logs_to_request, request_to_json_line, spans_to_request
+from flowlight.otel._redact import redact_log_records, redact_spans
+from flowlight.utilities.redaction import MASK, register_secret
 
 from . import flows
 
@@ -171,13 +175,13 @@ def test_a_flow_run_is_written_to_the_files_as_the_protobuf_path_writes_it(
     and log files equals the protobuf path's line for the same batch."""
     captured: dict[str, list[Any]] = {"traces": [], "logs": []}
 
-    def keep_spans(batch: Any) -> str:
+    def keep_spans(batch: Any, **options: Any) -> str:
         captured["traces"].append(list(batch))
-        return spans_to_json_line(batch)
+        return spans_to_json_line(batch, **options)
 
-    def keep_logs(batch: Any) -> str:
+    def keep_logs(batch: Any, **options: Any) -> str:
         captured["logs"].append(list(batch))
-        return logs_to_json_line(batch)
+        return logs_to_json_line(batch, **options)
 
     monkeypatch.setattr(_spool, "spans_to_json_line", keep_spans)
     monkeypatch.setattr(_spool, "logs_to_json_line", keep_logs)
@@ -191,3 +195,120 @@ def test_a_flow_run_is_written_to_the_files_as_the_protobuf_path_writes_it(
         request_to_json_line(spans_to_request(batch)) for batch in captured["traces"]
     ]
     assert log_lines == [request_to_json_line(logs_to_request(batch)) for batch in captured["logs"]]
+
+
+def secret_spans(secret: str) -> list[ReadableSpan]:
+    """A secret in every place a span carries text: masked ones and the ones left as they are
+    (an event's name, the resource, a link's attributes, a key)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": f"svc-{secret}"}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("json-lines")
+    remote = SpanContext(trace_id=7, span_id=8, is_remote=True)
+    with tracer.start_as_current_span(
+        f"call {secret}", links=[Link(remote, {"link": secret})]
+    ) as span:
+        span.set_attributes(
+            {
+                "text": f"token={secret}",
+                "texts": (f"a {secret}", "b", secret),
+                "numbers": (1, 2),
+                "flag": True,
+                f"key-{secret}": "value",
+                "clean": "nothing to hide",
+            }
+        )
+        span.add_event(f"event {secret}", {"said": f"refused {secret}", "n": 3})
+        span.add_event("again", {"said": f"refused {secret}", "n": 3})
+        span.set_status(Status(StatusCode.ERROR, f"failed: {secret}"))
+    provider.shutdown()
+    return list(exporter.get_finished_spans())
+
+
+def secret_records(secret: str) -> list[ReadableLogRecord]:
+    exporter = InMemoryLogRecordExporter()
+    provider = LoggerProvider(resource=Resource.create({"service.name": "tests"}))
+    provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+    logger = provider.get_logger("json-lines")
+    for body in (
+        f"task push-{secret}: Running",
+        {"url": f"https://x/?t={secret}", "nested": [secret, 1, {"deeper": secret}]},
+        ("tuple", secret),
+        "no secret here",
+    ):
+        logger.emit(
+            body=body,
+            attributes={"task": f"push-{secret}", "n": 2, "list": (secret, "x")},
+            severity_number=SeverityNumber.INFO,
+            severity_text="INFO",
+            event_name=f"e-{secret}",
+        )
+    provider.shutdown()
+    return list(exporter.get_finished_logs())
+
+
+def test_masked_lines_are_those_of_the_redacted_batch() -> None:
+    """Spans and records written with `masked` are the protobuf path's line of the batch after
+    the redaction pass: every registered secret masked exactly where that pass masks it."""
+    secret = f"tok-{uuid.uuid4().hex}"
+    register_secret(secret)
+    spans = secret_spans(secret)
+    records = secret_records(secret)
+    for _ in range(2):  # the second time from the text the encoder kept
+        line = spans_to_json_line(spans, masked=True)
+        assert line == request_to_json_line(spans_to_request(redact_spans(spans)))
+        assert f"call {MASK}" in line and f"event {secret}" in line
+        logs_line = logs_to_json_line(records, masked=True)
+        assert logs_line == request_to_json_line(logs_to_request(redact_log_records(records)))
+        assert f"push-{MASK}" in logs_line and f"e-{secret}" in logs_line
+    assert spans_to_json_line(spans) == request_to_json_line(spans_to_request(spans))
+
+
+def test_a_secret_registered_after_a_value_was_written_is_masked_in_the_next_line() -> None:
+    secret = f"tok-{uuid.uuid4().hex}"
+    spans = secret_spans(secret)
+    records = secret_records(secret)
+    assert f"call {secret}" in spans_to_json_line(spans, masked=True)
+    assert f"push-{secret}" in logs_to_json_line(records, masked=True)
+    register_secret(secret)
+    spans_line = spans_to_json_line(spans, masked=True)
+    logs_line = logs_to_json_line(records, masked=True)
+    assert f"call {MASK}" in spans_line and f"token={MASK}" in spans_line
+    assert f"push-{MASK}" in logs_line and f"push-{secret}" not in logs_line
+    assert spans_line == request_to_json_line(spans_to_request(redact_spans(spans)))
+
+
+def test_masked_text_that_utf8_cannot_encode_is_written_as_its_escape() -> None:
+    """The redaction pass makes such text encodable: the masked line keeps the attribute (as
+    its escape) where the unmasked one leaves the batch to protobuf, which drops it."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    span = provider.get_tracer("t").start_span("lone \ud800 name")
+    span.set_attribute("odd", "lone \udcff surrogate")
+    span.end()
+    provider.shutdown()
+    spans = list(exporter.get_finished_spans())
+    line = spans_to_json_line(spans, masked=True)
+    assert line == request_to_json_line(spans_to_request(redact_spans(spans)))
+    assert "\\\\udcff" in line
+
+
+def test_attribute_values_that_repeat_many_times_are_written_the_same() -> None:
+    """Past the number of values kept per key, and past the whole kept budget, the text is the
+    same as when it was kept."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("t")
+    for i in range(3000):
+        with tracer.start_as_current_span(f"s{i % 7}") as span:
+            span.set_attributes(
+                {"id": f"run-{i}", "n": i, "same": "x", f"k{i}": i % 3, f"j{i}": f"v{i % 2}"}
+            )
+    provider.shutdown()
+    spans = list(exporter.get_finished_spans())
+    for masked in (False, True):
+        for _ in range(2):
+            line = spans_to_json_line(spans, masked=masked)
+            assert line == request_to_json_line(spans_to_request(spans))

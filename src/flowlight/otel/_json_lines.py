@@ -7,6 +7,9 @@ half a millisecond per task; this writes the same text directly: the same fields
 enums as integers and ids as lowercase hex, exactly as `_otlp_json.request_to_json_line` prints
 the request the exporters' encoders build. `tests/otel/test_json_lines.py` holds the two equal.
 
+With `masked=True` the line is that of the batch after `_redact`'s last redaction pass, made in
+the same pass as the text (see `_json_values`): the files need no second walk over every value.
+
 Anything this encoder does not handle the way the protobuf path would (a value of an unexpected
 type, text that is not valid UTF-8, an integer too large for int64) raises `Unencodable`, and the
 caller encodes that batch the original way, so its outcome is the original one, too.
@@ -14,46 +17,58 @@ caller encodes that batch the original way, so its outcome is the original one, 
 
 from __future__ import annotations
 
-import base64
-import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from json.encoder import encode_basestring_ascii
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanKind, StatusCode
 
-from flowlight.otel._otlp_json import (
-    logs_to_request,
-    request_to_json_line,
-    spans_to_request,
+from flowlight.otel._json_values import (
+    TextEncoder,
+    Unencodable,
+    current,
+    plain_key_values,
+    plain_string,
 )
+from flowlight.otel._otlp_json import logs_to_request, request_to_json_line, spans_to_request
 
 __all__ = ["Unencodable", "logs_to_json_line", "spans_to_json_line"]
 
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _UINT64_MAX = 2**64 - 1
 # SpanFlags: the parent's is_remote is known (256), and it is remote (512).
 _HAS_IS_REMOTE, _IS_REMOTE = 256, 512
+_LOCAL_FLAGS, _REMOTE_FLAGS = _HAS_IS_REMOTE, _HAS_IS_REMOTE | _IS_REMOTE
+_INTERNAL = SpanKind.INTERNAL
+_UNSET, _OK = StatusCode.UNSET, StatusCode.OK
+_SPAN_ATTRIBUTES = ReadableSpan.attributes
 
 
-class Unencodable(ValueError):
-    """A value this encoder leaves to the protobuf path."""
-
-
-def spans_to_json_line(spans: Sequence[ReadableSpan]) -> str:
-    """`request_to_json_line(spans_to_request(spans))`, computed directly when possible."""
+def spans_to_json_line(spans: Sequence[ReadableSpan], *, masked: bool = False) -> str:
+    """`request_to_json_line(spans_to_request(spans))`, computed directly when possible; with
+    `masked`, that of `_redact.redact_spans(spans)`."""
     try:
-        return _envelope(spans, "resourceSpans", "scopeSpans", "spans", _span)
+        return _envelope(spans, "resourceSpans", "scopeSpans", "spans", _span, current(masked))
     except Unencodable:
+        if masked:
+            from flowlight.otel._redact import redact_spans
+
+            spans = redact_spans(spans)
         return request_to_json_line(spans_to_request(spans))
 
 
-def logs_to_json_line(records: Sequence[ReadableLogRecord]) -> str:
-    """`request_to_json_line(logs_to_request(records))`, computed directly when possible."""
+def logs_to_json_line(records: Sequence[ReadableLogRecord], *, masked: bool = False) -> str:
+    """`request_to_json_line(logs_to_request(records))`, computed directly when possible; with
+    `masked`, that of `_redact.redact_log_records(records)`."""
     try:
-        return _envelope(records, "resourceLogs", "scopeLogs", "logRecords", _log_record)
+        return _envelope(
+            records, "resourceLogs", "scopeLogs", "logRecords", _log_record, current(masked)
+        )
     except Unencodable:
+        if masked:
+            from flowlight.otel._redact import redact_log_records
+
+            records = redact_log_records(records)
         return request_to_json_line(logs_to_request(records))
 
 
@@ -62,18 +77,27 @@ def _envelope(
     resources_key: str,
     scopes_key: str,
     items_key: str,
-    encode: Callable[[Any], str],
+    encode: Callable[[Any, TextEncoder], str],
+    encoder: TextEncoder,
 ) -> str:
     """Group by resource, then scope, in first-seen order, as the exporters' encoders do."""
     grouped: dict[Any, dict[Any, list[str]]] = {}
-    # Hashing a Resource renders its attributes: look each distinct object up once.
+    # Hashing a Resource renders its attributes: look each distinct object up once; and most
+    # batches hold one resource and one scope, so compare with the previous item's first.
     by_identity: dict[int, dict[Any, list[str]]] = {}
+    last_resource: Any = None
+    last_scope: Any = None
+    target: list[str] = []
     for item in items:
         resource = item.resource
-        scopes = by_identity.get(id(resource))
-        if scopes is None:
-            scopes = by_identity[id(resource)] = grouped.setdefault(resource, {})
-        scopes.setdefault(item.instrumentation_scope or None, []).append(encode(item))
+        scope = item.instrumentation_scope or None
+        if resource is not last_resource or scope is not last_scope or not target:
+            scopes = by_identity.get(id(resource))
+            if scopes is None:
+                scopes = by_identity[id(resource)] = grouped.setdefault(resource, {})
+            target = scopes.setdefault(scope, [])
+            last_resource, last_scope = resource, scope
+        target.append(encode(item, encoder))
     resources = []
     for resource, scopes in grouped.items():
         scope_texts = []
@@ -83,13 +107,13 @@ def _envelope(
                 fields.append(f'"{items_key}":[{",".join(encoded)}]')
             schema_url = scope.schema_url if scope is not None else None
             if schema_url:
-                fields.append(f'"schemaUrl":{_string(schema_url)}')
+                fields.append(f'"schemaUrl":{plain_string(schema_url)}')
             scope_texts.append("{" + ",".join(fields) + "}")
         fields = [f'"resource":{_attributes_message(resource.attributes)}']
         if scope_texts:
             fields.append(f'"{scopes_key}":[{",".join(scope_texts)}]')
         if resource.schema_url:
-            fields.append(f'"schemaUrl":{_string(resource.schema_url)}')
+            fields.append(f'"schemaUrl":{plain_string(resource.schema_url)}')
         resources.append("{" + ",".join(fields) + "}")
     if not resources:
         return "{}"
@@ -101,82 +125,87 @@ def _scope(scope: Any) -> str:
         return "{}"
     fields = []
     if scope.name:
-        fields.append(f'"name":{_string(scope.name)}')
+        fields.append(f'"name":{plain_string(scope.name)}')
     if scope.version:
-        fields.append(f'"version":{_string(scope.version)}')
+        fields.append(f'"version":{plain_string(scope.version)}')
     if scope.attributes:
-        fields.append(f'"attributes":{_key_values(scope.attributes)}')
+        fields.append(f'"attributes":{plain_key_values(scope.attributes)}')
     return "{" + ",".join(fields) + "}"
 
 
 def _attributes_message(attributes: Any) -> str:
-    return f'{{"attributes":{_key_values(attributes)}}}' if attributes else "{}"
+    return f'{{"attributes":{plain_key_values(attributes)}}}' if attributes else "{}"
 
 
-def _span(span: ReadableSpan) -> str:
+def _span(span: ReadableSpan, encoder: TextEncoder) -> str:
     context = span.get_span_context()
     if context is None:
         raise Unencodable("span without a context")
-    fields = [
-        f'"traceId":"{_trace_id(context.trace_id)}"',
-        f'"spanId":"{_span_id(context.span_id)}"',
-    ]
+    state = ""
     if context.trace_state:
-        state = ",".join(f"{key}={value}" for key, value in context.trace_state.items())
-        if state:
-            fields.append(f'"traceState":{_string(state)}')
+        text = ",".join(f"{key}={value}" for key, value in context.trace_state.items())
+        if text:
+            state = f',"traceState":{plain_string(text)}'
     parent = span.parent
-    if parent:
-        fields.append(f'"parentSpanId":"{_span_id(parent.span_id)}"')
-    if span.name:
-        fields.append(f'"name":{_string(span.name)}')
-    kind = span.kind.value + 1  # the SDK's SpanKind counts from INTERNAL = 0, OTLP's from 1
-    fields.append(f'"kind":{kind}')
-    if span.start_time:
-        fields.append(f'"startTimeUnixNano":"{_fixed64(span.start_time)}"')
-    if span.end_time:
-        fields.append(f'"endTimeUnixNano":"{_fixed64(span.end_time)}"')
-    if span.attributes:
-        fields.append(f'"attributes":{_key_values(span.attributes)}')
-    if span.dropped_attributes:
-        fields.append(f'"droppedAttributesCount":{_uint32(span.dropped_attributes)}')
-    if span.events:
-        fields.append(f'"events":[{",".join(_event(event) for event in span.events)}]')
-    if span.dropped_events:
-        fields.append(f'"droppedEventsCount":{_uint32(span.dropped_events)}')
-    if span.links:
-        fields.append(f'"links":[{",".join(_link(link) for link in span.links)}]')
-    if span.dropped_links:
-        fields.append(f'"droppedLinksCount":{_uint32(span.dropped_links)}')
+    parent_id = f',"parentSpanId":"{_span_id(parent.span_id)}"' if parent else ""
+    name = f',"name":{encoder.text(span.name)}' if span.name else ""
+    kind = span.kind
+    kind_value = 1 if kind is _INTERNAL else kind.value + 1  # the SDK counts from 0, OTLP from 1
+    start = f',"startTimeUnixNano":"{_fixed64(span.start_time)}"' if span.start_time else ""
+    end = f',"endTimeUnixNano":"{_fixed64(span.end_time)}"' if span.end_time else ""
+    # The SDK hands attributes out behind a read-only proxy; its own are read directly.
+    attributes: Any = (
+        span._attributes if type(span).attributes is _SPAN_ATTRIBUTES else span.attributes
+    )
+    attributes_text = f',"attributes":{encoder.key_values(attributes)}' if attributes else ""
+    dropped = span.dropped_attributes
+    if dropped:
+        attributes_text += f',"droppedAttributesCount":{_uint32(dropped)}'
+    events = span.events
+    events_text = (
+        ',"events":[' + ",".join([_event(event, encoder) for event in events]) + "]"
+        if events
+        else ""
+    )
+    dropped = span.dropped_events
+    if dropped:
+        events_text += f',"droppedEventsCount":{_uint32(dropped)}'
+    links = span.links
+    links_text = ',"links":[' + ",".join([_link(link) for link in links]) + "]" if links else ""
+    dropped = span.dropped_links
+    if dropped:
+        links_text += f',"droppedLinksCount":{_uint32(dropped)}'
+    status_text = ""
     status = span.status
     if status is not None:
-        status_fields = []
+        code = status.status_code
+        code_value = 0 if code is _UNSET else 1 if code is _OK else code.value
+        code_text = f'"code":{code_value}' if code_value else ""
         if status.description:
-            status_fields.append(f'"message":{_string(status.description)}')
-        if status.status_code.value:
-            status_fields.append(f'"code":{status.status_code.value}')
-        fields.append(f'"status":{{{",".join(status_fields)}}}')
-    fields.append(f'"flags":{_flags(parent)}')
-    return "{" + ",".join(fields) + "}"
+            message = f'"message":{encoder.text(status.description)}'
+            code_text = f"{message},{code_text}" if code_text else message
+        status_text = f',"status":{{{code_text}}}'
+    flags = _REMOTE_FLAGS if parent and parent.is_remote else _LOCAL_FLAGS
+    return (
+        f'{{"traceId":"{_trace_id(context.trace_id)}","spanId":"{_span_id(context.span_id)}"'
+        f"{state}{parent_id}{name}"
+        f',"kind":{kind_value}{start}{end}{attributes_text}{events_text}{links_text}'
+        f'{status_text},"flags":{flags}}}'
+    )
 
 
-def _flags(context: Any) -> int:
-    if context and context.is_remote:
-        return _HAS_IS_REMOTE | _IS_REMOTE
-    return _HAS_IS_REMOTE
-
-
-def _event(event: Any) -> str:
-    fields = []
-    if event.timestamp:
-        fields.append(f'"timeUnixNano":"{_fixed64(event.timestamp)}"')
+def _event(event: Any, encoder: TextEncoder) -> str:
+    timestamp = event.timestamp
+    text = f',"timeUnixNano":"{_fixed64(timestamp)}"' if timestamp else ""
     if event.name:
-        fields.append(f'"name":{_string(event.name)}')
-    if event.attributes:
-        fields.append(f'"attributes":{_key_values(event.attributes)}')
-    if event.dropped_attributes:
-        fields.append(f'"droppedAttributesCount":{_uint32(event.dropped_attributes)}')
-    return "{" + ",".join(fields) + "}"
+        text += f',"name":{encoder.plain_text(event.name)}'
+    attributes = event.attributes
+    if attributes:
+        text += f',"attributes":{encoder.key_values(attributes)}'
+    dropped = event.dropped_attributes
+    if dropped:
+        text += f',"droppedAttributesCount":{_uint32(dropped)}'
+    return "{" + text[1:] + "}"
 
 
 def _link(link: Any) -> str:
@@ -186,128 +215,62 @@ def _link(link: Any) -> str:
         f'"spanId":"{_span_id(context.span_id)}"',
     ]
     if link.attributes:
-        fields.append(f'"attributes":{_key_values(link.attributes)}')
+        fields.append(f'"attributes":{plain_key_values(link.attributes)}')
     if link.dropped_attributes:
         fields.append(f'"droppedAttributesCount":{_uint32(link.dropped_attributes)}')
-    fields.append(f'"flags":{_flags(context)}')
+    fields.append(f'"flags":{_REMOTE_FLAGS if context.is_remote else _LOCAL_FLAGS}')
     return "{" + ",".join(fields) + "}"
 
 
-def _log_record(readable: ReadableLogRecord) -> str:
+def _log_record(readable: ReadableLogRecord, encoder: TextEncoder) -> str:
     record = readable.log_record
-    fields = []
-    if record.timestamp:
-        fields.append(f'"timeUnixNano":"{_fixed64(record.timestamp)}"')
-    severity = getattr(record.severity_number, "value", None)
+    text = f',"timeUnixNano":"{_fixed64(record.timestamp)}"' if record.timestamp else ""
+    text += _severity(record.severity_number)
+    if record.severity_text:
+        text += f',"severityText":{encoder.plain_text(record.severity_text)}'
+    body = record.body
+    if type(body) is str:
+        text += f',"body":{{"stringValue":{encoder.text(body)}}}'
+    else:
+        text += f',"body":{encoder.any_value(body)}'
+    attributes = record.attributes
+    if attributes:
+        text += f',"attributes":{encoder.key_values(attributes)}'
+    dropped = readable.dropped_attributes
+    if dropped:
+        text += f',"droppedAttributesCount":{_uint32(dropped)}'
+    flags = int(record.trace_flags) if record.trace_flags is not None else 0
+    if flags:
+        text += f',"flags":{_uint32(flags)}'
+    if record.trace_id:
+        text += f',"traceId":"{_trace_id(record.trace_id)}"'
+    if record.span_id:
+        text += f',"spanId":"{_span_id(record.span_id)}"'
+    if record.observed_timestamp:
+        text += f',"observedTimeUnixNano":"{_fixed64(record.observed_timestamp)}"'
+    event_name = getattr(record, "event_name", None)
+    if event_name:
+        text += f',"eventName":{encoder.plain_text(event_name)}'
+    return "{" + text[1:] + "}"
+
+
+# A record's severity is an enum member, slow to hash and to read: the last one's text is kept.
+_last_severity: tuple[Any, str] = (None, "")
+
+
+def _severity(number: Any) -> str:
+    global _last_severity
+    last = _last_severity
+    if number is last[0]:
+        return last[1]
+    severity = getattr(number, "value", None)
+    text = ""
     if severity:
         if not isinstance(severity, int) or not 0 < severity < 2**31:
             raise Unencodable("severity number")
-        fields.append(f'"severityNumber":{severity}')
-    if record.severity_text:
-        fields.append(f'"severityText":{_string(record.severity_text)}')
-    fields.append(f'"body":{_any_value(record.body)}')
-    if record.attributes:
-        fields.append(f'"attributes":{_key_values(record.attributes)}')
-    if readable.dropped_attributes:
-        fields.append(f'"droppedAttributesCount":{_uint32(readable.dropped_attributes)}')
-    flags = int(record.trace_flags) if record.trace_flags is not None else 0
-    if flags:
-        fields.append(f'"flags":{_uint32(flags)}')
-    if record.trace_id:
-        fields.append(f'"traceId":"{_trace_id(record.trace_id)}"')
-    if record.span_id:
-        fields.append(f'"spanId":"{_span_id(record.span_id)}"')
-    if record.observed_timestamp:
-        fields.append(f'"observedTimeUnixNano":"{_fixed64(record.observed_timestamp)}"')
-    event_name = getattr(record, "event_name", None)
-    if event_name:
-        fields.append(f'"eventName":{_string(event_name)}')
-    return "{" + ",".join(fields) + "}"
-
-
-def _key_values(attributes: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> str:
-    pairs = attributes.items() if isinstance(attributes, Mapping) else attributes
-    return "[" + ",".join([_key_value(key, value) for key, value in pairs]) + "]"
-
-
-# Most attributes repeat from task to task (a flow's name, state names, messages): their text is
-# kept per key and per type of value (1, 1.0 and True stay apart), in nested dicts so that a look
-# up allocates nothing the garbage collector tracks. Cleared when full.
-_FRAGMENTS: dict[type, dict[str, dict[Any, str]]] = {str: {}, int: {}}
-_FRAGMENTS_KEPT = 4096
-_kept = 0
-
-
-def _key_value(key: str, value: Any) -> str:
-    global _kept
-    by_key = _FRAGMENTS.get(type(value))
-    if by_key is None:
-        return _new_key_value(key, value)
-    by_value = by_key.get(key)
-    if by_value is None:
-        by_value = by_key[key] = {}
-    text = by_value.get(value)
-    if text is None:
-        text = _new_key_value(key, value)
-        if _kept >= _FRAGMENTS_KEPT:
-            for kept in _FRAGMENTS.values():
-                kept.clear()
-            _kept = 0
-        by_value[value] = text
-        _kept += 1
+        text = f',"severityNumber":{severity}'
+    _last_severity = (number, text)
     return text
-
-
-def _new_key_value(key: str, value: Any) -> str:
-    if key:
-        return f'{{"key":{_string(key)},"value":{_any_value(value)}}}'
-    return f'{{"value":{_any_value(value)}}}'
-
-
-def _any_value(value: Any) -> str:
-    if value is None:
-        return "{}"
-    kind = type(value)
-    if kind is str:
-        return f'{{"stringValue":{_string(value)}}}'
-    if kind is bool:
-        return '{"boolValue":true}' if value else '{"boolValue":false}'
-    if kind is int:
-        if not _INT64_MIN <= value <= _INT64_MAX:
-            raise Unencodable("integer outside int64")
-        return f'{{"intValue":"{value}"}}'
-    if kind is float:
-        return f'{{"doubleValue":{_double(value)}}}'
-    if kind in (list, tuple):
-        if not value:
-            return '{"arrayValue":{}}'
-        return f'{{"arrayValue":{{"values":[{",".join(_any_value(v) for v in value)}]}}}}'
-    if kind is dict:
-        if not value:
-            return '{"kvlistValue":{}}'
-        pairs = ((str(key), item) for key, item in value.items())
-        return f'{{"kvlistValue":{{"values":{_key_values(pairs)}}}}}'
-    if kind is bytes:
-        return f'{{"bytesValue":"{base64.b64encode(value).decode("ascii")}"}}'
-    # Subclasses (an IntEnum, a str subclass, a mapping) take the exporters' own path.
-    raise Unencodable(f"value of type {kind.__name__}")
-
-
-def _double(value: float) -> str:
-    if math.isnan(value):
-        return '"NaN"'
-    if math.isinf(value):
-        return '"Infinity"' if value > 0 else '"-Infinity"'
-    return repr(value)
-
-
-def _string(text: str) -> str:
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as error:
-            raise Unencodable("text that is not valid UTF-8") from error
-    return encode_basestring_ascii(text)
 
 
 def _fixed64(value: Any) -> int:
@@ -322,13 +285,23 @@ def _uint32(value: Any) -> int:
     return value
 
 
+# Most spans and records of a batch share their trace: its id is written once per change.
+_last_trace: tuple[Any, str] = (None, "")
+
+
 def _trace_id(value: int) -> str:
+    global _last_trace
+    last = _last_trace
+    if last[0] == value and type(value) is int:
+        return last[1]
     if type(value) is not int or not 0 <= value < 2**128:
         raise Unencodable("trace id")
-    return value.to_bytes(16, "big").hex()
+    text = f"{value:032x}"
+    _last_trace = (value, text)
+    return text
 
 
 def _span_id(value: int) -> str:
-    if type(value) is not int or not 0 <= value < 2**64:
+    if type(value) is not int or not 0 <= value <= _UINT64_MAX:
         raise Unencodable("span id")
-    return value.to_bytes(8, "big").hex()
+    return f"{value:016x}"

@@ -4,6 +4,10 @@ The handler redacts what it writes, but a value can become secret after it was r
 parameter or a result holding a token is only known to be one once `Secret.get()` hands it out,
 perhaps later in the same run. Spans leave the process in batches (at the latest when the flow
 run ends), so redacting each batch again on its way out masks those too, off the task's path.
+
+Every string inside an attribute's value is masked, at any depth, as `redact_value` does; keys
+are not. The local files get the same masking from their encoder (`_json_lines` with `masked`),
+in the pass that writes them: only a batch for a collector goes through here.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Status
 
+from flowlight.otel._json_values import items_of
 from flowlight.utilities.redaction import redact, redact_value
 
 __all__ = ["redact_log_records", "redact_spans"]
@@ -64,13 +69,8 @@ def _redact_span(span: ReadableSpan) -> ReadableSpan:
 def _redact_attributes(attributes: Any) -> tuple[dict[str, Any], bool]:
     cleaned: dict[str, Any] = {}
     changed = False
-    for key, value in (attributes or {}).items():
-        if isinstance(value, str):
-            new: Any = redact(value)
-        elif isinstance(value, (list, tuple)) and any(isinstance(v, str) for v in value):
-            new = type(value)(redact(v) if isinstance(v, str) else v for v in value)
-        else:
-            new = value
+    for key, value in items_of(attributes or {}):
+        new = redact_value(value)
         changed = changed or new != value
         cleaned[key] = new
     return cleaned, changed

@@ -183,7 +183,8 @@ class _Spooler:
 class SpoolingSpanExporter(SpanExporter):
     """Spans to a collector (`primary`), or to the local file when there is none or it fails.
 
-    Each batch is redacted once more on its way out (see `_redact`).
+    Each batch is redacted once more on its way out (see `_redact`): for the collector by
+    `redact_spans`, for the file by its encoder, in the same pass that writes it.
     """
 
     def __init__(
@@ -196,10 +197,9 @@ class SpoolingSpanExporter(SpanExporter):
         self._spooler = _Spooler("traces", spool, health)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        spans = redact_spans(spans)
         primary = self._primary
-        send = None if primary is None else lambda: _ok(primary.export(spans))
-        delivered = self._spooler.deliver(send, lambda: spans_to_json_line(spans))
+        send = None if primary is None else lambda: _ok(primary.export(redact_spans(spans)))
+        delivered = self._spooler.deliver(send, lambda: spans_to_json_line(spans, masked=True))
         return SpanExportResult.SUCCESS if delivered else SpanExportResult.FAILURE
 
     def shutdown(self) -> None:
@@ -226,10 +226,9 @@ class SpoolingLogExporter(LogRecordExporter):
         self._spooler = _Spooler("logs", spool, health)
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
-        batch = redact_log_records(batch)
         primary = self._primary
-        send = None if primary is None else lambda: _ok(primary.export(batch))
-        delivered = self._spooler.deliver(send, lambda: logs_to_json_line(batch))
+        send = None if primary is None else lambda: _ok(primary.export(redact_log_records(batch)))
+        delivered = self._spooler.deliver(send, lambda: logs_to_json_line(batch, masked=True))
         return LogRecordExportResult.SUCCESS if delivered else LogRecordExportResult.FAILURE
 
     def shutdown(self) -> None:

@@ -53,26 +53,33 @@ def register_secret(value: Any) -> list[str]:
     Returns the texts that are too short to mask, so the caller can warn about them by name.
     """
     too_short: list[str] = []
-    added = False
+    added: list[str] = []
     for text in _texts_of(value):
         if len(text) < MIN_LENGTH:
             too_short.append(text)
             continue
-        if text in _values:
+        if text in _values or text in added:
             continue
-        with _lock:
-            _values.add(text)
-            _order.append(text)
-            _forms.update(form for form in _escaped_forms(text) if len(form) >= MIN_LENGTH)
-            added = True
+        added.append(text)
     if added:
-        _recompile()
+        with _lock:
+            fresh = [text for text in added if text not in _values]
+            _values.update(fresh)
+            for text in fresh:
+                _forms.update(form for form in _escaped_forms(text) if len(form) >= MIN_LENGTH)
+            _recompile_locked()
+            # Counted only once the pattern masks them (see `registered_secret_count`).
+            _order.extend(fresh)
     return too_short
 
 
 def registered_secret_count() -> int:
-    """How many distinct secret values are being masked (for diagnostics and tests)."""
-    return len(_values)
+    """How many distinct secret values are being masked (for diagnostics and tests).
+
+    It grows only once `redact` masks the new values, so text masked after reading a count masks
+    at least those secrets: an encoder may keep masked text for as long as the count stays put.
+    """
+    return len(_order)
 
 
 def secrets_registered_after(count: int) -> list[str]:
@@ -156,9 +163,8 @@ def _escapes(text: str) -> set[str]:
     return _quoting_escapes(text) | {quote(text, safe=""), quote(text), quote_plus(text)}
 
 
-def _recompile() -> None:
+def _recompile_locked() -> None:
     global _pattern
-    with _lock:
-        # Longest first, so a secret that contains another is masked whole.
-        alternatives = sorted(_forms, key=lambda form: (-len(form), form))
-        _pattern = re.compile("|".join(re.escape(form) for form in alternatives))
+    # Longest first, so a secret that contains another is masked whole.
+    alternatives = sorted(_forms, key=lambda form: (-len(form), form))
+    _pattern = re.compile("|".join(re.escape(form) for form in alternatives))
