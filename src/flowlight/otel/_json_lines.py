@@ -27,15 +27,20 @@ from opentelemetry.trace import SpanKind, StatusCode
 from flowlight.otel._json_values import (
     TextEncoder,
     Unencodable,
+    attributes_message,
     current,
+    fixed64,
     plain_key_values,
     plain_string,
+    scope_text,
+    span_id_text,
+    trace_id_text,
+    uint32,
 )
 from flowlight.otel._otlp_json import logs_to_request, request_to_json_line, spans_to_request
 
 __all__ = ["Unencodable", "logs_to_json_line", "spans_to_json_line"]
 
-_UINT64_MAX = 2**64 - 1
 # SpanFlags: the parent's is_remote is known (256), and it is remote (512).
 _HAS_IS_REMOTE, _IS_REMOTE = 256, 512
 _LOCAL_FLAGS, _REMOTE_FLAGS = _HAS_IS_REMOTE, _HAS_IS_REMOTE | _IS_REMOTE
@@ -102,14 +107,14 @@ def _envelope(
     for resource, scopes in grouped.items():
         scope_texts = []
         for scope, encoded in scopes.items():
-            fields = [f'"scope":{_scope(scope)}']
+            fields = [f'"scope":{scope_text(scope)}']
             if encoded:
                 fields.append(f'"{items_key}":[{",".join(encoded)}]')
             schema_url = scope.schema_url if scope is not None else None
             if schema_url:
                 fields.append(f'"schemaUrl":{plain_string(schema_url)}')
             scope_texts.append("{" + ",".join(fields) + "}")
-        fields = [f'"resource":{_attributes_message(resource.attributes)}']
+        fields = [f'"resource":{attributes_message(resource.attributes)}']
         if scope_texts:
             fields.append(f'"{scopes_key}":[{",".join(scope_texts)}]')
         if resource.schema_url:
@@ -118,23 +123,6 @@ def _envelope(
     if not resources:
         return "{}"
     return f'{{"{resources_key}":[{",".join(resources)}]}}'
-
-
-def _scope(scope: Any) -> str:
-    if scope is None:
-        return "{}"
-    fields = []
-    if scope.name:
-        fields.append(f'"name":{plain_string(scope.name)}')
-    if scope.version:
-        fields.append(f'"version":{plain_string(scope.version)}')
-    if scope.attributes:
-        fields.append(f'"attributes":{plain_key_values(scope.attributes)}')
-    return "{" + ",".join(fields) + "}"
-
-
-def _attributes_message(attributes: Any) -> str:
-    return f'{{"attributes":{plain_key_values(attributes)}}}' if attributes else "{}"
 
 
 def _span(span: ReadableSpan, encoder: TextEncoder) -> str:
@@ -147,12 +135,12 @@ def _span(span: ReadableSpan, encoder: TextEncoder) -> str:
         if text:
             state = f',"traceState":{plain_string(text)}'
     parent = span.parent
-    parent_id = f',"parentSpanId":"{_span_id(parent.span_id)}"' if parent else ""
+    parent_id = f',"parentSpanId":"{span_id_text(parent.span_id)}"' if parent else ""
     name = f',"name":{encoder.text(span.name)}' if span.name else ""
     kind = span.kind
     kind_value = 1 if kind is _INTERNAL else kind.value + 1  # the SDK counts from 0, OTLP from 1
-    start = f',"startTimeUnixNano":"{_fixed64(span.start_time)}"' if span.start_time else ""
-    end = f',"endTimeUnixNano":"{_fixed64(span.end_time)}"' if span.end_time else ""
+    start = f',"startTimeUnixNano":"{fixed64(span.start_time)}"' if span.start_time else ""
+    end = f',"endTimeUnixNano":"{fixed64(span.end_time)}"' if span.end_time else ""
     # The SDK hands attributes out behind a read-only proxy; its own are read directly.
     attributes: Any = (
         span._attributes if type(span).attributes is _SPAN_ATTRIBUTES else span.attributes
@@ -160,7 +148,7 @@ def _span(span: ReadableSpan, encoder: TextEncoder) -> str:
     attributes_text = f',"attributes":{encoder.key_values(attributes)}' if attributes else ""
     dropped = span.dropped_attributes
     if dropped:
-        attributes_text += f',"droppedAttributesCount":{_uint32(dropped)}'
+        attributes_text += f',"droppedAttributesCount":{uint32(dropped)}'
     events = span.events
     events_text = (
         ',"events":[' + ",".join([_event(event, encoder) for event in events]) + "]"
@@ -169,12 +157,12 @@ def _span(span: ReadableSpan, encoder: TextEncoder) -> str:
     )
     dropped = span.dropped_events
     if dropped:
-        events_text += f',"droppedEventsCount":{_uint32(dropped)}'
+        events_text += f',"droppedEventsCount":{uint32(dropped)}'
     links = span.links
     links_text = ',"links":[' + ",".join([_link(link) for link in links]) + "]" if links else ""
     dropped = span.dropped_links
     if dropped:
-        links_text += f',"droppedLinksCount":{_uint32(dropped)}'
+        links_text += f',"droppedLinksCount":{uint32(dropped)}'
     status_text = ""
     status = span.status
     if status is not None:
@@ -187,7 +175,7 @@ def _span(span: ReadableSpan, encoder: TextEncoder) -> str:
         status_text = f',"status":{{{code_text}}}'
     flags = _REMOTE_FLAGS if parent and parent.is_remote else _LOCAL_FLAGS
     return (
-        f'{{"traceId":"{_trace_id(context.trace_id)}","spanId":"{_span_id(context.span_id)}"'
+        f'{{"traceId":"{trace_id_text(context.trace_id)}","spanId":"{span_id_text(context.span_id)}"'
         f"{state}{parent_id}{name}"
         f',"kind":{kind_value}{start}{end}{attributes_text}{events_text}{links_text}'
         f'{status_text},"flags":{flags}}}'
@@ -196,7 +184,7 @@ def _span(span: ReadableSpan, encoder: TextEncoder) -> str:
 
 def _event(event: Any, encoder: TextEncoder) -> str:
     timestamp = event.timestamp
-    text = f',"timeUnixNano":"{_fixed64(timestamp)}"' if timestamp else ""
+    text = f',"timeUnixNano":"{fixed64(timestamp)}"' if timestamp else ""
     if event.name:
         text += f',"name":{encoder.plain_text(event.name)}'
     attributes = event.attributes
@@ -204,27 +192,27 @@ def _event(event: Any, encoder: TextEncoder) -> str:
         text += f',"attributes":{encoder.key_values(attributes)}'
     dropped = event.dropped_attributes
     if dropped:
-        text += f',"droppedAttributesCount":{_uint32(dropped)}'
+        text += f',"droppedAttributesCount":{uint32(dropped)}'
     return "{" + text[1:] + "}"
 
 
 def _link(link: Any) -> str:
     context = link.context
     fields = [
-        f'"traceId":"{_trace_id(context.trace_id)}"',
-        f'"spanId":"{_span_id(context.span_id)}"',
+        f'"traceId":"{trace_id_text(context.trace_id)}"',
+        f'"spanId":"{span_id_text(context.span_id)}"',
     ]
     if link.attributes:
         fields.append(f'"attributes":{plain_key_values(link.attributes)}')
     if link.dropped_attributes:
-        fields.append(f'"droppedAttributesCount":{_uint32(link.dropped_attributes)}')
+        fields.append(f'"droppedAttributesCount":{uint32(link.dropped_attributes)}')
     fields.append(f'"flags":{_REMOTE_FLAGS if context.is_remote else _LOCAL_FLAGS}')
     return "{" + ",".join(fields) + "}"
 
 
 def _log_record(readable: ReadableLogRecord, encoder: TextEncoder) -> str:
     record = readable.log_record
-    text = f',"timeUnixNano":"{_fixed64(record.timestamp)}"' if record.timestamp else ""
+    text = f',"timeUnixNano":"{fixed64(record.timestamp)}"' if record.timestamp else ""
     text += _severity(record.severity_number)
     if record.severity_text:
         text += f',"severityText":{encoder.plain_text(record.severity_text)}'
@@ -238,16 +226,16 @@ def _log_record(readable: ReadableLogRecord, encoder: TextEncoder) -> str:
         text += f',"attributes":{encoder.key_values(attributes)}'
     dropped = readable.dropped_attributes
     if dropped:
-        text += f',"droppedAttributesCount":{_uint32(dropped)}'
+        text += f',"droppedAttributesCount":{uint32(dropped)}'
     flags = int(record.trace_flags) if record.trace_flags is not None else 0
     if flags:
-        text += f',"flags":{_uint32(flags)}'
+        text += f',"flags":{uint32(flags)}'
     if record.trace_id:
-        text += f',"traceId":"{_trace_id(record.trace_id)}"'
+        text += f',"traceId":"{trace_id_text(record.trace_id)}"'
     if record.span_id:
-        text += f',"spanId":"{_span_id(record.span_id)}"'
+        text += f',"spanId":"{span_id_text(record.span_id)}"'
     if record.observed_timestamp:
-        text += f',"observedTimeUnixNano":"{_fixed64(record.observed_timestamp)}"'
+        text += f',"observedTimeUnixNano":"{fixed64(record.observed_timestamp)}"'
     event_name = getattr(record, "event_name", None)
     if event_name:
         text += f',"eventName":{encoder.plain_text(event_name)}'
@@ -271,37 +259,3 @@ def _severity(number: Any) -> str:
         text = f',"severityNumber":{severity}'
     _last_severity = (number, text)
     return text
-
-
-def _fixed64(value: Any) -> int:
-    if type(value) is not int or not 0 <= value <= _UINT64_MAX:
-        raise Unencodable("timestamp")
-    return value
-
-
-def _uint32(value: Any) -> int:
-    if type(value) is not int or not 0 <= value < 2**32:
-        raise Unencodable("count")
-    return value
-
-
-# Most spans and records of a batch share their trace: its id is written once per change.
-_last_trace: tuple[Any, str] = (None, "")
-
-
-def _trace_id(value: int) -> str:
-    global _last_trace
-    last = _last_trace
-    if last[0] == value and type(value) is int:
-        return last[1]
-    if type(value) is not int or not 0 <= value < 2**128:
-        raise Unencodable("trace id")
-    text = f"{value:032x}"
-    _last_trace = (value, text)
-    return text
-
-
-def _span_id(value: int) -> str:
-    if type(value) is not int or not 0 <= value <= _UINT64_MAX:
-        raise Unencodable("span id")
-    return f"{value:016x}"

@@ -24,9 +24,24 @@ from opentelemetry.attributes import BoundedAttributes
 
 from flowlight.utilities.redaction import redact, registered_secret_count
 
-__all__ = ["TextEncoder", "Unencodable", "current", "plain_key_values", "plain_string"]
+__all__ = [
+    "TextEncoder",
+    "Unencodable",
+    "attributes_message",
+    "current",
+    "double",
+    "fixed64",
+    "items_of",
+    "plain_key_values",
+    "plain_string",
+    "scope_text",
+    "span_id_text",
+    "trace_id_text",
+    "uint32",
+]
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_UINT64_MAX = 2**64 - 1
 
 # A key with more distinct values than this (a run id, a map index) has its values written each
 # time instead of kept; and all kept text is dropped once this much is kept in one encoder.
@@ -122,7 +137,7 @@ class TextEncoder:
                 raise Unencodable("integer outside int64")
             return f'{{"intValue":"{value}"}}'
         if kind is float:
-            return f'{{"doubleValue":{_double(value)}}}'
+            return f'{{"doubleValue":{double(value)}}}'
         if kind is list or kind is tuple:
             if not value:
                 return '{"arrayValue":{}}'
@@ -187,9 +202,60 @@ def plain_string(text: str) -> str:
     return encode_basestring_ascii(text)
 
 
-def _double(value: float) -> str:
+def double(value: float) -> str:
     if math.isnan(value):
         return '"NaN"'
     if math.isinf(value):
         return '"Infinity"' if value > 0 else '"-Infinity"'
     return repr(value)
+
+
+def scope_text(scope: Any) -> str:
+    if scope is None:
+        return "{}"
+    fields = []
+    if scope.name:
+        fields.append(f'"name":{plain_string(scope.name)}')
+    if scope.version:
+        fields.append(f'"version":{plain_string(scope.version)}')
+    if scope.attributes:
+        fields.append(f'"attributes":{plain_key_values(scope.attributes)}')
+    return "{" + ",".join(fields) + "}"
+
+
+def attributes_message(attributes: Any) -> str:
+    return f'{{"attributes":{plain_key_values(attributes)}}}' if attributes else "{}"
+
+
+def fixed64(value: Any) -> int:
+    if type(value) is not int or not 0 <= value <= _UINT64_MAX:
+        raise Unencodable("timestamp")
+    return value
+
+
+def uint32(value: Any) -> int:
+    if type(value) is not int or not 0 <= value < 2**32:
+        raise Unencodable("count")
+    return value
+
+
+# Most spans and records of a batch share their trace: its id is written once per change.
+_last_trace: tuple[Any, str] = (None, "")
+
+
+def trace_id_text(value: int) -> str:
+    global _last_trace
+    last = _last_trace
+    if last[0] == value and type(value) is int:
+        return last[1]
+    if type(value) is not int or not 0 <= value < 2**128:
+        raise Unencodable("trace id")
+    text = f"{value:032x}"
+    _last_trace = (value, text)
+    return text
+
+
+def span_id_text(value: int) -> str:
+    if type(value) is not int or not 0 <= value <= _UINT64_MAX:
+        raise Unencodable("span id")
+    return f"{value:016x}"

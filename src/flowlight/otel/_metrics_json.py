@@ -27,17 +27,17 @@ from opentelemetry.sdk.metrics.export import (
     Sum,
 )
 
-from flowlight.otel._json_lines import (
+from flowlight.otel._json_values import (
     Unencodable,
-    _attributes_message,
-    _double,
-    _fixed64,
-    _key_values,
-    _scope,
-    _span_id,
-    _string,
-    _trace_id,
-    _uint32,
+    attributes_message,
+    double,
+    fixed64,
+    plain_key_values,
+    plain_string,
+    scope_text,
+    span_id_text,
+    trace_id_text,
+    uint32,
 )
 from flowlight.otel._otlp_json import metrics_to_request, request_to_json_line
 
@@ -64,20 +64,20 @@ def _request(data: MetricsData) -> str:
         resources[resource_metrics.resource] = scopes
         for scope_metrics in resource_metrics.scope_metrics:
             scope = scope_metrics.scope
-            fields = [f'"scope":{_scope(scope)}']
+            fields = [f'"scope":{scope_text(scope)}']
             if scope_metrics.metrics:
                 encoded = ",".join(_metric(metric) for metric in scope_metrics.metrics)
                 fields.append(f'"metrics":[{encoded}]')
             if scope.schema_url:
-                fields.append(f'"schemaUrl":{_string(scope.schema_url)}')
+                fields.append(f'"schemaUrl":{plain_string(scope.schema_url)}')
             scopes[scope] = "{" + ",".join(fields) + "}"
     texts = []
     for resource, scope_texts in resources.items():
-        fields = [f'"resource":{_attributes_message(resource.attributes)}']
+        fields = [f'"resource":{attributes_message(resource.attributes)}']
         if scope_texts:
             fields.append(f'"scopeMetrics":[{",".join(scope_texts.values())}]')
         if resource.schema_url:
-            fields.append(f'"schemaUrl":{_string(resource.schema_url)}')
+            fields.append(f'"schemaUrl":{plain_string(resource.schema_url)}')
         texts.append("{" + ",".join(fields) + "}")
     if not texts:
         return "{}"
@@ -87,11 +87,11 @@ def _request(data: MetricsData) -> str:
 def _metric(metric: Metric) -> str:
     fields = []
     if metric.name:
-        fields.append(f'"name":{_string(metric.name)}')
+        fields.append(f'"name":{plain_string(metric.name)}')
     if metric.description:
-        fields.append(f'"description":{_string(metric.description)}')
+        fields.append(f'"description":{plain_string(metric.description)}')
     if metric.unit:
-        fields.append(f'"unit":{_string(metric.unit)}')
+        fields.append(f'"unit":{plain_string(metric.unit)}')
     data: Any = metric.data
     kind = type(data)
     if kind not in (Gauge, Sum, Histogram, ExponentialHistogram):
@@ -121,12 +121,12 @@ def _metric(metric: Metric) -> str:
 def _number_point(point: Any, *, with_start: bool) -> str:
     fields = []
     if with_start and point.start_time_unix_nano:
-        fields.append(f'"startTimeUnixNano":"{_fixed64(point.start_time_unix_nano)}"')
+        fields.append(f'"startTimeUnixNano":"{fixed64(point.start_time_unix_nano)}"')
     if point.time_unix_nano:
-        fields.append(f'"timeUnixNano":"{_fixed64(point.time_unix_nano)}"')
+        fields.append(f'"timeUnixNano":"{fixed64(point.time_unix_nano)}"')
     value = point.value
     if type(value) is float:
-        fields.append(f'"asDouble":{_double(value)}')
+        fields.append(f'"asDouble":{double(value)}')
     if point.exemplars:
         fields.append(f'"exemplars":{_exemplars(point.exemplars)}')
     if type(value) is int:
@@ -134,22 +134,22 @@ def _number_point(point: Any, *, with_start: bool) -> str:
     elif type(value) is not float:
         raise Unencodable(f"data point value of type {type(value).__name__}")
     if point.attributes:
-        fields.append(f'"attributes":{_key_values(point.attributes)}')
+        fields.append(f'"attributes":{plain_key_values(point.attributes)}')
     return "{" + ",".join(fields) + "}"
 
 
 def _histogram_point(point: Any) -> str:
     fields = []
     if point.start_time_unix_nano:
-        fields.append(f'"startTimeUnixNano":"{_fixed64(point.start_time_unix_nano)}"')
+        fields.append(f'"startTimeUnixNano":"{fixed64(point.start_time_unix_nano)}"')
     if point.time_unix_nano:
-        fields.append(f'"timeUnixNano":"{_fixed64(point.time_unix_nano)}"')
+        fields.append(f'"timeUnixNano":"{fixed64(point.time_unix_nano)}"')
     if point.count:
-        fields.append(f'"count":"{_fixed64(point.count)}"')
+        fields.append(f'"count":"{fixed64(point.count)}"')
     if point.sum is not None:
         fields.append(f'"sum":{_as_double(point.sum)}')
     if point.bucket_counts:
-        counts = ",".join(f'"{_fixed64(count)}"' for count in point.bucket_counts)
+        counts = ",".join(f'"{fixed64(count)}"' for count in point.bucket_counts)
         fields.append(f'"bucketCounts":[{counts}]')
     if point.explicit_bounds:
         bounds = ",".join(_as_double(bound) for bound in point.explicit_bounds)
@@ -157,7 +157,7 @@ def _histogram_point(point: Any) -> str:
     if point.exemplars:
         fields.append(f'"exemplars":{_exemplars(point.exemplars)}')
     if point.attributes:
-        fields.append(f'"attributes":{_key_values(point.attributes)}')
+        fields.append(f'"attributes":{plain_key_values(point.attributes)}')
     if point.min is not None:
         fields.append(f'"min":{_as_double(point.min)}')
     if point.max is not None:
@@ -168,24 +168,24 @@ def _histogram_point(point: Any) -> str:
 def _exponential_point(point: Any) -> str:
     fields = []
     if point.attributes:
-        fields.append(f'"attributes":{_key_values(point.attributes)}')
+        fields.append(f'"attributes":{plain_key_values(point.attributes)}')
     if point.start_time_unix_nano:
-        fields.append(f'"startTimeUnixNano":"{_fixed64(point.start_time_unix_nano)}"')
+        fields.append(f'"startTimeUnixNano":"{fixed64(point.start_time_unix_nano)}"')
     if point.time_unix_nano:
-        fields.append(f'"timeUnixNano":"{_fixed64(point.time_unix_nano)}"')
+        fields.append(f'"timeUnixNano":"{fixed64(point.time_unix_nano)}"')
     if point.count:
-        fields.append(f'"count":"{_fixed64(point.count)}"')
+        fields.append(f'"count":"{fixed64(point.count)}"')
     if point.sum is not None:
         fields.append(f'"sum":{_as_double(point.sum)}')
     if point.scale:
         fields.append(f'"scale":{_int32(point.scale)}')
     if point.zero_count:
-        fields.append(f'"zeroCount":"{_fixed64(point.zero_count)}"')
+        fields.append(f'"zeroCount":"{fixed64(point.zero_count)}"')
     for name, buckets in (("positive", point.positive), ("negative", point.negative)):
         if buckets.bucket_counts:
             fields.append(f'"{name}":{_buckets(buckets)}')
     if point.flags:
-        fields.append(f'"flags":{_uint32(point.flags)}')
+        fields.append(f'"flags":{uint32(point.flags)}')
     if point.exemplars:
         fields.append(f'"exemplars":{_exemplars(point.exemplars)}')
     if point.min is not None:
@@ -199,7 +199,7 @@ def _buckets(buckets: Any) -> str:
     fields = []
     if buckets.offset:
         fields.append(f'"offset":{_int32(buckets.offset)}')
-    counts = ",".join(f'"{_fixed64(count)}"' for count in buckets.bucket_counts)
+    counts = ",".join(f'"{fixed64(count)}"' for count in buckets.bucket_counts)
     fields.append(f'"bucketCounts":[{counts}]')
     return "{" + ",".join(fields) + "}"
 
@@ -209,22 +209,22 @@ def _exemplars(exemplars: Sequence[Any]) -> str:
     for exemplar in exemplars:
         fields = []
         if exemplar.time_unix_nano:
-            fields.append(f'"timeUnixNano":"{_fixed64(exemplar.time_unix_nano)}"')
+            fields.append(f'"timeUnixNano":"{fixed64(exemplar.time_unix_nano)}"')
         value = exemplar.value
         # The exporters' encoder asks isinstance(value, float) first, then int.
         if isinstance(value, float):
             if type(value) is not float:
                 raise Unencodable("exemplar value of a float subclass")
-            fields.append(f'"asDouble":{_double(value)}')
+            fields.append(f'"asDouble":{double(value)}')
         if exemplar.span_id is not None and exemplar.trace_id is not None:
-            fields.append(f'"spanId":"{_span_id(exemplar.span_id)}"')
-            fields.append(f'"traceId":"{_trace_id(exemplar.trace_id)}"')
+            fields.append(f'"spanId":"{span_id_text(exemplar.span_id)}"')
+            fields.append(f'"traceId":"{trace_id_text(exemplar.trace_id)}"')
         if not isinstance(value, float):
             if type(value) is not int:
                 raise Unencodable(f"exemplar value of type {type(value).__name__}")
             fields.append(f'"asInt":"{_int64(value)}"')
         if exemplar.filtered_attributes:
-            fields.append(f'"filteredAttributes":{_key_values(exemplar.filtered_attributes)}')
+            fields.append(f'"filteredAttributes":{plain_key_values(exemplar.filtered_attributes)}')
         texts.append("{" + ",".join(fields) + "}")
     return "[" + ",".join(texts) + "]"
 
@@ -239,10 +239,10 @@ def _temporality(value: Any) -> str:
 def _as_double(value: Any) -> str:
     """A double field given a float or an int, converted as protobuf converts it."""
     if type(value) is float:
-        return _double(value)
+        return double(value)
     if type(value) is int:
         try:
-            return _double(float(value))
+            return double(float(value))
         except OverflowError as error:
             raise Unencodable("integer too large for a double") from error
     raise Unencodable(f"double value of type {type(value).__name__}")
