@@ -34,7 +34,7 @@ from flowlight.otel._states import (
 from flowlight.otel._stats import STATS
 from flowlight.utilities import _prefect1
 from flowlight.utilities.context import current
-from flowlight.utilities.redaction import redact, redact_value
+from flowlight.utilities.redaction import redact, redact_value, registered_secret_count
 
 __all__ = ["OtelHandler"]
 
@@ -188,7 +188,7 @@ def _open_run(telemetry: Telemetry, context: Any, obj: Any, *, is_flow: bool) ->
         )
         tags = context.get("task_tags")
         if tags:
-            attributes["flowlight.task.tags"] = [redact(str(t)) for t in tags]
+            attributes["flowlight.task.tags"] = tuple(redact(str(t)) for t in tags)
         name = task
         if map_index is not None:
             attributes["flowlight.task.map_index"] = int(map_index)
@@ -200,7 +200,7 @@ def _open_run(telemetry: Telemetry, context: Any, obj: Any, *, is_flow: bool) ->
     parent = parent_context(
         context.get("traceparent"), context.get("tracestate"), from_environment=is_flow
     )
-    span = start_span(telemetry.tracer, name, parent, attributes)
+    span = start_span(telemetry.tracer, name, parent, attributes, telemetry.span_recorder())
     record = RunRecord(
         span=span,
         flow=flow,
@@ -210,7 +210,7 @@ def _open_run(telemetry: Telemetry, context: Any, obj: Any, *, is_flow: bool) ->
         task_object=None if is_flow else obj,
         map_index=None if map_index is None else int(map_index),
         task_run_id="" if is_flow else attributes["cicd.pipeline.task.run.id"],
-        task_slug="" if is_flow else str(context.get("task_slug") or ""),
+        task_slug="" if is_flow else attributes["flowlight.task.slug"],
         parent_run_id=str(context.get("parent_task_run_id") or "") if map_index is not None else "",
     )
     context["traceparent"] = record.traceparent
@@ -392,14 +392,19 @@ def _log_transition(
         level = "warning"
     else:
         level = "info"
-    emit_transition(
+    if registered_secret_count():
         # At write time, every field: a name may hold a secret read after the span opened.
-        redact_value(fields),
+        # With none registered there is nothing to mask: each text was made encodable when
+        # the run's record was made, or by `message_of`.
+        fields = redact_value(fields)
+    emit_transition(
+        fields,
         level,
         record,
         context.get("logger") if settings.console_logs else None,
         settings.console_logs,
         telemetry.otel_logger,
+        telemetry.log_recorder(),
     )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from opentelemetry import _logs, trace
 from opentelemetry._logs import SeverityNumber
 
+from flowlight.otel._recording import LogRecorder
 from flowlight.otel._spans import RunRecord
 from flowlight.utilities.redaction import redact_value
 
@@ -124,15 +125,28 @@ def emit_transition(
     run_logger: Any,
     console: bool,
     otel_logger: _logs.Logger | None,
+    log_recorder: LogRecorder | None = None,
 ) -> None:
     """Write one transition as a structlog event and, if configured, as an OpenTelemetry log.
 
     `fields` are already redacted and are the log record's attributes as they are; the structlog
     event gets them plus `trace_id`/`span_id` of the run's span. `run_logger` is the run's own
     structlog logger (`flowlight.context["logger"]`), so the event follows the level and
-    rendering the application chose for its runs.
+    rendering the application chose for its runs. With `log_recorder` (an SDK logger, see
+    `_recording`) the record is made directly, else through `otel_logger`'s API.
     """
-    if otel_logger is not None:
+    if log_recorder is not None:
+        number, text = _SEVERITY[level]
+        log_recorder.emit(
+            _body(fields),
+            number,
+            text,
+            fields,
+            EVENT_NAME,
+            record.span_in_context,
+            record.span.get_span_context(),
+        )
+    elif otel_logger is not None:
         number, text = _SEVERITY[level]
         otel_logger.emit(
             body=_body(fields),

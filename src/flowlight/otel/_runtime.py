@@ -32,6 +32,7 @@ from flowlight.otel._delegating import (
 )
 from flowlight.otel._metrics import FlowMetrics, PrometheusEndpoint, start_prometheus_endpoint
 from flowlight.otel._otlp_json import Signal
+from flowlight.otel._recording import LogRecorder, SpanRecorder, log_recorder_for
 from flowlight.otel._spool import (
     CollectorHealth,
     JsonLinesFile,
@@ -69,6 +70,25 @@ class Telemetry:
     resource: Any = None
     # What a flush pushes: providers and push readers, never a pull (Prometheus) reader.
     flushables: list[Any] = field(default_factory=list)
+    # The recording path's recorders (see `_recording`), each with what it was made for.
+    _span_recorder: tuple[Any, SpanRecorder | None] | None = field(default=None, repr=False)
+    _log_recorder: tuple[Any, LogRecorder | None] | None = field(default=None, repr=False)
+
+    def span_recorder(self) -> SpanRecorder | None:
+        """What makes run spans directly when `tracer` is the SDK's own (see `_recording`);
+        None keeps the public API (an application's non-SDK provider, a disabled SDK). Made
+        for `tracer` as it is now: whoever replaces it gets what they put there."""
+        made = self._span_recorder
+        if made is None or made[0] is not self.tracer:
+            made = self._span_recorder = (self.tracer, SpanRecorder.for_tracer(self.tracer))
+        return made[1]
+
+    def log_recorder(self) -> LogRecorder | None:
+        """As `span_recorder`, for `otel_logger`'s records."""
+        made = self._log_recorder
+        if made is None or made[0] is not self.otel_logger:
+            made = self._log_recorder = (self.otel_logger, log_recorder_for(self.otel_logger))
+        return made[1]
 
     def flush(self, timeout_s: float | None = None) -> bool:
         """Export everything recorded so far, waiting at most `timeout_s` (default: the setting).

@@ -24,6 +24,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from flowlight.otel._bounds import MESSAGE_LIMIT, STACKTRACE_LIMIT, bounded
+from flowlight.otel._recording import SpanRecorder, add_own_event, set_own_attributes
 from flowlight.otel._states import (
     Transition,
     cicd_result,
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 _propagator = TraceContextTextMapPropagator()
+_OK = Status(StatusCode.OK)
 
 
 @dataclass(slots=True)
@@ -194,8 +196,16 @@ def _extract(traceparent: str, tracestate: str = "") -> Context | None:
 
 
 def start_span(
-    tracer: trace.Tracer, name: str, parent: Context | None, attributes: dict[str, Any]
+    tracer: trace.Tracer,
+    name: str,
+    parent: Context | None,
+    attributes: dict[str, Any],
+    recorder: SpanRecorder | None = None,
 ) -> Span:
+    """The run's span: made directly by `recorder` for an SDK tracer (see `_recording`), else
+    through the tracer's API."""
+    if recorder is not None:
+        return recorder.start(redact(name), parent, attributes)
     return tracer.start_span(
         redact(name), context=parent, kind=SpanKind.INTERNAL, attributes=attributes
     )
@@ -213,7 +223,7 @@ def add_transition_event(
     }
     if transition.retry_start_time is not None:
         attributes["flowlight.retry.start_time"] = transition.retry_start_time
-    span.add_event(transition.new, attributes)
+    add_own_event(span, transition.new, attributes)
     result = getattr(new_state, "result", None)
     if isinstance(result, BaseException):
         record_exception(span, result)
@@ -222,7 +232,8 @@ def add_transition_event(
 def record_exception(span: Span, error: BaseException) -> None:
     """An `exception` event as the semantic conventions define it, masked and bounded."""
     stacktrace = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    span.add_event(
+    add_own_event(
+        span,
         "exception",
         {
             "exception.type": f"{type(error).__module__}.{type(error).__qualname__}",
@@ -239,12 +250,13 @@ def end_run_span(
     given). A mapped parent with `failed_children` is an ERROR span though its state is Mapped."""
     span = record.span
     result_key = "cicd.pipeline.result" if record.is_flow else "cicd.pipeline.task.run.result"
-    span.set_attributes(
+    set_own_attributes(
+        span,
         {
             result_key: cicd_result(final_state),
             "flowlight.state": state_name(final_state),
             "flowlight.run_count": record.run_count,
-        }
+        },
     )
     if failed_children:
         span.set_attribute("flowlight.map.failed_children", failed_children)
@@ -252,5 +264,5 @@ def end_run_span(
     elif is_failed(final_state):
         span.set_status(Status(StatusCode.ERROR, message_of(final_state)))
     elif is_successful(final_state):
-        span.set_status(Status(StatusCode.OK))
+        span.set_status(_OK)
     span.end(end_time=end_ns)

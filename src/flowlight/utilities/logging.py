@@ -199,6 +199,34 @@ def get_logger(name: str = "flowlight", **bindings: Any) -> Any:
     return structlog.get_logger(name).bind(logger=name, **bindings)
 
 
+# Per name: the structlog configuration a bound logger was made under, and that logger.
+_structlog_loggers: dict[str, tuple[tuple[Any, ...], Any]] = {}
+
+
+def _structlog_logger(name: str) -> Any:
+    """`get_logger(name)`, made once per structlog configuration when that configuration caches
+    loggers on first use (flowlight's default does): structlog's own cache lives in a logger
+    object, and a run logger would otherwise build a new one for every line. Another
+    `structlog.configure` makes a fresh one, as a fresh logger would see it."""
+    import structlog
+
+    config = structlog.get_config()
+    if not config["cache_logger_on_first_use"]:
+        return get_logger(name)
+    made_under = (
+        config["processors"],
+        config["wrapper_class"],
+        config["logger_factory"],
+        config["context_class"],
+    )
+    cached = _structlog_loggers.get(name)
+    if cached is not None and all(a is b for a, b in zip(cached[0], made_under, strict=True)):
+        return cached[1]
+    logger = get_logger(name)
+    _structlog_loggers[name] = (made_under, logger)
+    return logger
+
+
 def _run_bindings() -> dict[str, Any]:
     """What the current run knows about itself: flow, task, map index, run ids, trace ids."""
     ctx = current()
@@ -240,7 +268,7 @@ class RunLogger(logging.Logger):
             text = text % args  # stdlib-style `logger.info("%s rows", n)` as Prefect 1 allowed
         fields = {**_run_bindings(), **kw}
         if output.structlog_configured:
-            getattr(get_logger(self.name), method)(text, **fields)
+            getattr(_structlog_logger(self.name), method)(text, **fields)
             return
         line = _render(
             {"logger": self.name, **fields, "event": text, "level": method}, output.terminal
