@@ -39,7 +39,8 @@ _SCRIPT = """
     class ForwardingTracerProvider(trace.TracerProvider):
         "An application's own provider, not the SDK's: the bridge must use its API."
         def __init__(self, real): self.real = real
-        def get_tracer(self, *args, **kwargs): return ForwardingTracer(self.real.get_tracer(*args, **kwargs))
+        def get_tracer(self, *args, **kwargs):
+            return ForwardingTracer(self.real.get_tracer(*args, **kwargs))
 
     class ForwardingLogger(_logs.Logger):
         def __init__(self, real): super().__init__("forwarding"); self.real = real
@@ -48,7 +49,8 @@ _SCRIPT = """
 
     class ForwardingLoggerProvider(_logs.LoggerProvider):
         def __init__(self, real): self.real = real
-        def get_logger(self, *args, **kwargs): return ForwardingLogger(self.real.get_logger(*args, **kwargs))
+        def get_logger(self, *args, **kwargs):
+            return ForwardingLogger(self.real.get_logger(*args, **kwargs))
 
     tracer_options, logger_options = {}, {}
     if CASE == "unsampled":
@@ -216,7 +218,8 @@ def test_the_recording_path_exports_what_the_api_path_exports(tmp_path: Path) ->
     assert {"users_code", "users-child", "flaky", "bad", "double[2]", "down"} <= set(names)
     users = next(span for span in direct["spans"] if span["name"] == "users_code")
     assert ["user.tags", ["tuple", "a", "b"]] in users["attributes"]
-    assert [event[0] for event in users["events"]] == ["Running", "user.event", "exception", "Success"]
+    events = [event[0] for event in users["events"]]
+    assert events == ["Running", "user.event", "exception", "Success"]
     child = next(span for span in direct["spans"] if span["name"] == "users-child")
     assert child["parent"] == users["context"]
     assert int(direct["traceparent"], 16) & 1  # sampled
