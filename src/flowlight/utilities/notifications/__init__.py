@@ -8,16 +8,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flowlight.engine.state import State
-from flowlight.utilities.notifications.checks import (
-    Check,
-    in_states,
-    is_failed,
-    is_final_failure,
-    is_finished,
-    is_retrying,
-    is_successful,
-    is_upstream_failure,
-)
 from flowlight.utilities.notifications.delivery import (
     DeliveryPolicy,
     DeliveryRecord,
@@ -26,7 +16,6 @@ from flowlight.utilities.notifications.delivery import (
     remove_delivery_listener,
     statistics,
 )
-from flowlight.utilities.notifications.signing import verify_webhook_signature
 
 if TYPE_CHECKING:
     from flowlight.utilities.notifications.channels import (
@@ -37,6 +26,16 @@ if TYPE_CHECKING:
         slack_action,
         webhook_action,
     )
+    from flowlight.utilities.notifications.checks import (
+        Check,
+        in_states,
+        is_failed,
+        is_final_failure,
+        is_finished,
+        is_retrying,
+        is_successful,
+        is_upstream_failure,
+    )
     from flowlight.utilities.notifications.notifiers import (
         EmailNotifier,
         SlackNotifier,
@@ -46,11 +45,19 @@ if TYPE_CHECKING:
         slack_notifier,
         webhook_notifier,
     )
+    from flowlight.utilities.notifications.signing import verify_webhook_signature
 
-# The channels import an HTTP client and mail machinery (about 100 ms): loaded on first use of
-# one of these names, so that a process that only listens to deliveries (the OpenTelemetry
-# bridge registers a listener when it is configured) does not pay for them.
+# The channels import an HTTP client and mail machinery (about 100 ms), the checks and the
+# webhook signature (hashlib) a few ms more: loaded on first use of one of these names, so that
+# a process that only listens to deliveries (the OpenTelemetry bridge registers a listener when
+# it is configured) does not pay for them.
 _LAZY = {
+    **dict.fromkeys(
+        ("Check", "in_states", "is_failed", "is_final_failure", "is_finished", "is_retrying",
+         "is_successful", "is_upstream_failure"),
+        "checks",
+    ),
+    "verify_webhook_signature": "signing",
     **dict.fromkeys(
         ("EmailAction", "SlackAction", "WebhookAction", "email_action", "slack_action",
          "webhook_action"),
