@@ -96,6 +96,7 @@ _SCRIPT = """
             current.record_exception(error)
         with trace.get_tracer("users.app").start_as_current_span("users-child") as child:
             child.set_attribute("child.key", 1)
+        current.add_link(child.get_span_context(), {"link.reason": "made by this task"})
         seen["traceparent"] = flowlight.context.get("traceparent")
         seen["span"] = type(current).__name__
         return 1
@@ -220,6 +221,7 @@ def test_the_recording_path_exports_what_the_api_path_exports(tmp_path: Path) ->
     assert ["user.tags", ["tuple", "a", "b"]] in users["attributes"]
     events = [event[0] for event in users["events"]]
     assert events == ["Running", "user.event", "exception", "Success"]
+    assert users["links"] == 1
     child = next(span for span in direct["spans"] if span["name"] == "users-child")
     assert child["parent"] == users["context"]
     assert int(direct["traceparent"], 16) & 1  # sampled

@@ -215,9 +215,9 @@ def _open_run(telemetry: Telemetry, context: Any, obj: Any, *, is_flow: bool) ->
     )
     context["traceparent"] = record.traceparent
     context["trace_id"] = record.trace_id
-    tracestate = span.get_span_context().trace_state.to_header()
-    if tracestate:
-        context["tracestate"] = tracestate
+    trace_state = span.get_span_context().trace_state
+    if trace_state:
+        context["tracestate"] = trace_state.to_header()
     STATS.add("spans_started")
     if is_flow:
         context["telemetry_destination"] = _destination(telemetry)

@@ -15,7 +15,7 @@ from typing import Any
 
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
-from flowlight.utilities.redaction import redact
+from flowlight.utilities.redaction import redact, registered_secret_count
 
 __all__ = ["DURATION_BUCKETS_S", "FlowMetrics", "PrometheusEndpoint", "start_prometheus_endpoint"]
 
@@ -23,6 +23,11 @@ DURATION_BUCKETS_S: tuple[float, ...] = (
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
     10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
 )  # fmt: skip
+
+
+# Task duration attribute sets kept ready (flows x tasks x final states is small; the bound only
+# guards a process that runs flows with ever new task names).
+_ATTRIBUTE_SETS_KEPT = 4096
 
 
 class _Tally:
@@ -219,6 +224,7 @@ class FlowMetrics:
             description="Notifications by notifier and outcome: sent, failed, suppressed.",
         )
         self.flow_clock = _FlowClock(meter)
+        self._duration_attributes: dict[tuple[str, str, str, int], dict[str, str]] = {}
 
     @classmethod
     def for_meter(cls, meter: Meter) -> FlowMetrics:
@@ -250,9 +256,16 @@ class FlowMetrics:
 
     def task_finished(self, flow: str, task: str, state: str, seconds: float) -> None:
         self.task_runs.add(1, flow, task, state)
-        self.task_run_duration.record(
-            seconds, {"flow": redact(flow), "task": redact(task), "state": state}
-        )
+        # One attribute set per (flow, task, state), masked once per set of registered secrets
+        # rather than for every task run.
+        key = (flow, task, state, registered_secret_count())
+        attributes = self._duration_attributes.get(key)
+        if attributes is None:
+            if len(self._duration_attributes) >= _ATTRIBUTE_SETS_KEPT:
+                self._duration_attributes.clear()
+            attributes = {"flow": redact(flow), "task": redact(task), "state": state}
+            self._duration_attributes[key] = attributes
+        self.task_run_duration.record(seconds, attributes)
 
     def flow_finished(
         self,

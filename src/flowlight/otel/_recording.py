@@ -192,7 +192,7 @@ class RunSpan(trace.Span, ReadableSpan):
         self._attributes = attributes
         self._held = attributes  # the same object, typed as what it is
         self._events: list[Event] = []
-        self._links: list[Link] = []
+        self._links: list[Link] | tuple[()] = ()  # a list once a link is added
         self._kind = SpanKind.INTERNAL
         self._status = _UNSET
         self._start_time: int | None = time.time_ns()
@@ -240,6 +240,8 @@ class RunSpan(trace.Span, ReadableSpan):
         if self._end_time is not None or not sdk_trace._is_valid_link(context, attributes):
             return
         recorder = self._recorder
+        if not isinstance(self._links, list):
+            self._links = []
         self._links.append(
             Link(
                 context,
@@ -304,7 +306,7 @@ class RunSpan(trace.Span, ReadableSpan):
         )
 
 
-def _bounded_list(items: list[Any], limit: int | None) -> Sequence[Any]:
+def _bounded_list(items: Sequence[Any], limit: int | None) -> Sequence[Any]:
     """`items` as the SDK keeps them: all of them within the limit, else the newest `limit`
     with how many were dropped."""
     if limit is None or len(items) <= limit:
