@@ -75,8 +75,10 @@ class RunRecord:
     trace_id: str = field(init=False)  # 32 hex digits
     span_id: str = field(init=False)  # 16 hex digits
     span_in_context: Context = field(init=False)  # an OpenTelemetry context holding `span`
+    is_flow: bool = field(init=False)  # the flow run's own record (`task` is "")
 
     def __post_init__(self) -> None:
+        self.is_flow = self.task == ""
         span_context = self.span.get_span_context()
         self.trace_id = format(span_context.trace_id, "032x")
         self.span_id = format(span_context.span_id, "016x")
@@ -87,10 +89,6 @@ class RunRecord:
         """The W3C `traceparent` header that names this run's span as a parent."""
         flags = format(int(self.span.get_span_context().trace_flags), "02x")
         return f"00-{self.trace_id}-{self.span_id}-{flags}"
-
-    @property
-    def is_flow(self) -> bool:
-        return self.task == ""
 
     def seconds(self) -> float:
         return time.perf_counter() - self.started
