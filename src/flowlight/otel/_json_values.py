@@ -56,7 +56,10 @@ class Unencodable(ValueError):
 def items_of(attributes: Any) -> Iterable[tuple[str, Any]]:
     """The pairs of an attribute mapping; the SDK's `BoundedAttributes` is read through its
     plain dict, which is several times faster than the generic mapping protocol it offers."""
-    if type(attributes) is BoundedAttributes:
+    kind = type(attributes)
+    if kind is dict:
+        return attributes.items()  # type: ignore[no-any-return]
+    if kind is BoundedAttributes:
         return attributes._dict.items()
     if isinstance(attributes, Mapping):
         return attributes.items()
@@ -75,6 +78,7 @@ class TextEncoder:
         self._ints: dict[str, dict[int, str]] = {}
         self._texts: dict[str, str] = {}
         self._plain_texts: dict[str, str] = {}
+        self._prefixes: dict[str, str] = {}
         self._kept = 0
 
     def key_values(self, attributes: Any) -> str:
@@ -101,7 +105,7 @@ class TextEncoder:
                     self._keep()
                     by_value[value] = text
             parts.append(text)
-        return "[" + ",".join(parts) + "]"
+        return f"[{','.join(parts)}]"
 
     def text(self, text: str) -> str:
         """A JSON string for `text` in a place that is masked (a span's name, a status message)."""
@@ -154,9 +158,14 @@ class TextEncoder:
         raise Unencodable(f"value of type {kind.__name__}")
 
     def _key_value(self, key: str, value: Any) -> str:
-        if key:
-            return f'{{"key":{plain_string(key)},"value":{self.any_value(value)}}}'
-        return f'{{"value":{self.any_value(value)}}}'
+        prefix = self._prefixes.get(key)
+        if prefix is None:
+            prefix = f'{{"key":{plain_string(key)},"value":' if key else '{"value":'
+            if len(self._prefixes) < _KEPT_AT_MOST:
+                self._prefixes[key] = prefix
+        if type(value) is str:
+            return f'{prefix}{{"stringValue":{self._string_value(value)}}}}}'
+        return f"{prefix}{self.any_value(value)}}}"
 
     def _string_value(self, text: str) -> str:
         if self.masked:
