@@ -57,13 +57,16 @@ def items_of(attributes: Any) -> Iterable[tuple[str, Any]]:
     """The pairs of an attribute mapping; the SDK's `BoundedAttributes` is read through its
     plain dict, which is several times faster than the generic mapping protocol it offers."""
     kind = type(attributes)
+    pairs: Iterable[tuple[str, Any]]
     if kind is dict:
-        return attributes.items()  # type: ignore[no-any-return]
-    if kind is BoundedAttributes:
-        return attributes._dict.items()
-    if isinstance(attributes, Mapping):
-        return attributes.items()
-    return attributes  # type: ignore[no-any-return]
+        pairs = attributes.items()
+    elif kind is BoundedAttributes:
+        pairs = attributes._dict.items()
+    elif isinstance(attributes, Mapping):
+        pairs = attributes.items()
+    else:
+        pairs = attributes
+    return pairs
 
 
 class TextEncoder:
