@@ -17,6 +17,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 import flowlight.otel as otel
 from flowlight import Flow, task
 from flowlight.otel._batching import HANDOFF_AT_MOST, LosslessBatcher, LosslessSpanProcessor
+from flowlight.otel._spool import JsonLinesFile, SpoolingSpanExporter
 from flowlight.otel._stats import STATS
 from flowlight.telemetry_files import signal_files
 
@@ -118,3 +119,23 @@ def test_the_bridge_hands_batches_of_at_most_handoff_items_to_its_export_thread(
     provider.shutdown()
     assert sum(sizes) == 1_000
     assert max(sizes) == HANDOFF_AT_MOST
+
+
+def test_a_batch_for_the_local_files_is_written_by_the_thread_that_filled_it(
+    tmp_path: Path,
+) -> None:
+    """No collector: the span that fills a batch returns only once the batch is in the file (no
+    hand-off to the export thread, which costs more than the writing); what is left is written
+    on flush."""
+    processor = LosslessSpanProcessor(
+        SpoolingSpanExporter(None, JsonLinesFile(tmp_path, "traces")), batch_size=512
+    )
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    tracer = provider.get_tracer("in-place")
+    for i in range(HANDOFF_AT_MOST + 5):
+        tracer.start_span(f"s{i}").end()
+    assert len(spans_in(tmp_path / "traces.jsonl")) == HANDOFF_AT_MOST
+    assert processor.force_flush()
+    assert len(spans_in(tmp_path / "traces.jsonl")) == HANDOFF_AT_MOST + 5
+    provider.shutdown()

@@ -196,6 +196,11 @@ class SpoolingSpanExporter(SpanExporter):
         self._primary = primary
         self._spooler = _Spooler("traces", spool, health)
 
+    @property
+    def local_only(self) -> bool:
+        """True when batches only go to the local file (no collector configured)."""
+        return self._primary is None
+
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         primary = self._primary
         send = None if primary is None else lambda: _ok(primary.export(redact_spans(spans)))
@@ -224,6 +229,11 @@ class SpoolingLogExporter(LogRecordExporter):
     ) -> None:
         self._primary = primary
         self._spooler = _Spooler("logs", spool, health)
+
+    @property
+    def local_only(self) -> bool:
+        """True when batches only go to the local file (no collector configured)."""
+        return self._primary is None
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         primary = self._primary
