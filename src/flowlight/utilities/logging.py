@@ -213,15 +213,19 @@ def _structlog_logger(name: str) -> Any:
     config = structlog.get_config()
     if not config["cache_logger_on_first_use"]:
         return get_logger(name)
-    made_under = (
-        config["processors"],
-        config["wrapper_class"],
-        config["logger_factory"],
-        config["context_class"],
-    )
+    processors, wrapper = config["processors"], config["wrapper_class"]
+    factory, context_class = config["logger_factory"], config["context_class"]
     cached = _structlog_loggers.get(name)
-    if cached is not None and all(a is b for a, b in zip(cached[0], made_under, strict=True)):
-        return cached[1]
+    if cached is not None:
+        made_under = cached[0]
+        if (
+            made_under[0] is processors
+            and made_under[1] is wrapper
+            and made_under[2] is factory
+            and made_under[3] is context_class
+        ):
+            return cached[1]
+    made_under = (processors, wrapper, factory, context_class)
     logger = get_logger(name)
     _structlog_loggers[name] = (made_under, logger)
     return logger
@@ -262,8 +266,9 @@ class RunLogger(logging.Logger):
         if level < output.level:
             return
         text = str(event)
-        for stdlib_only in ("stack_info", "stacklevel"):
-            kw.pop(stdlib_only, None)
+        if kw:
+            kw.pop("stack_info", None)
+            kw.pop("stacklevel", None)
         if args:
             text = text % args  # stdlib-style `logger.info("%s rows", n)` as Prefect 1 allowed
         fields = {**_run_bindings(), **kw}
