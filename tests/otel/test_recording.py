@@ -26,7 +26,9 @@ _SCRIPT = """
     from opentelemetry.sdk.trace import SpanLimits, TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+    from opentelemetry.sdk.trace.sampling import (
+        ALWAYS_OFF, Decision, Sampler, SamplingResult
+    )
 
     MODE, CASE = sys.argv[1], sys.argv[2]
 
@@ -52,9 +54,20 @@ _SCRIPT = """
         def get_logger(self, *args, **kwargs):
             return ForwardingLogger(self.real.get_logger(*args, **kwargs))
 
+    class TaggingSampler(Sampler):
+        "A sampler that decides per span and adds an attribute of its own."
+        def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None,
+                          links=None, trace_state=None):
+            tagged = {**(attributes or {}), "sampled.by": "tagging"}
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, tagged, None)
+        def get_description(self):
+            return "TaggingSampler"
+
     tracer_options, logger_options = {}, {}
     if CASE == "unsampled":
         tracer_options["sampler"] = ALWAYS_OFF
+    if CASE == "tagging":
+        tracer_options["sampler"] = TaggingSampler()
     if CASE == "limits":
         tracer_options["span_limits"] = SpanLimits(
             max_span_attributes=6, max_events=3, max_event_attributes=2, max_attribute_length=12
@@ -250,4 +263,13 @@ def test_span_and_log_limits_drop_and_count_as_the_sdk_does(tmp_path: Path) -> N
     assert any(span["dropped_attributes"] for span in direct["spans"])
     assert any(span["dropped_events"] for span in direct["spans"])
     assert any(log["dropped_attributes"] for log in direct["logs"])
+    assert direct == api
+
+
+def test_a_sampler_that_decides_per_span_is_asked_and_its_attributes_kept(tmp_path: Path) -> None:
+    """A sampler other than the SDK's parent-based or constant ones is asked for every run span,
+    and the attributes it returns are the span's, on both paths."""
+    direct, api = _both(tmp_path, "tagging")
+    assert direct["spans"]
+    assert all(["sampled.by", "tagging"] in span["attributes"] for span in direct["spans"])
     assert direct == api

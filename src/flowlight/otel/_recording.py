@@ -32,7 +32,7 @@ from opentelemetry.sdk import trace as sdk_trace
 from opentelemetry.sdk._logs import Logger as SdkLogger
 from opentelemetry.sdk._logs import LogRecordDroppedAttributesWarning, ReadWriteLogRecord
 from opentelemetry.sdk.trace import Event, ReadableSpan
-from opentelemetry.sdk.trace.sampling import Decision
+from opentelemetry.sdk.trace.sampling import Decision, ParentBased, StaticSampler
 from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.util import types
@@ -98,6 +98,7 @@ class SpanRecorder:
         "scope",
         "span_attribute_limit",
         "span_value_limit",
+        "static_decisions",
         "tracer",
         "value_limit",
     )
@@ -109,6 +110,7 @@ class SpanRecorder:
         self.info = tracer.instrumentation_info
         self.processor = tracer.span_processor
         self.sampler = tracer.sampler
+        self.static_decisions = _static_decisions(tracer.sampler)
         self.id_generator = tracer.id_generator
         self.metrics = tracer._tracer_metrics
         self.span_attribute_limit = limits.max_span_attributes
@@ -137,9 +139,21 @@ class SpanRecorder:
         else:
             trace_id = found.trace_id
             random_trace_id = found.trace_flags.random_trace_id
-        kind = SpanKind.INTERNAL
-        sampling = self.sampler.should_sample(parent, trace_id, name, kind, attributes, ())
-        decision = sampling.decision
+        decisions = self.static_decisions
+        if decisions is None:
+            kind = SpanKind.INTERNAL
+            sampling = self.sampler.should_sample(parent, trace_id, name, kind, attributes, ())
+            decision, trace_state = sampling.decision, sampling.trace_state
+            returned: Mapping[str, Any] = sampling.attributes
+        else:  # the sampler's answer, known without asking it (see `_static_decisions`)
+            if parent_span_context is None:
+                decision, trace_state = decisions[0], None
+            else:
+                sampled = found.trace_flags.sampled
+                offset = 1 if found.is_remote else 3
+                decision = decisions[offset if sampled else offset + 1]
+                trace_state = found.trace_state
+            returned = attributes
         flags = _SAMPLED if decision is Decision.RECORD_AND_SAMPLE else _NOT_SAMPLED
         if random_trace_id:
             flags = TraceFlags(flags | TraceFlags.RANDOM_TRACE_ID)
@@ -148,15 +162,14 @@ class SpanRecorder:
             self.id_generator.generate_span_id(),
             is_remote=False,
             trace_flags=flags,
-            trace_state=sampling.trace_state,
+            trace_state=trace_state,
         )
         end_metrics = self.metrics.start_span(parent_span_context, decision)
         if decision is Decision.DROP:
             return trace.NonRecordingSpan(context)
         # The span gets the attributes the sampler returns (as the SDK's): ours, unless it
         # changed them, and then cleaned as the SDK cleans anyone's.
-        returned = sampling.attributes
-        if len(returned) == len(attributes) and returned == attributes:
+        if returned is attributes or (len(returned) == len(attributes) and returned == attributes):
             kept = bounded(attributes, self.span_attribute_limit, self.span_value_limit)
         else:
             kept = BoundedAttributes(
@@ -165,6 +178,28 @@ class SpanRecorder:
         span = RunSpan(self, name, context, parent_span_context, kept, end_metrics)
         self.processor.on_start(cast(Any, span), parent_context=parent)
         return span
+
+
+def _static_decisions(sampler: Any) -> tuple[Decision, ...] | None:
+    """The decisions of a sampler that answers by the parent alone, for (no parent, remote
+    sampled parent, remote unsampled, local sampled, local unsampled): `ALWAYS_ON`,
+    `ALWAYS_OFF` and the SDK's default `ParentBased` over them. Such a sampler returns the
+    attributes it was given and the parent's trace state, so asking it per span only costs.
+    None for any other sampler, which is asked for every span."""
+    if type(sampler) is StaticSampler:
+        return (sampler._decision,) * 5
+    if type(sampler) is not ParentBased:
+        return None
+    delegates = (
+        sampler._root,
+        sampler._remote_parent_sampled,
+        sampler._remote_parent_not_sampled,
+        sampler._local_parent_sampled,
+        sampler._local_parent_not_sampled,
+    )
+    if any(type(delegate) is not StaticSampler for delegate in delegates):
+        return None
+    return tuple(cast(StaticSampler, delegate)._decision for delegate in delegates)
 
 
 class RunSpan(trace.Span, ReadableSpan):
@@ -354,6 +389,29 @@ def add_own_event(span: trace.Span, name: str, attributes: dict[str, Any]) -> No
         span.add_event(name, attributes)
 
 
+class TransitionLogRecord(LogRecord):
+    """The API's `LogRecord`, with a shallow copy that copies its fields one by one: batching
+    processors (the SDK's and ours) copy every record to drop its context, and `copy.copy`
+    without `__copy__` goes the long way through the pickle protocol (and leaves both records
+    with a dict of their fields for the garbage collector to follow while they wait)."""
+
+    def __copy__(self) -> TransitionLogRecord:
+        fresh: TransitionLogRecord = object.__new__(TransitionLogRecord)
+        fresh.timestamp = self.timestamp
+        fresh.observed_timestamp = self.observed_timestamp
+        fresh.context = self.context
+        fresh.trace_id = self.trace_id
+        fresh.span_id = self.span_id
+        fresh.trace_flags = self.trace_flags
+        fresh.severity_text = self.severity_text
+        fresh.severity_number = self.severity_number
+        fresh.body = self.body
+        fresh.attributes = self.attributes
+        fresh.event_name = self.event_name
+        fresh.exception = self.exception
+        return fresh
+
+
 class LogRecorder:
     """Emits transition log records to one SDK logger's processors, as its `emit` would."""
 
@@ -381,7 +439,7 @@ class LogRecorder:
         logger = self.logger
         if not logger._is_enabled():
             return
-        record: LogRecord = object.__new__(LogRecord)
+        record: LogRecord = object.__new__(TransitionLogRecord)
         record.timestamp = None
         record.observed_timestamp = time.time_ns()
         record.context = context
