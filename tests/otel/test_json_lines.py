@@ -19,7 +19,7 @@ from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
@@ -312,3 +312,47 @@ def test_attribute_values_that_repeat_many_times_are_written_the_same() -> None:
         for _ in range(2):
             line = spans_to_json_line(spans, masked=masked)
             assert line == request_to_json_line(spans_to_request(spans))
+
+
+def test_dropped_counts_and_span_subclasses_are_written_as_the_protobuf_path_writes_them() -> None:
+    """Limits that drop attributes, events and links (the counts are written), and a span of a
+    ReadableSpan subclass (read through its public properties only)."""
+
+    class Subclassed(ReadableSpan):
+        pass
+
+    exporter = InMemorySpanExporter()
+    limits = SpanLimits(max_span_attributes=2, max_events=1, max_links=1, max_event_attributes=1)
+    provider = TracerProvider(span_limits=limits)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    remote = SpanContext(trace_id=5, span_id=6, is_remote=True)
+    span = provider.get_tracer("limits").start_span(
+        "limited", links=[Link(remote, {"a": 1}), Link(remote, {"b": 2})]
+    )
+    span.set_attributes({"a": 1, "b": "two", "c": 3.0})
+    span.add_event("first", {"x": 1, "y": 2})
+    span.add_event("second")
+    span.end()
+    provider.shutdown()
+    (limited,) = exporter.get_finished_spans()
+    assert limited.dropped_attributes and limited.dropped_events and limited.dropped_links
+    copied = Subclassed(
+        name=limited.name,
+        context=limited.context,
+        parent=limited.parent,
+        resource=limited.resource,
+        attributes=limited.attributes,
+        events=limited.events,
+        links=limited.links,
+        status=limited.status,
+        start_time=limited.start_time,
+        end_time=limited.end_time,
+        instrumentation_scope=limited.instrumentation_scope,
+    )
+    for spans in ([limited], [copied]):
+        for masked in (False, True):
+            expected = request_to_json_line(spans_to_request(spans))
+            assert spans_to_json_line(spans, masked=masked) == expected
+    assert '"droppedAttributesCount":1' in spans_to_json_line([limited])
+    assert '"droppedEventsCount":1' in spans_to_json_line([limited])
+    assert '"droppedLinksCount":1' in spans_to_json_line([limited])

@@ -20,8 +20,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import SpanKind, StatusCode
 
 from flowlight.otel._json_values import (
@@ -46,7 +48,6 @@ _HAS_IS_REMOTE, _IS_REMOTE = 256, 512
 _LOCAL_FLAGS, _REMOTE_FLAGS = _HAS_IS_REMOTE, _HAS_IS_REMOTE | _IS_REMOTE
 _INTERNAL = SpanKind.INTERNAL
 _UNSET, _OK = StatusCode.UNSET, StatusCode.OK
-_SPAN_ATTRIBUTES = ReadableSpan.attributes
 
 
 def spans_to_json_line(spans: Sequence[ReadableSpan], *, masked: bool = False) -> str:
@@ -141,28 +142,20 @@ def _span(span: ReadableSpan, encoder: TextEncoder) -> str:
     kind_value = 1 if kind is _INTERNAL else kind.value + 1  # the SDK counts from 0, OTLP from 1
     start = f',"startTimeUnixNano":"{fixed64(span.start_time)}"' if span.start_time else ""
     end = f',"endTimeUnixNano":"{fixed64(span.end_time)}"' if span.end_time else ""
-    # The SDK hands attributes out behind a read-only proxy; its own are read directly.
-    attributes: Any = (
-        span._attributes if type(span).attributes is _SPAN_ATTRIBUTES else span.attributes
-    )
+    attributes, events, links, dropped = _contents(span)
     attributes_text = f',"attributes":{encoder.key_values(attributes)}' if attributes else ""
-    dropped = span.dropped_attributes
-    if dropped:
-        attributes_text += f',"droppedAttributesCount":{uint32(dropped)}'
-    events = span.events
+    if dropped[0]:
+        attributes_text += f',"droppedAttributesCount":{uint32(dropped[0])}'
     events_text = (
         ',"events":[' + ",".join([_event(event, encoder) for event in events]) + "]"
         if events
         else ""
     )
-    dropped = span.dropped_events
-    if dropped:
-        events_text += f',"droppedEventsCount":{uint32(dropped)}'
-    links = span.links
+    if dropped[1]:
+        events_text += f',"droppedEventsCount":{uint32(dropped[1])}'
     links_text = ',"links":[' + ",".join([_link(link) for link in links]) + "]" if links else ""
-    dropped = span.dropped_links
-    if dropped:
-        links_text += f',"droppedLinksCount":{uint32(dropped)}'
+    if dropped[2]:
+        links_text += f',"droppedLinksCount":{uint32(dropped[2])}'
     status_text = ""
     status = span.status
     if status is not None:
@@ -182,18 +175,40 @@ def _span(span: ReadableSpan, encoder: TextEncoder) -> str:
     )
 
 
+_NOTHING_DROPPED = (0, 0, 0)
+
+
+def _contents(span: ReadableSpan) -> tuple[Any, Any, Any, tuple[int, int, int]]:
+    """A span's attributes, events, links and the counts dropped of each. The SDK's own
+    `ReadableSpan` is read directly: its properties copy the events and links, put the
+    attributes behind a proxy and check each container's type through the ABC machinery."""
+    if type(span) is not ReadableSpan:
+        dropped = (span.dropped_attributes, span.dropped_events, span.dropped_links)
+        return span.attributes, span.events, span.links, dropped
+    attributes: Any = span._attributes
+    events: Any = span._events
+    links: Any = span._links
+    if type(attributes) is dict and type(events) is list and type(links) in (list, tuple):
+        return attributes, events, links, _NOTHING_DROPPED
+    dropped = (
+        attributes.dropped if type(attributes) is BoundedAttributes else span.dropped_attributes,
+        events.dropped if type(events) is BoundedList else span.dropped_events,
+        links.dropped if type(links) is BoundedList else span.dropped_links,
+    )
+    return attributes, tuple(events or ()), tuple(links or ()), dropped
+
+
 def _event(event: Any, encoder: TextEncoder) -> str:
     timestamp = event.timestamp
-    text = f',"timeUnixNano":"{fixed64(timestamp)}"' if timestamp else ""
-    if event.name:
-        text += f',"name":{encoder.plain_text(event.name)}'
+    time_text = f'"timeUnixNano":"{fixed64(timestamp)}",' if timestamp else ""
+    name = event.name
+    name_text = f'"name":{encoder.plain_text(name)},' if name else ""
     attributes = event.attributes
-    if attributes:
-        text += f',"attributes":{encoder.key_values(attributes)}'
-    dropped = event.dropped_attributes
-    if dropped:
-        text += f',"droppedAttributesCount":{uint32(dropped)}'
-    return "{" + text[1:] + "}"
+    attributes_text = f'"attributes":{encoder.key_values(attributes)},' if attributes else ""
+    dropped = 0 if type(attributes) is dict else event.dropped_attributes
+    dropped_text = f'"droppedAttributesCount":{uint32(dropped)},' if dropped else ""
+    fields = f"{time_text}{name_text}{attributes_text}{dropped_text}"
+    return "{" + fields[:-1] + "}"
 
 
 def _link(link: Any) -> str:
@@ -212,34 +227,35 @@ def _link(link: Any) -> str:
 
 def _log_record(readable: ReadableLogRecord, encoder: TextEncoder) -> str:
     record = readable.log_record
-    text = f',"timeUnixNano":"{fixed64(record.timestamp)}"' if record.timestamp else ""
-    text += _severity(record.severity_number)
-    if record.severity_text:
-        text += f',"severityText":{encoder.plain_text(record.severity_text)}'
+    timestamp = record.timestamp
+    head = f',"timeUnixNano":"{fixed64(timestamp)}"' if timestamp else ""
+    head += _severity(record.severity_number)
+    severity_text = record.severity_text
+    if severity_text:
+        head += f',"severityText":{encoder.plain_text(severity_text)}'
     body = record.body
-    if type(body) is str:
-        text += f',"body":{{"stringValue":{encoder.text(body)}}}'
-    else:
-        text += f',"body":{encoder.any_value(body)}'
+    body_text = (
+        f'{{"stringValue":{encoder.text(body)}}}' if type(body) is str else encoder.any_value(body)
+    )
     attributes = record.attributes
-    if attributes:
-        text += f',"attributes":{encoder.key_values(attributes)}'
-    dropped = readable.dropped_attributes
-    if dropped:
-        text += f',"droppedAttributesCount":{uint32(dropped)}'
-    flags = int(record.trace_flags) if record.trace_flags is not None else 0
-    if flags:
-        text += f',"flags":{uint32(flags)}'
-    if record.trace_id:
-        text += f',"traceId":"{trace_id_text(record.trace_id)}"'
-    if record.span_id:
-        text += f',"spanId":"{span_id_text(record.span_id)}"'
-    if record.observed_timestamp:
-        text += f',"observedTimeUnixNano":"{fixed64(record.observed_timestamp)}"'
+    attributes_text = f',"attributes":{encoder.key_values(attributes)}' if attributes else ""
+    dropped = 0 if type(attributes) is dict else readable.dropped_attributes
+    dropped_text = f',"droppedAttributesCount":{uint32(dropped)}' if dropped else ""
+    trace_flags = record.trace_flags
+    flags = int(trace_flags) if trace_flags is not None else 0
+    flags_text = f',"flags":{uint32(flags)}' if flags else ""
+    trace_id = record.trace_id
+    trace_text = f',"traceId":"{trace_id_text(trace_id)}"' if trace_id else ""
+    span_id = record.span_id
+    span_text = f',"spanId":"{span_id_text(span_id)}"' if span_id else ""
+    observed = record.observed_timestamp
+    observed_text = f',"observedTimeUnixNano":"{fixed64(observed)}"' if observed else ""
     event_name = getattr(record, "event_name", None)
-    if event_name:
-        text += f',"eventName":{encoder.plain_text(event_name)}'
-    return "{" + text[1:] + "}"
+    event_text = f',"eventName":{encoder.plain_text(event_name)}' if event_name else ""
+    return (
+        f'{{{head[1:] + "," if head else ""}"body":{body_text}{attributes_text}{dropped_text}'
+        f"{flags_text}{trace_text}{span_text}{observed_text}{event_text}}}"
+    )
 
 
 # A record's severity is an enum member, slow to hash and to read: the last one's text is kept.
