@@ -12,6 +12,7 @@ so a dead collector costs one bounded export attempt, not one per batch.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
@@ -48,6 +49,8 @@ __all__ = [
 
 _log = logging.getLogger("flowlight.otel")
 
+_APPEND_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+
 
 class JsonLinesFile:
     """Appends OTLP JSON lines to `<directory>/<signal>.jsonl`, safely from many threads.
@@ -69,14 +72,30 @@ class JsonLinesFile:
         rotation until a replay sent it). The file is rotated once it reached
         FLOWLIGHT__OTEL__MAX_FILE_MB."""
         text = request if isinstance(request, str) else request_to_json_line(request)
-        line = text + "\n"
+        data = (text + "\n").encode("utf-8")
         with self._lock:
-            self.directory.mkdir(parents=True, exist_ok=True)
             if unsent:
+                self.directory.mkdir(parents=True, exist_ok=True)
                 mark_unsent(self.path)
-            with open(self.path, "a", encoding="utf-8") as handle:
-                handle.write(line)
-            rotate_if_full(self.path, self._max_bytes, self._keep)
+            if self._write(data) >= self._max_bytes:
+                rotate_if_full(self.path, self._max_bytes, self._keep)
+
+    def _write(self, data: bytes) -> int:
+        """Append `data` with one `write` (another process's line never lands inside it) and
+        return the file's size after it. A plain descriptor: a text file object, a directory
+        check and a second `stat` per line cost the local files about half their writing time."""
+        try:
+            descriptor = os.open(self.path, _APPEND_FLAGS, 0o666)
+        except FileNotFoundError:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(self.path, _APPEND_FLAGS, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view) :]
+            return os.fstat(descriptor).st_size
+        finally:
+            os.close(descriptor)
 
 
 class CollectorHealth:
