@@ -392,7 +392,8 @@ def _log_transition(
         level = "warning"
     else:
         level = "info"
-    if registered_secret_count():
+    secrets = registered_secret_count()
+    if secrets:
         # At write time, every field: a name may hold a secret read after the span opened.
         # With none registered there is nothing to mask: each text was made encodable when
         # the run's record was made, or by `message_of`.
@@ -405,6 +406,7 @@ def _log_transition(
         settings.console_logs,
         telemetry.otel_logger,
         telemetry.log_recorder(),
+        secrets,
     )
 
 

@@ -12,6 +12,7 @@ chain so that their log lines inside a task link to the same trace.
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from collections.abc import MutableMapping
@@ -22,6 +23,7 @@ from opentelemetry._logs import SeverityNumber
 
 from flowlight.otel._recording import LogRecorder
 from flowlight.otel._spans import RunRecord
+from flowlight.utilities.logging import RunLogger
 from flowlight.utilities.redaction import redact_value
 
 __all__ = ["EVENT_NAME", "add_trace_context", "emit_transition", "redact_secrets"]
@@ -33,6 +35,12 @@ _SEVERITY = {
     "warning": (SeverityNumber.WARN, "WARN"),
     "info": (SeverityNumber.INFO, "INFO"),
 }
+
+# Transition fields that name the run, not the transition: bound once to the run's lines.
+_SAME_FOR_THE_RUN = frozenset(
+    {"flow", "flow_run_id", "task", "task_run_id", "task_slug", "map_index"}
+)
+_LEVEL_NUMBERS = {"error": logging.ERROR, "warning": logging.WARNING, "info": logging.INFO}
 
 _private_lock = threading.Lock()
 _private_logger: tuple[Any, Any] | None = None  # (stream, logger)
@@ -126,6 +134,7 @@ def emit_transition(
     console: bool,
     otel_logger: _logs.Logger | None,
     log_recorder: LogRecorder | None = None,
+    secrets: int = 0,
 ) -> None:
     """Write one transition as a structlog event and, if configured, as an OpenTelemetry log.
 
@@ -133,7 +142,8 @@ def emit_transition(
     event gets them plus `trace_id`/`span_id` of the run's span. `run_logger` is the run's own
     structlog logger (`flowlight.context["logger"]`), so the event follows the level and
     rendering the application chose for its runs. With `log_recorder` (an SDK logger, see
-    `_recording`) the record is made directly, else through `otel_logger`'s API.
+    `_recording`) the record is made directly, else through `otel_logger`'s API. `secrets` is
+    how many secrets were registered when `fields` were masked.
     """
     if log_recorder is not None:
         number, text = _SEVERITY[level]
@@ -158,9 +168,27 @@ def emit_transition(
         )
     # Last: a broken stderr (closed by a test runner, say) must not cost the OpenTelemetry record.
     if console:
+        _write_line(fields, level, record, run_logger, secrets)
+
+
+def _write_line(
+    fields: dict[str, Any], level: str, record: RunRecord, run_logger: Any, secrets: int
+) -> None:
+    """The transition's structlog event: through the run's `RunLines` when the run logger is
+    flowlight's (its fields that stay the same for the run bound once, made again when a secret
+    was registered since, so that they are masked), else through whatever logger there is."""
+    if type(run_logger) is not RunLogger:
         getattr(_logger(run_logger), level)(
             EVENT_NAME, **fields, trace_id=record.trace_id, span_id=record.span_id
         )
+        return
+    lines = record.lines
+    if lines is None or record.lines_secrets != secrets:
+        fixed = {key: value for key, value in fields.items() if key in _SAME_FOR_THE_RUN}
+        lines = run_logger.lines_of_run(**fixed, trace_id=record.trace_id, span_id=record.span_id)
+        record.lines, record.lines_secrets = lines, secrets
+    changed = {key: value for key, value in fields.items() if key not in _SAME_FOR_THE_RUN}
+    lines.write(_LEVEL_NUMBERS[level], level, EVENT_NAME, changed)
 
 
 def _body(fields: dict[str, Any]) -> str:
