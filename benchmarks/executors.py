@@ -8,7 +8,8 @@
 2. on a LocalCluster of two worker processes (`DaskExecutor(address=...)`), next to raw
    dask.distributed futures: 10,000 `client.submit` calls of the same no-op, then gathered;
 3. on the same cluster, untraced and traced (the bridge on its default path), alternating, in
-   CPU seconds of the client, the scheduler and both workers: what tracing adds per task.
+   CPU seconds of the client, the scheduler and both workers: what tracing adds per task (the
+   median of `--repeat` pairs; `benchmarks.traced_dask`, which `python -m benchmarks` runs).
 
 The local executor's figure is printed too, as the floor of the engine itself. Each figure is the
 best of `--repeat` runs of `flow.run()` (building the flow is not timed); the ratio is flowlight's
