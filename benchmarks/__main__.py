@@ -1,6 +1,6 @@
 """`python -m benchmarks`: run every benchmark, print the tables, write the JSON results.
 
-Three stages, each run in fresh subprocesses:
+Five stages, each run in fresh subprocesses:
 
 1. comparison: the same no-op flows (independent, chain, map) on flowlight and on Prefect 1.4.1,
    alternating run by run (five repetitions of flowlight, the first three alternating with
@@ -12,7 +12,10 @@ Three stages, each run in fresh subprocesses:
    telemetry it produced;
 3. memory: peak RSS and run time at 1,000, 10,000 and 100,000 tasks per shape (three times),
    and 100,000 independent tasks traced into the default files;
-4. cold start: a fresh interpreter's first flow run, plain and traced (seven times each).
+4. cold start: a fresh interpreter's first flow run, plain and traced (seven times each);
+5. tracing on Dask: 2,000 no-op tasks per shape on a LocalCluster of two worker processes,
+   untraced and traced on the default file path, alternating five times, in CPU seconds of the
+   client, the scheduler and the workers (one subprocess, about two minutes).
 
 `--quick` runs small sizes once: a smoke test of the whole pipeline, not a measurement.
 """
@@ -27,7 +30,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import REPOSITORY, run_cold_start, run_floor, run_workload
+from benchmarks.measure import (
+    REPOSITORY,
+    run_cold_start,
+    run_floor,
+    run_traced_dask,
+    run_workload,
+)
 from benchmarks.prefect_env import PREFECT_REQUIREMENT, PrefectUnavailable, ensure_prefect_env
 from benchmarks.report import machine, markdown_tables, summarize
 from benchmarks.workload import SHAPES
@@ -47,6 +56,9 @@ FULL_PLAN: dict[str, Any] = {
     # Prefect's own spread is small next to the ratio, and its runs are most of the time.
     "prefect_repetitions": 3,
     "memory_repetitions": 3,
+    # Tracing on a two-worker Dask cluster (issue 15, goal 4): tasks per shape, alternating pairs.
+    "dask_traced_tasks": 2000,
+    "dask_traced_repetitions": 5,
     "clock": "cpu",
 }
 QUICK_PLAN: dict[str, Any] = {
@@ -60,6 +72,8 @@ QUICK_PLAN: dict[str, Any] = {
     "repetitions": 1,
     "prefect_repetitions": 1,
     "memory_repetitions": 1,
+    "dask_traced_tasks": 100,
+    "dask_traced_repetitions": 1,
     "clock": "cpu",
 }
 
@@ -120,6 +134,13 @@ def run_plan(
         progress(f"[{rep + 1}] cold start: plain, traced")
         for mode in ("plain", "traced"):
             record("cold_start", run_cold_start(mode), rep)
+
+    if plan.get("dask_traced_tasks"):
+        n, pairs = plan["dask_traced_tasks"], plan["dask_traced_repetitions"]
+        progress(f"dask, 2 workers, {n:,} tasks per shape: untraced and traced, {pairs} times")
+        for figure in run_traced_dask(n, pairs):
+            figure.update(engine="flowlight", executor="dask", handlers="bridge-files")
+            record("dask_traced", figure, 0)
     return runs
 
 
@@ -176,7 +197,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.repetitions is not None:
         if args.repetitions < 1:
             parser.error(f"--repetitions must be at least 1, got {args.repetitions}")
-        for key in ("repetitions", "prefect_repetitions", "memory_repetitions"):
+        for key in (
+            "repetitions",
+            "prefect_repetitions",
+            "memory_repetitions",
+            "dask_traced_repetitions",
+        ):
             plan[key] = args.repetitions
     if args.clock is not None:
         plan["clock"] = args.clock

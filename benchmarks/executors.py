@@ -8,7 +8,8 @@
 2. on a LocalCluster of two worker processes (`DaskExecutor(address=...)`), next to raw
    dask.distributed futures: 10,000 `client.submit` calls of the same no-op, then gathered;
 3. on the same cluster, untraced and traced (the bridge on its default path), alternating, in
-   CPU seconds of the client, the scheduler and both workers: what tracing adds per task.
+   CPU seconds of the client, the scheduler and both workers: what tracing adds per task (the
+   median of `--repeat` pairs; `benchmarks.traced_dask`, which `python -m benchmarks` runs).
 
 The local executor's figure is printed too, as the floor of the engine itself. Each figure is the
 best of `--repeat` runs of `flow.run()` (building the flow is not timed); the ratio is flowlight's
@@ -18,10 +19,11 @@ time over raw dask's for the same work.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flowlight import Flow, task
@@ -133,6 +135,22 @@ def main() -> None:
     pool = thread_pool_seconds(n, args.threads, repeat)
     print(f"(the standard library's thread pool alone: {pool:.3f} s for the same no-ops)")
 
+    with two_worker_cluster() as (cluster, client):
+        raw_futures = dask_futures_seconds(client, n, repeat)
+        for shape, flow in flows.items():
+            seconds = flowlight_seconds(
+                flow, lambda: DaskExecutor(address=cluster.scheduler_address), repeat
+            )
+            report("dask (2 worker processes)", shape, seconds, raw_futures)
+        from benchmarks.traced_dask import print_figure, traced_dask
+
+        for figure in traced_dask(list(flows), n, client, cluster.scheduler_address, repeat):
+            print_figure(figure, as_json=args.json)
+
+
+@contextlib.contextmanager
+def two_worker_cluster() -> Iterator[tuple[Any, Any]]:
+    """A LocalCluster of two single-threaded worker processes on loopback, and a client of it."""
     from distributed import Client, LocalCluster
 
     with (
@@ -144,70 +162,7 @@ def main() -> None:
         ) as cluster,
         Client(cluster, set_as_default=False) as client,
     ):
-        raw_futures = dask_futures_seconds(client, n, repeat)
-        for shape, flow in flows.items():
-            seconds = flowlight_seconds(
-                flow, lambda: DaskExecutor(address=cluster.scheduler_address), repeat
-            )
-            report("dask (2 worker processes)", shape, seconds, raw_futures)
-        traced_dask(list(flows), n, client, cluster.scheduler_address, repeat)
-
-
-# Issue 15, goal 4: what tracing adds per task on a two-worker cluster.
-TRACED_DASK_GOAL_MS = 0.5
-
-
-def cluster_cpu_seconds(client: Any, run: Callable[[], Any]) -> float:
-    """CPU seconds `run` costs this process (client and scheduler) and every worker together:
-    on a machine shared with other work, wall time measures the wait for a core as well."""
-
-    def worker_cpu() -> float:
-        return sum(client.run(time.process_time).values())
-
-    started, workers_started = time.process_time(), worker_cpu()
-    run()
-    return time.process_time() - started + worker_cpu() - workers_started
-
-
-def traced_dask(shapes: list[str], n: int, client: Any, address: str, repeat: int) -> None:
-    """Each shape untraced and traced (the bridge on its default path: OTLP JSON files in a
-    temporary directory; workers configured and flushed by the executor), alternating, best of
-    `repeat` in CPU seconds of the whole cluster; prints the added ms per task against the goal."""
-    import tempfile
-
-    import flowlight.otel
-
-    def one_run(flow: Flow) -> Callable[[], None]:
-        def run() -> None:
-            state = flow.run(executor=DaskExecutor(address=address))
-            if not state.is_successful():
-                raise RuntimeError(f"benchmark flow did not succeed: {state!r}")
-
-        return run
-
-    with tempfile.TemporaryDirectory(prefix="flowlight-bench-") as directory:
-        flowlight.otel.configure(telemetry_dir=directory)
-        try:
-            for shape in shapes:
-                plain, traced = SHAPES[shape](n), flowlight.otel.instrument(SHAPES[shape](n))
-                plain_cpu, traced_cpu = [], []
-                for _ in range(repeat):
-                    plain_cpu.append(cluster_cpu_seconds(client, one_run(plain)))
-                    traced_cpu.append(cluster_cpu_seconds(client, one_run(traced)))
-                added_ms = (min(traced_cpu) - min(plain_cpu)) / n * 1e3
-                print(
-                    f"dask cpu (2 workers)         {shape:<12} untraced {min(plain_cpu):7.3f} s"
-                    f"   traced {min(traced_cpu):7.3f} s",
-                    flush=True,
-                )
-                verdict = "met" if added_ms <= TRACED_DASK_GOAL_MS else "NOT met"
-                print(
-                    f"goal: tracing on dask adds <= {TRACED_DASK_GOAL_MS} ms of cpu per task "
-                    f"({shape}): {added_ms:.3f} ms, {verdict}",
-                    flush=True,
-                )
-        finally:
-            flowlight.otel.shutdown()
+        yield cluster, client
 
 
 if __name__ == "__main__":

@@ -14,7 +14,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REPOSITORY", "BenchmarkFailed", "run_cold_start", "run_floor", "run_workload"]
+__all__ = [
+    "REPOSITORY",
+    "BenchmarkFailed",
+    "run_cold_start",
+    "run_floor",
+    "run_traced_dask",
+    "run_workload",
+]
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 # A generous bound per run: the largest default run (100,000 tasks) takes seconds, Prefect's
@@ -88,3 +95,12 @@ def run_floor(counts: dict[str, Any]) -> dict[str, Any]:
     """The SDK floor for the telemetry a bridged run reported (see `benchmarks.floor`)."""
     wanted = {k: v for k, v in counts.items() if k != "bridge_statistics"}
     return _run_json([sys.executable, "-m", "benchmarks.floor", json.dumps(wanted)])
+
+
+def run_traced_dask(n: int, repetitions: int) -> list[dict[str, Any]]:
+    """Both shapes of `n` tasks untraced and traced on a fresh two-worker Dask cluster,
+    alternating `repetitions` times (see `benchmarks.traced_dask`): a figure per shape."""
+    command = [sys.executable, "-m", "benchmarks.traced_dask", "--json"]
+    command += ["--tasks", str(n), "--repeat", str(repetitions)]
+    figures: list[dict[str, Any]] = _run_json(command)["figures"]
+    return figures

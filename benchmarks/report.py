@@ -13,6 +13,7 @@ import statistics
 from collections.abc import Iterable
 from typing import Any
 
+from benchmarks.dask_summary import TRACED_DASK_HEADER, traced_dask_rows, traced_dask_summary
 from benchmarks.goals import GOALS, goals
 
 __all__ = ["CLOCKS", "GOALS", "machine", "markdown_tables", "summarize"]
@@ -223,6 +224,7 @@ def summarize(runs: list[dict[str, Any]], plan: dict[str, Any]) -> dict[str, Any
         )
         for n in plan.get("traced_memory_sizes", [])
     }
+    summary["dask_traced"] = traced_dask_summary(runs)
     summary["goals"] = goals(summary)
     return summary
 
@@ -371,6 +373,13 @@ def markdown_tables(summary: dict[str, Any], clock: str) -> str:
             "process)",
             "",
             _table(growth_header, _growth_rows(summary)),
+            "",
+            "**Tracing on a Dask cluster** (CPU seconds of the client, the scheduler and two "
+            "worker processes, median of runs alternating untraced and traced on the default file "
+            'path; "+ ms/task" is the medians\' difference per task, the range that of each '
+            "pair of runs)",
+            "",
+            _table(TRACED_DASK_HEADER, traced_dask_rows(summary, _fmt)),
             "",
             "**Goals**",
             "",

@@ -108,6 +108,8 @@ def test_memory_growth_and_goals_are_reported(quick_results: dict[str, Any]) -> 
         "traced_peak_rss_over_untraced_100000",
         "peak_rss_mb_independent_100000",
         "peak_rss_mb_map_100000",
+        "dask_traced_ms_per_task_independent",
+        "dask_traced_ms_per_task_map",
     }
     # Quick mode never reaches the sizes the goals are set at, so it claims nothing about them.
     assert goals["peak_rss_mb_map_100000"]["met"] is None
@@ -140,7 +142,7 @@ def test_the_default_file_path_is_measured_beside_the_discarding_one(
     written = [
         run["telemetry"]["file_bytes"]
         for run in quick_results["runs"]
-        if run.get("handlers") == "bridge-files" and run["stage"] != "cold_start"
+        if run.get("handlers") == "bridge-files" and run["stage"] in ("handlers", "memory")
     ]
     assert written
     for sizes in written:
@@ -162,6 +164,53 @@ def test_every_measured_run_reports_its_time_in_the_garbage_collector(
         assert row["bridge_over_floor_outside_gc"] is not None
 
 
+def test_tracing_on_a_dask_cluster_is_measured_with_every_span_written(
+    quick_results: dict[str, Any],
+) -> None:
+    """Each shape ran untraced and traced on the two-worker cluster; every traced run's trace in
+    the default files holds a span per task run (and mapped child) and the flow run's. Quick
+    mode's 100 tasks are below the goal's size, so its rows claim nothing."""
+    runs = [r for r in quick_results["runs"] if r["stage"] == "dask_traced"]
+    assert {r["shape"] for r in runs} == {"independent", "map"}
+    for run in runs:
+        pairs = quick_results["plan"]["dask_traced_repetitions"]
+        assert len(run["untraced_cpu_seconds"]) == len(run["traced_cpu_seconds"]) == pairs
+        assert all(seconds > 0 for seconds in run["traced_cpu_seconds"])
+        assert run["spans_written"] == [run["spans_per_run"]] * pairs
+    rows = {r["shape"]: r for r in quick_results["dask_traced"]}
+    assert set(rows) == {"independent", "map"}
+    assert all(row["spans_complete"] for row in rows.values())
+    goals = {g["goal"]: g for g in quick_results["goals"]}
+    for shape, row in rows.items():
+        assert row["n"] == 100 and row["pairs"] == 1
+        goal = goals[f"dask_traced_ms_per_task_{shape}"]
+        assert goal["measured"] is None and goal["met"] is None
+        assert goal["target"] == 0.5 and goal["better"] == "lower"
+
+
+def test_results_from_before_the_dask_stage_still_summarize(
+    quick_results: dict[str, Any], tmp_path: Path
+) -> None:
+    """`--summarize` on a results file without the Dask stage's runs reports its goals as not
+    measured instead of failing."""
+    older = json.loads(json.dumps(quick_results))
+    older["runs"] = [r for r in quick_results["runs"] if r["stage"] != "dask_traced"]
+    del older["plan"]["dask_traced_tasks"], older["plan"]["dask_traced_repetitions"]
+    path = tmp_path / "older.json"
+    path.write_text(json.dumps(older))
+    finished = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--summarize", str(path)],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert "| dask_traced_ms_per_task_map | — | <= 0.50 | not measured |" in finished.stdout
+    goals = {g["goal"]: g for g in json.loads(path.read_text())["goals"]}
+    assert goals["dask_traced_ms_per_task_independent"]["met"] is None
+
+
 def test_the_collector_timer_counts_collections_inside_its_block_only() -> None:
     import gc
 
@@ -180,3 +229,34 @@ def test_the_collector_timer_counts_collections_inside_its_block_only() -> None:
     assert timer.seconds[2] > 0.0
     assert timer.collections == inside, "a collection after the block was counted"
     assert timer.as_dict()["gc_seconds"] == sum(timer.seconds)
+
+
+def test_the_dask_goal_is_the_medians_difference_and_lost_spans_fail_it() -> None:
+    """At 1,000 tasks or more the goal's figure is median traced less median untraced CPU, per
+    task; a traced run whose trace lacks spans does not meet the goal, however cheap it was."""
+    sys.path.insert(0, str(REPOSITORY))
+    try:
+        from benchmarks.dask_summary import traced_dask_summary
+        from benchmarks.goals import goals
+    finally:
+        sys.path.remove(str(REPOSITORY))
+
+    def run(shape: str, written: list[int]) -> dict[str, Any]:
+        return {
+            "stage": "dask_traced",
+            "shape": shape,
+            "n": 1000,
+            "spans_per_run": 1001,
+            "spans_written": written,
+            "untraced_cpu_seconds": [3.0, 3.4, 3.1],
+            "traced_cpu_seconds": [3.3, 3.2, 3.5],
+        }
+
+    rows = traced_dask_summary([run("independent", [1001] * 3), run("map", [1001, 1001, 990])])
+    assert rows[0]["added_ms_per_task"] == pytest.approx(0.2)
+    assert rows[0]["pair_added_ms_per_task"] == pytest.approx([0.3, -0.2, 0.4])
+    summary = {"comparison": [], "handlers": [], "growth": [], "dask_traced": rows}
+    found = {g["goal"]: g for g in goals(summary)}
+    assert found["dask_traced_ms_per_task_independent"]["met"] is True
+    assert found["dask_traced_ms_per_task_map"]["measured"] == pytest.approx(0.2)
+    assert found["dask_traced_ms_per_task_map"]["met"] is False
