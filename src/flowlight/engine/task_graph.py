@@ -100,7 +100,7 @@ class _GraphRun:
                 if progress is not None and not isinstance(t, Constant):
                     mapped = any(e.mapped for e in flow._upstream[t])
                     _count_start(progress, t, states, len(in_flight) - before, mapped)
-            for future in self.executor.wait_any(list(in_flight)):
+            for future in self.executor.wait_any(in_flight.keys()):
                 t, mapped_run, index = in_flight.pop(future)
                 result = future.result()
                 if progress is not None:

@@ -16,11 +16,13 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from flowlight.executors._runs import RunNotLoadable, SubmittedRun
-from flowlight.executors.base import RunFuture
+from flowlight.executors.base import ReadyFuture, RunFuture
 
 __all__ = ["CompletionBoard", "TrackedFuture"]
 
 _CANCELLED = (concurrent.futures.CancelledError, asyncio.CancelledError)
+# How long `wait_any` sleeps without news before it checks every future it was given.
+_RECHECK_S = 1.0
 
 
 def _identity(value: Any) -> Any:
@@ -75,10 +77,16 @@ class TrackedFuture:
 
 
 class CompletionBoard:
-    """Marks tracked futures done as their callbacks fire; `wait_any` sleeps until one is."""
+    """Knows which of its futures finished since `wait_any` last handed them out.
+
+    Each future's done-callback puts it on the board, so `wait_any` reads only the futures that
+    finished, never every future in flight: with thousands in flight, checking each one on
+    every wake-up made a flow run's waiting grow with the square of its size.
+    """
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
+        self._finished: list[RunFuture] = []  # in the order they finished, not yet handed out
 
     def track(
         self, run: SubmittedRun, inner: Any, decode: Callable[[Any], Any] = _identity
@@ -87,16 +95,40 @@ class CompletionBoard:
         inner.add_done_callback(lambda _inner: self._mark(tracked))
         return tracked
 
+    def ready(self, state: Any) -> ReadyFuture:
+        """A run decided without being submitted (it ran at once, or could not be sent): handed
+        out by the next `wait_any` as any finished run."""
+        future = ReadyFuture(state)
+        with self._changed:
+            self._finished.append(future)
+        return future
+
     def _mark(self, tracked: TrackedFuture) -> None:
         with self._changed:
             tracked.finished = True
+            self._finished.append(tracked)
             self._changed.notify_all()
 
     def wait_any(self, futures: Collection[RunFuture]) -> list[RunFuture]:
-        """The done ones among `futures`, waiting until there is at least one."""
+        """The futures among `futures` that finished and were not handed out yet, waiting
+        until there is at least one. `futures` should be this board's (`track`, `ready`); a
+        set or a dict's keys make each check constant time. A future from elsewhere is found
+        by a full check after `_RECHECK_S` without news, so a caller mixing them in waits a
+        little longer but never forever."""
         with self._changed:
-            while True:
-                done = [f for f in futures if getattr(f, "finished", True)]
-                if done or not futures:
-                    return done
-                self._changed.wait()
+            while futures:
+                if self._finished:
+                    done: list[RunFuture] = []
+                    kept: list[RunFuture] = []
+                    for future in self._finished:
+                        (done if future in futures else kept).append(future)
+                    if done:
+                        self._finished = kept
+                        return done
+                if not self._changed.wait(_RECHECK_S):
+                    done = [f for f in futures if getattr(f, "finished", True)]
+                    if done:
+                        taken = set(map(id, done))
+                        self._finished = [f for f in self._finished if id(f) not in taken]
+                        return done
+            return []

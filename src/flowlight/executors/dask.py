@@ -23,7 +23,7 @@ from typing import Any
 from flowlight.executors._futures import CompletionBoard, TrackedFuture
 from flowlight.executors._pickling import UnpicklableRun, pack, run_packed, unpack_state
 from flowlight.executors._runs import SubmittedRun
-from flowlight.executors.base import Executor, ReadyFuture, RunFuture
+from flowlight.executors.base import Executor, RunFuture
 
 __all__ = ["DaskExecutor"]
 
@@ -116,6 +116,7 @@ class DaskExecutor(Executor):
     @contextlib.contextmanager
     def start(self) -> Iterator[None]:
         """Connect (starting a temporary cluster without an address) for one flow run."""
+        self._board = CompletionBoard()  # nothing a stopped run left unread carries over
         distributed = _import_distributed()
         client_kwargs = {"set_as_default": False, **self.client_kwargs}
         with contextlib.ExitStack() as stack:
@@ -162,7 +163,7 @@ class DaskExecutor(Executor):
         try:
             payload = pack(run)
         except UnpicklableRun as error:
-            return ReadyFuture(run.fail(str(error)))
+            return self._board.ready(run.fail(str(error)))
         # Keys start with the task's name: dask groups its statistics (and its dashboard, and
         # its scheduling of many similar tasks) by that prefix, so mapped children share one.
         label = run.context.get("task_name") or getattr(fn, "__name__", "call")

@@ -25,7 +25,7 @@ from flowlight.executors import _worker_telemetry
 from flowlight.executors._futures import CompletionBoard
 from flowlight.executors._pickling import UnpicklableRun, pack, run_packed, unpack_state
 from flowlight.executors._runs import SubmittedRun
-from flowlight.executors.base import Executor, ReadyFuture, RunFuture
+from flowlight.executors.base import Executor, RunFuture
 
 __all__ = ["LocalDaskExecutor"]
 
@@ -96,6 +96,7 @@ class LocalDaskExecutor(Executor):
     @contextlib.contextmanager
     def start(self) -> Iterator[None]:
         """Start the pool for one flow run; shut it down (waiting for its work) afterwards."""
+        self._board = CompletionBoard()  # nothing a stopped run left unread carries over
         if self.scheduler == "synchronous":
             yield
             return
@@ -121,7 +122,7 @@ class LocalDaskExecutor(Executor):
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> RunFuture:
         if self.scheduler == "synchronous":
-            return ReadyFuture(fn(*args, **kwargs))
+            return self._board.ready(fn(*args, **kwargs))
         if self._pool is None:
             raise RuntimeError(
                 "LocalDaskExecutor.submit was called outside `with executor.start():`; the flow "
@@ -133,7 +134,7 @@ class LocalDaskExecutor(Executor):
         try:
             payload = pack(run)
         except UnpicklableRun as error:
-            return ReadyFuture(run.fail(str(error)))
+            return self._board.ready(run.fail(str(error)))
         try:
             inner = self._pool.submit(run_packed, payload)
         except BrokenProcessPool:
