@@ -72,7 +72,7 @@ class RunRecord:
     current_thread: int = 0
     parent_run_id: str = ""  # a mapped child's parent task run
     children_end_ns: int = 0  # a mapped parent: when its last child's span ended, in this process
-    lines: Any = None  # the run's transition lines, once one is written (`_logs.write_line`)
+    lines: Any = None  # the run's transition lines, once one is written (`_logs._write_line`)
     lines_secrets: int = -1  # how many secrets were registered when `lines` was made
     trace_id: str = field(init=False)  # 32 hex digits
     span_id: str = field(init=False)  # 16 hex digits

