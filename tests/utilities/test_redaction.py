@@ -249,3 +249,28 @@ def test_the_secrets_registered_after_a_mark_are_listed_in_order() -> None:
     register_secret([second, "no"])
     assert redaction.secrets_registered_after(mark) == [first, str([second, "no"]), second]
     assert redaction.secrets_registered_after(redaction.registered_secret_count()) == []
+
+
+def test_redact_value_is_total_on_cycles_depth_and_odd_tuples() -> None:
+    from collections import namedtuple
+
+    from flowlight.utilities.redaction import MAX_VALUE_DEPTH, redact_value, repr_of, text_of
+
+    loop: list[object] = []
+    loop.append(loop)
+    assert redact_value(loop) == ["<cycle: list>"]
+    deep: list[object] = []
+    for _ in range(10 * MAX_VALUE_DEPTH):
+        deep = [deep]
+    assert "list nested too deep" in repr(redact_value(deep))
+    point = namedtuple("point", "x y")
+    assert redact_value(point("a", "b")) == ("a", "b")
+
+    class Broken:
+        def __str__(self) -> str:
+            raise ValueError
+
+        __repr__ = __str__
+
+    assert text_of(Broken()) == "<Broken whose str() raised ValueError>"
+    assert repr_of(Broken()) == "<Broken whose repr() raised ValueError>"

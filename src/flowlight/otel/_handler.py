@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from typing import Any
 
 from flowlight.otel import _session
+from flowlight.otel._bounds import bounded
 from flowlight.otel._crashed import record_closed, record_open
 from flowlight.otel._logs import emit_transition
 from flowlight.otel._runtime import Telemetry
@@ -34,7 +36,13 @@ from flowlight.otel._states import (
 from flowlight.otel._stats import STATS
 from flowlight.utilities import _prefect1
 from flowlight.utilities.context import current
-from flowlight.utilities.redaction import redact, redact_value, registered_secret_count
+from flowlight.utilities.redaction import (
+    redact,
+    redact_value,
+    registered_secret_count,
+    repr_of,
+    text_of,
+)
 
 __all__ = ["OtelHandler"]
 
@@ -52,9 +60,10 @@ class OtelHandler:
     def __call__(self, obj: Any, old_state: Any, new_state: Any) -> Any:
         try:
             _record_transition(obj, old_state, new_state)
-        except Exception:
+        except Exception as error:
             STATS.add("handler_errors")
-            _log.debug("flowlight.otel: could not record a transition", exc_info=True)
+            _report_recording_error(error, obj, old_state, new_state)
+            _end_if_final(obj, new_state)
         return new_state
 
     def __eq__(self, other: object) -> bool:
@@ -121,13 +130,18 @@ def _record_transition(obj: Any, old_state: Any, new_state: Any) -> None:
     ):
         table.pop(run_id)
         release_current(record)
-        if record.is_flow:
-            if telemetry.settings.record_values:
-                # At the end, not the start: secrets read during the run are registered by now.
-                record.span.set_attributes(_parameter_attributes(context.get("parameters")))
-            _finish_flow_run(telemetry, record, new_state, obj)
-        else:
-            _finish_run(telemetry, record, new_state)
+        try:
+            if record.is_flow:
+                if telemetry.settings.record_values:
+                    # At the end, not the start: secrets read during the run are registered now.
+                    record.span.set_attributes(_parameter_attributes(context.get("parameters")))
+                _finish_flow_run(telemetry, record, new_state, obj)
+            else:
+                _finish_run(telemetry, record, new_state)
+        except Exception:
+            # Out of the table already: end the span here, or nothing ever would.
+            _end_with_what_is_known(telemetry, record, new_state)
+            raise
 
 
 def _children_follow(record: RunRecord, state: Any) -> bool:
@@ -162,7 +176,7 @@ def _retry_follows(obj: Any, record: RunRecord, state: Any) -> bool:
 
 def _open_run(telemetry: Telemetry, context: Any, obj: Any, *, is_flow: bool) -> RunRecord:
     """Start the run's span under the parent named in the context, and name it in the context."""
-    flow = redact(str(context.get("flow_name") or getattr(obj, "name", "") or "flow"))
+    flow = redact(text_of(context.get("flow_name") or getattr(obj, "name", "") or "flow"))
     flow_run_id = str(context.get("flow_run_id") or "")
     attributes: dict[str, Any] = {
         "cicd.pipeline.name": flow,
@@ -174,21 +188,21 @@ def _open_run(telemetry: Telemetry, context: Any, obj: Any, *, is_flow: bool) ->
         attributes["flowlight.run.kind"] = "flow"
         run_name = context.get("flow_run_name")
         if run_name and run_name != flow_run_id:
-            attributes["flowlight.flow_run.name"] = redact(str(run_name))
+            attributes["flowlight.flow_run.name"] = redact(text_of(run_name))
         name = flow
     else:
-        task = redact(str(context.get("task_name") or getattr(obj, "name", "") or "task"))
+        task = redact(text_of(context.get("task_name") or getattr(obj, "name", "") or "task"))
         attributes.update(
             {
                 "flowlight.run.kind": "task",
                 "cicd.pipeline.task.name": task,
-                "cicd.pipeline.task.run.id": str(context.get("task_run_id")),
-                "flowlight.task.slug": redact(str(context.get("task_slug") or "")),
+                "cicd.pipeline.task.run.id": text_of(context.get("task_run_id")),
+                "flowlight.task.slug": redact(text_of(context.get("task_slug") or "")),
             }
         )
         tags = context.get("task_tags")
         if tags:
-            attributes["flowlight.task.tags"] = tuple(redact(str(t)) for t in tags)
+            attributes["flowlight.task.tags"] = _tag_texts(tags)
         name = task
         if map_index is not None:
             attributes["flowlight.task.map_index"] = int(map_index)
@@ -310,20 +324,12 @@ def _finish_flow_run(
     """
     final_states = getattr(final_state, "result", None)
     for _run_id, leftover in _session.TABLE.pop_task_runs_of(record.flow_run_id):
-        release_current(leftover)
-        state = _final_state_of(leftover, final_states)
-        if state_name(leftover.last_state) == "Mapped" and leftover.map_index is None:
-            _finish_mapped_parent(telemetry, leftover, state or leftover.last_state)
-            continue
-        if state is None:
-            leftover.span.set_attribute("flowlight.state", state_name(leftover.last_state))
-            leftover.span.end()
-            STATS.add("spans_ended_unfinished")
-            continue
-        transition = Transition.between(leftover.last_state, state)
-        add_transition_event(leftover.span, transition, state, leftover.run_count)
-        leftover.span.set_attribute("flowlight.state.reported_by", "flow_run")
-        _finish_run(telemetry, leftover, state)
+        try:
+            _finish_leftover(telemetry, leftover, final_states)
+        except Exception as error:
+            STATS.add("handler_errors")
+            _report_recording_error(error, leftover.task_object, leftover.last_state, None)
+            _end_with_what_is_known(telemetry, leftover, None)
     end_run_span(record, final_state)
     STATS.add("spans_ended")
     record_closed(telemetry.settings.telemetry_dir, record.flow_run_id)
@@ -337,6 +343,24 @@ def _finish_flow_run(
         next_start=_next_start(flow_object),
     )
     telemetry.flush()
+
+
+def _finish_leftover(telemetry: Telemetry, leftover: RunRecord, final_states: Any) -> None:
+    """End a task run's span that was still open when its flow run ended."""
+    release_current(leftover)
+    state = _final_state_of(leftover, final_states)
+    if state_name(leftover.last_state) == "Mapped" and leftover.map_index is None:
+        _finish_mapped_parent(telemetry, leftover, state or leftover.last_state)
+        return
+    if state is None:
+        leftover.span.set_attribute("flowlight.state", state_name(leftover.last_state))
+        leftover.span.end()
+        STATS.add("spans_ended_unfinished")
+        return
+    transition = Transition.between(leftover.last_state, state)
+    add_transition_event(leftover.span, transition, state, leftover.run_count)
+    leftover.span.set_attribute("flowlight.state.reported_by", "flow_run")
+    _finish_run(telemetry, leftover, state)
 
 
 def _finish_mapped_parent(telemetry: Telemetry, record: RunRecord, state: Any) -> None:
@@ -414,12 +438,98 @@ def _parameter_attributes(parameters: Any) -> dict[str, str]:
     if not isinstance(parameters, dict):
         return {}
     return {
-        f"flowlight.parameter.{redact(str(name))}": _value_text(value)
+        f"flowlight.parameter.{redact(text_of(name))}": _value_text(value)
         for name, value in parameters.items()
     }
 
 
 def _value_text(value: Any, limit: int = 1000) -> str:
-    """A short, redacted text for an opted-in value (repr, cut at `limit` characters)."""
-    text = redact(repr(redact_value(value)))
+    """A short, redacted text for an opted-in value (repr, cut at `limit` characters).
+
+    Total: a value that contains itself or nests too deep is shown with a placeholder where it
+    does (see `redact_value`), and one whose repr raises as a placeholder naming its type.
+    """
+    try:
+        shown = redact_value(value)
+    except Exception as error:
+        shown = f"<{type(value).__name__} that could not be read: {type(error).__name__}>"
+    text = redact(repr_of(shown))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _tag_texts(tags: Any) -> tuple[str, ...]:
+    """A task's tags as texts (a set, a list, or one odd object that is not a collection)."""
+    items = tags if isinstance(tags, (list, tuple, set, frozenset)) else (tags,)
+    return tuple(sorted(redact(text_of(tag)) for tag in items))
+
+
+_warned_once = threading.Event()
+
+
+def _report_recording_error(error: Exception, obj: Any, old_state: Any, new_state: Any) -> None:
+    """Say once per process, at WARNING, that a transition could not be recorded in full, and
+    what to do about it; every occurrence goes to DEBUG with its traceback."""
+    _log.debug("flowlight.otel: could not record a transition", exc_info=error)
+    if _warned_once.is_set():
+        return
+    _warned_once.set()
+    what = "" if new_state is None else f" ({state_name(old_state)} -> {state_name(new_state)})"
+    _log.warning(
+        "flowlight.otel: could not record a transition of %r%s: %s: %s. Its span was ended "
+        "with what was known (flowlight.recording_error = true). If the message names a value "
+        "of yours (a parameter, result, name or tag), give it a working __str__ and __repr__; "
+        "otherwise please report it as a bug in flowlight. statistics()['handler_errors'] "
+        "counts each such error; the next ones are logged at DEBUG on the 'flowlight.otel' "
+        "logger, with their traceback.",
+        text_of(getattr(obj, "name", None) or type(obj).__name__),
+        what,
+        type(error).__name__,
+        bounded(text_of(error), 500),
+    )
+
+
+def _end_if_final(obj: Any, new_state: Any) -> None:
+    """After a failed recording: end the run's span now if this was its last transition (it
+    would otherwise stay open until the process exits, or be lost with a killed process)."""
+    try:
+        if not is_final(new_state):
+            return
+        context = _run_context(obj)
+        task_run_id = context.get("task_run_id")
+        run_id = task_run_id or context.get("flow_run_id")
+        record = _session.TABLE.get(run_id) if run_id else None
+        if record is None:
+            return
+        if not record.is_flow and (
+            _retry_follows(obj, record, new_state)
+            or _cache_follows(obj, record, new_state)
+            or (state_name(new_state) == "Mapped" and record.map_index is None)
+        ):
+            return
+        _session.TABLE.pop(run_id)
+        release_current(record)
+        _end_with_what_is_known(_session.active(), record, new_state)
+    except Exception:
+        _log.debug("flowlight.otel: could not end a run's span after an error", exc_info=True)
+
+
+def _end_with_what_is_known(telemetry: Telemetry | None, record: RunRecord, state: Any) -> None:
+    """End `record`'s span if it is still open, with the state it reached and
+    `flowlight.recording_error`; for a flow run, its task runs' spans still open here too."""
+    if record.is_flow:
+        for _run_id, leftover in _session.TABLE.pop_task_runs_of(record.flow_run_id):
+            release_current(leftover)
+            _end_with_what_is_known(telemetry, leftover, None)
+    try:
+        if record.span.is_recording():
+            reached = record.last_state if state is None else state
+            record.span.set_attributes(
+                {"flowlight.state": state_name(reached), "flowlight.recording_error": True}
+            )
+            record.span.end()
+            STATS.add("spans_ended_after_errors")
+    except Exception:
+        _log.debug("flowlight.otel: could not end a run's span", exc_info=True)
+    if record.is_flow and telemetry is not None:
+        record_closed(telemetry.settings.telemetry_dir, record.flow_run_id)
+        telemetry.flush()

@@ -33,7 +33,7 @@ from flowlight.otel._states import (
     message_of,
     state_name,
 )
-from flowlight.utilities.redaction import redact
+from flowlight.utilities.redaction import redact, text_of
 
 __all__ = [
     "RunRecord",
@@ -237,7 +237,7 @@ def record_exception(span: Span, error: BaseException) -> None:
         "exception",
         {
             "exception.type": f"{type(error).__module__}.{type(error).__qualname__}",
-            "exception.message": bounded(redact(str(error)), MESSAGE_LIMIT),
+            "exception.message": bounded(redact(text_of(error)), MESSAGE_LIMIT),
             "exception.stacktrace": bounded(redact(stacktrace), STACKTRACE_LIMIT),
         },
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowlight.otel._bounds import MESSAGE_LIMIT, bounded
-from flowlight.utilities.redaction import redact
+from flowlight.utilities.redaction import redact, text_of
 
 __all__ = [
     "StateKind",
@@ -105,7 +105,7 @@ def is_final(state: Any) -> bool:
 def message_of(state: Any) -> str:
     """The state's message, masked and bounded (see `_bounds`)."""
     message = getattr(state, "message", None)
-    return "" if message is None else bounded(redact(str(message)), MESSAGE_LIMIT)
+    return "" if message is None else bounded(redact(text_of(message)), MESSAGE_LIMIT)
 
 
 def retry_start_time(state: Any) -> str | None:

@@ -25,13 +25,16 @@ from urllib.parse import quote, quote_plus
 
 __all__ = [
     "MASK",
+    "MAX_VALUE_DEPTH",
     "MIN_LENGTH",
     "encodable",
     "redact",
     "redact_value",
     "register_secret",
     "registered_secret_count",
+    "repr_of",
     "secrets_registered_after",
+    "text_of",
 ]
 
 MASK = "********"
@@ -116,15 +119,60 @@ def encodable(text: str) -> str:
     return text
 
 
+def text_of(value: Any) -> str:
+    """`str(value)`, or, when that raises, a short placeholder naming the value's type: a name,
+    tag or message that cannot be turned into text must not cost a run its telemetry."""
+    try:
+        return value if isinstance(value, str) else str(value)
+    except Exception as error:
+        return f"<{type(value).__name__} whose str() raised {type(error).__name__}>"
+
+
+def repr_of(value: Any) -> str:
+    """`repr(value)`, or, when that raises, a short placeholder naming the value's type."""
+    try:
+        return repr(value)
+    except Exception as error:
+        return f"<{type(value).__name__} whose repr() raised {type(error).__name__}>"
+
+
+MAX_VALUE_DEPTH = 100
+"""How deep `redact_value` follows nested containers; deeper ones become a placeholder text."""
+
+
 def redact_value(value: Any) -> Any:
-    """Redact strings, and strings inside lists, tuples and dicts; leave other values alone."""
+    """Redact strings, and strings inside lists, tuples and dicts; leave other values alone.
+
+    Total on any value: a container that contains itself becomes the text ``<cycle: list>``, one
+    nested deeper than `MAX_VALUE_DEPTH` becomes ``<list nested too deep>`` (a recursive walk, or
+    `repr`, would otherwise raise RecursionError on a value a user's task may well return).
+    """
+    return _redacted(value, 0, set())
+
+
+def _redacted(value: Any, depth: int, path: set[int]) -> Any:
     if isinstance(value, str):
         return redact(value)
-    if isinstance(value, dict):
-        return {k: redact_value(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(redact_value(v) for v in value)
-    return value
+    if not isinstance(value, (dict, list, tuple)):
+        return value
+    kind = type(value).__name__
+    if id(value) in path:
+        return f"<cycle: {kind}>"
+    if depth >= MAX_VALUE_DEPTH:
+        return f"<{kind} nested too deep>"
+    path.add(id(value))
+    try:
+        if isinstance(value, dict):
+            return {k: _redacted(v, depth + 1, path) for k, v in value.items()}
+        items = [_redacted(v, depth + 1, path) for v in value]
+    finally:
+        path.discard(id(value))
+    if type(value) in (list, tuple):
+        return type(value)(items)
+    try:  # a subclass, such as a named tuple, may not be built from one iterable
+        return type(value)(items)
+    except Exception:
+        return tuple(items) if isinstance(value, tuple) else items
 
 
 def _texts_of(value: Any) -> Iterator[str]:
@@ -133,15 +181,20 @@ def _texts_of(value: Any) -> Iterator[str]:
     yield from _strings_inside(value)
 
 
-def _strings_inside(value: Any) -> Iterator[str]:
-    items = value.values() if isinstance(value, dict) else value
+def _strings_inside(
+    value: Any, depth: int = 0, path: frozenset[int] = frozenset()
+) -> Iterator[str]:
     if not isinstance(value, (dict, list, tuple, set, frozenset)):
         return
+    if id(value) in path or depth >= MAX_VALUE_DEPTH:  # as `redact_value`: cycles, depth
+        return
+    items = value.values() if isinstance(value, dict) else value
+    inner = path | {id(value)}
     for item in items:
         if isinstance(item, str):
             yield item
         else:
-            yield from _strings_inside(item)
+            yield from _strings_inside(item, depth + 1, inner)
 
 
 def _escaped_forms(text: str) -> set[str]:
