@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ def test_no_endpoint_means_local_files(tmp_path: Path) -> None:
     ("variable", "value", "complaint"),
     [
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", "use 'grpc' or 'http/protobuf'"),
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", "127.0.0.1:4317", "has no scheme"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "127.0.0.1:4317", "not an http:// or https:// URL"),
         ("FLOWLIGHT__OTEL__FLUSH_TIMEOUT", "soon", "FLOWLIGHT__OTEL__FLUSH_TIMEOUT"),
         ("FLOWLIGHT__OTEL__RECORD_VALUES", "maybe", "use true or false"),
     ],
@@ -138,3 +139,55 @@ def test_active_options_send_another_process_where_this_one_sends(tmp_path: Any)
     finally:
         otel.shutdown()
     assert otel.active_options() is None
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("record_values", "false", "give True or False"),
+        ("flush_timeout_s", "5", "must be a number"),
+        ("flush_timeout_s", -1, "must be > 0"),
+        ("flush_timeout_s", float("nan"), "finite"),
+        ("prometheus_port", True, "must be a number"),
+        ("prometheus_port", 70000, "<= 65535"),
+        ("endpoint", "ftp://x", "http:// or https://"),
+        ("service_name", 5, "non-empty text"),
+        ("telemetry_dir", "", "directory path"),
+    ],
+)
+def test_configure_refuses_what_its_environment_variable_would(
+    option: str, value: Any, says: str
+) -> None:
+    with pytest.raises(ValueError, match=rf"configure\({option}=\.\.\.\) is .*{says}"):
+        read_settings(**{option: value})
+
+
+def test_an_unusable_telemetry_directory_is_refused_when_given(tmp_path: Path) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    for directory in (a_file, a_file / "below"):
+        with pytest.raises(ValueError, match="is a file, not a directory"):
+            otel.configure(telemetry_dir=str(directory))
+
+
+def test_an_unusable_telemetry_directory_from_the_environment_warns_once_and_flush_says_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every batch is lost: one warning at configure, one when writing (no tracebacks), the run
+    itself succeeds, and flush() returns False."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    monkeypatch.setenv("FLOWLIGHT__OTEL__TELEMETRY_DIR", str(a_file))
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    caplog.set_level(logging.WARNING, logger="flowlight.otel")
+    try:
+        flow = otel.instrument(flows.success_flow())
+        assert flow.run().is_successful()
+        assert otel.flush() is False
+    finally:
+        otel.shutdown()
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 2, [r.getMessage() for r in warnings]
+    assert all(r.exc_info is None for r in warnings)
+    assert "FLOWLIGHT__OTEL__TELEMETRY_DIR" in warnings[0].getMessage()
+    assert otel.statistics()["batches_lost"] >= 1

@@ -9,6 +9,7 @@ wait for its telemetry, and the Prometheus scrape endpoint.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,8 +72,20 @@ def read_settings(
 ) -> BridgeSettings:
     """Resolve arguments over `FLOWLIGHT__OTEL__*` over `OTEL_*` over defaults.
 
-    Raises ValueError naming the variable or argument when a value cannot be used.
+    Raises ValueError naming the variable or argument when a value cannot be used: an argument
+    follows the same rules as its environment variable, and a flag must be a real bool (a string
+    such as "false" is refused rather than read as true).
     """
+    _check_arguments(
+        endpoint=endpoint,
+        protocol=protocol,
+        service_name=service_name,
+        telemetry_dir=telemetry_dir,
+        prometheus_port=prometheus_port,
+        prometheus_host=prometheus_host,
+        flush_timeout_s=flush_timeout_s,
+        record_values=record_values,
+    )
     endpoints: dict[Signal, str | None] = {}
     protocols: dict[Signal, str] = {}
     for signal in SIGNALS:
@@ -83,14 +96,18 @@ def read_settings(
     if port is None:
         port = _number("prometheus_port", None, int, minimum=0, maximum=65535)
     _check_resource_attributes()
+    sdk_disabled = _standard_flag("OTEL_SDK_DISABLED")
+    directory = Path(telemetry_dir) if telemetry_dir else default_directory()
+    if not sdk_disabled:
+        _check_directory(directory, explicit=telemetry_dir is not None)
     return BridgeSettings(
-        sdk_disabled=_standard_flag("OTEL_SDK_DISABLED"),
+        sdk_disabled=sdk_disabled,
         endpoints=endpoints,
         protocols=protocols,
         export_timeout_s=_number("export_timeout", 3.0, float, above=0),
-        telemetry_dir=Path(telemetry_dir) if telemetry_dir else default_directory(),
+        telemetry_dir=directory,
         flush_timeout_s=(
-            flush_timeout_s
+            float(flush_timeout_s)
             if flush_timeout_s is not None
             else _number("flush_timeout", 5.0, float, above=0)
         ),
@@ -130,10 +147,10 @@ def _endpoint(signal: Signal, protocol: str, explicit: str | None) -> str | None
     base = (explicit or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")).strip()
     if not base:
         return None
-    if "://" not in base:
+    if not base.lower().startswith(("http://", "https://")):
         raise ValueError(
-            f"flowlight.otel: OTLP endpoint {base!r} has no scheme; write it as a URL such as "
-            "'http://127.0.0.1:4318' (http/protobuf) or 'http://127.0.0.1:4317' (grpc)"
+            f"flowlight.otel: OTLP endpoint {base!r} is not an http:// or https:// URL; write it "
+            "as 'http://127.0.0.1:4318' (http/protobuf) or 'http://127.0.0.1:4317' (grpc)"
         )
     if protocol == "http/protobuf":
         return base.rstrip("/") + f"/v1/{signal}"
@@ -161,9 +178,26 @@ def _number(
     value = setting("otel", key, default=default)
     if value is None:
         return None
-    name = env_name("otel", key)
+    return _checked_number(
+        env_name("otel", key), value, kind, minimum=minimum, maximum=maximum, above=above
+    )
+
+
+def _checked_number(
+    name: str,
+    value: Any,
+    kind: type,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    above: float | None = None,
+) -> Any:
+    """`value` as `kind` if it is a finite number within the bounds, else a ValueError naming
+    `name` (a variable or an argument), the value and what is accepted."""
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise ValueError(f"flowlight.otel: {name} is {value!r}; it must be a number")
+    if not math.isfinite(value):
+        raise ValueError(f"flowlight.otel: {name} is {value!r}; it must be a finite number")
     if kind is int and not float(value).is_integer():
         raise ValueError(f"flowlight.otel: {name} is {value!r}; it must be a whole number")
     out_of_range = (
@@ -180,6 +214,76 @@ def _number(
         allowed = " and ".join(b for b in bounds if b)
         raise ValueError(f"flowlight.otel: {name} is {value!r}; it must be {allowed}")
     return kind(value)
+
+
+def _check_arguments(**arguments: Any) -> None:
+    """Refuse a `configure()` argument its environment variable would not accept."""
+
+    def refuse(option: str, accepted: str) -> None:
+        raise ValueError(
+            f"flowlight.otel: configure({option}=...) is {arguments[option]!r}; {accepted}"
+        )
+
+    for option in ("endpoint", "protocol", "service_name", "prometheus_host"):
+        value = arguments[option]
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            refuse(option, "give a non-empty text, or None to take it from the environment")
+    endpoint = arguments["endpoint"]
+    if endpoint is not None and not endpoint.strip().lower().startswith(("http://", "https://")):
+        refuse("endpoint", "give an http:// or https:// URL such as 'http://127.0.0.1:4318'")
+    directory = arguments["telemetry_dir"]
+    if directory is not None and (
+        not isinstance(directory, (str, os.PathLike)) or not os.fspath(directory)
+    ):
+        refuse("telemetry_dir", "give a directory path (a str or a Path)")
+    port = arguments["prometheus_port"]
+    if port is not None:
+        _checked_number("configure(prometheus_port=...)", port, int, minimum=0, maximum=65535)
+        if not isinstance(port, int):
+            refuse("prometheus_port", "give a whole number from 0 to 65535")
+    timeout = arguments["flush_timeout_s"]
+    if timeout is not None:
+        _checked_number("configure(flush_timeout_s=...)", timeout, float, above=0)
+    record_values = arguments["record_values"]
+    if record_values is not None and not isinstance(record_values, bool):
+        refuse("record_values", "give True or False")
+
+
+def _check_directory(directory: Path, *, explicit: bool) -> None:
+    """Refuse (an argument) or warn about (the environment's or the default) a telemetry
+    directory that cannot be written: every batch kept locally would be lost. Nothing is created
+    here; the files make the directory when they first write."""
+    problem = directory_problem(directory)
+    if problem is None:
+        return
+    if explicit:
+        raise ValueError(
+            f"flowlight.otel: configure(telemetry_dir=...) is {str(directory)!r}, but {problem}; "
+            "give a directory flowlight can create or write to"
+        )
+    _log.warning(
+        "flowlight.otel: the telemetry directory %s (%s, or the default) cannot be used: %s. "
+        "Telemetry kept in local files will be lost: set %s to a writable directory",
+        directory,
+        env_name("otel", "telemetry_dir"),
+        problem,
+        env_name("otel", "telemetry_dir"),
+    )
+
+
+def directory_problem(directory: Path) -> str | None:
+    """Why files cannot be written in `directory` (made if missing), or None when they can."""
+    path = directory.absolute()
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        named = "it" if existing == path else str(existing)
+        return f"{named} is a file, not a directory"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        verb = "written to" if existing == path else "created"
+        return f"it cannot be {verb} (no write permission on {existing})"
+    return None
 
 
 # The standard OTEL_* variables follow OpenTelemetry's own rule for a value it cannot use: warn

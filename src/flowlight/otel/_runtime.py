@@ -73,6 +73,8 @@ class Telemetry:
     # The recording path's recorders (see `_recording`), each with what it was made for.
     _span_recorder: tuple[Any, SpanRecorder | None] | None = field(default=None, repr=False)
     _log_recorder: tuple[Any, LogRecorder | None] | None = field(default=None, repr=False)
+    # `batches_lost` as the last flush saw it (see `flush`).
+    _lost_at_flush: int = field(default_factory=lambda: STATS.snapshot().get("batches_lost", 0))
 
     def span_recorder(self) -> SpanRecorder | None:
         """What makes run spans directly when `tracer` is the SDK's own (see `_recording`);
@@ -91,13 +93,18 @@ class Telemetry:
         return made[1]
 
     def flush(self, timeout_s: float | None = None) -> bool:
-        """Export everything recorded so far, waiting at most `timeout_s` (default: the setting).
+        """Export everything recorded so far, waiting at most `timeout_s` (default: the setting);
+        False when the bound passed, or when a batch was lost (could be neither sent nor written
+        to the local files) since the last flush.
 
         The SDK's own force_flush blocks for as long as its exporter retries; running it on a helper
         thread keeps the bound. A batch still being exported when the bound passes is not lost: its
         exporter spools it if the export then fails, and provider shutdown at exit waits for it.
         """
-        return self._flush(self.flushables, timeout_s)
+        finished = self._flush(self.flushables, timeout_s)
+        lost = STATS.snapshot().get("batches_lost", 0)
+        lost_since, self._lost_at_flush = lost - self._lost_at_flush, lost
+        return finished and lost_since <= 0
 
     def shutdown(self) -> None:
         """Stop the providers the bridge built and flush the application's own, which keep running.

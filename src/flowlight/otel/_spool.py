@@ -49,6 +49,10 @@ __all__ = [
 
 _log = logging.getLogger("flowlight.otel")
 
+# The directories whose lost batches were reported (see `JsonLinesFile.report_lost`).
+_lost_reported: set[Path] = set()
+_lost_lock = threading.Lock()
+
 _APPEND_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -79,6 +83,26 @@ class JsonLinesFile:
                 mark_unsent(self.path)
             if self._write(data) >= self._max_bytes:
                 rotate_if_full(self.path, self._max_bytes, self._keep)
+
+    def report_lost(self, error: Exception) -> None:
+        """Say once per directory and process, at WARNING and without a traceback, that batches
+        are being lost and what to fix; each later loss goes to DEBUG (and is counted in
+        `batches_lost`)."""
+        with _lost_lock:
+            first = self.directory not in _lost_reported
+            _lost_reported.add(self.directory)
+        if not first:
+            _log.debug("flowlight.otel: could not write to %s", self.path, exc_info=error)
+            return
+        _log.warning(
+            "flowlight.otel: could not write %s to %s (%s: %s); telemetry is lost until this is "
+            "fixed: set FLOWLIGHT__OTEL__TELEMETRY_DIR (or configure(telemetry_dir=...)) to a "
+            "writable directory. statistics()['batches_lost'] counts the batches lost.",
+            self.signal,
+            self.path,
+            type(error).__name__,
+            error,
+        )
 
     def _write(self, data: bytes) -> int:
         """Append `data` with one `write` (another process's line never lands inside it) and
@@ -191,9 +215,9 @@ class _Spooler:
             self.health.mark_down()
         try:
             self.spool.append(encode(), unsent=send is not None)
-        except Exception:
+        except Exception as error:
             STATS.add("batches_lost")
-            _log.exception("flowlight.otel: could not write %s to %s", self.signal, self.spool.path)
+            self.spool.report_lost(error)
             return False
         STATS.add("batches_spooled" if send is not None else "batches_written")
         return True
