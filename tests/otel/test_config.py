@@ -191,3 +191,54 @@ def test_an_unusable_telemetry_directory_from_the_environment_warns_once_and_flu
     assert all(r.exc_info is None for r in warnings)
     assert "FLOWLIGHT__OTEL__TELEMETRY_DIR" in warnings[0].getMessage()
     assert otel.statistics()["batches_lost"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("OTEL_METRIC_EXPORT_INTERVAL", "-1"),
+        ("OTEL_METRIC_EXPORT_INTERVAL", "0"),
+        ("OTEL_METRIC_EXPORT_TIMEOUT", "-1"),
+        ("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "-1"),
+        ("OTEL_ATTRIBUTE_COUNT_LIMIT", "abc"),
+        ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "abc"),
+        ("OTEL_SPAN_EVENT_COUNT_LIMIT", "-5"),
+        ("OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", "abc"),
+        ("OTEL_METRICS_EXEMPLAR_FILTER", "bogus"),
+    ],
+)
+def test_a_standard_variable_the_sdk_cannot_use_warns_and_takes_the_default(
+    variable: str,
+    value: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """OpenTelemetry's rule: a warning and the default; the SDK raised, and the whole bridge was
+    off (no traces, logs or metrics)."""
+    monkeypatch.setenv(variable, value)
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    caplog.set_level(logging.WARNING, logger="flowlight.otel")
+    try:
+        otel.configure(telemetry_dir=str(tmp_path))
+        assert otel.instrument(flows.success_flow()).run().is_successful()
+        assert otel.flush()
+    finally:
+        otel.shutdown()
+    assert [r.getMessage() for r in caplog.records if variable in r.getMessage()]
+    assert (tmp_path / "traces.jsonl").read_text().count("traceId") >= 2
+
+
+def test_importing_the_bridge_survives_a_bad_span_attribute_count_limit(tmp_path: Path) -> None:
+    """The SDK's trace module reads that variable when it is imported, and raised."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import flowlight.otel, os; print(os.environ['OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT'])"
+    environment = {**os.environ, "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT": "-1"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "-1"

@@ -20,7 +20,8 @@ import os
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from flowlight.otel import _session
+# _sdk_import first: it imports the SDK's trace module despite a bad variable (see there).
+from flowlight.otel import _sdk_import, _session  # noqa: F401
 from flowlight.otel._handler import OtelHandler
 from flowlight.otel._logs import add_trace_context, redact_secrets
 from flowlight.otel._replay import ReplayReport, replay

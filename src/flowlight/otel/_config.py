@@ -29,6 +29,10 @@ _DEFAULT_PROTOCOL = "http/protobuf"
 # OTEL_BSP_MAX_EXPORT_BATCH_SIZE's and OTEL_BLRP_MAX_EXPORT_BATCH_SIZE's default.
 _DEFAULT_BATCH_SIZE = 512
 
+# OTEL_METRIC_EXPORT_INTERVAL's and OTEL_METRIC_EXPORT_TIMEOUT's defaults (milliseconds).
+_DEFAULT_METRIC_INTERVAL_MS = 60_000.0
+_DEFAULT_METRIC_TIMEOUT_MS = 30_000.0
+
 _log = logging.getLogger("flowlight.otel")
 
 
@@ -53,6 +57,12 @@ class BridgeSettings:
     otlp_timeouts_s: dict[Signal, float | None] = field(default_factory=dict)
     span_batch_size: int = _DEFAULT_BATCH_SIZE
     log_batch_size: int = _DEFAULT_BATCH_SIZE
+    # The SDK's limits to give explicitly, for the OTEL_*_LIMIT variables it could not use.
+    span_limits: dict[str, int] = field(default_factory=dict)
+    log_limits: dict[str, int] = field(default_factory=dict)
+    metric_export_interval_ms: float = _DEFAULT_METRIC_INTERVAL_MS
+    metric_export_timeout_ms: float = _DEFAULT_METRIC_TIMEOUT_MS
+    exemplar_filter_unusable: bool = False
 
     @property
     def uses_collector(self) -> bool:
@@ -97,6 +107,7 @@ def read_settings(
         port = _number("prometheus_port", None, int, minimum=0, maximum=65535)
     _check_resource_attributes()
     sdk_disabled = _standard_flag("OTEL_SDK_DISABLED")
+    unusable_limits = _unusable_limits()
     directory = Path(telemetry_dir) if telemetry_dir else default_directory()
     if not sdk_disabled:
         _check_directory(directory, explicit=telemetry_dir is not None)
@@ -122,6 +133,15 @@ def read_settings(
         otlp_timeouts_s={signal: _standard_timeout(signal) for signal in SIGNALS},
         span_batch_size=_standard_batch_size("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
         log_batch_size=_standard_batch_size("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"),
+        span_limits=_limits(_SPAN_LIMITS, unusable_limits),
+        log_limits=_limits(_LOG_LIMITS, unusable_limits),
+        metric_export_interval_ms=_standard_millis(
+            "OTEL_METRIC_EXPORT_INTERVAL", _DEFAULT_METRIC_INTERVAL_MS, infinite_ok=True
+        ),
+        metric_export_timeout_ms=_standard_millis(
+            "OTEL_METRIC_EXPORT_TIMEOUT", _DEFAULT_METRIC_TIMEOUT_MS
+        ),
+        exemplar_filter_unusable=_exemplar_filter_unusable(),
     )
 
 
@@ -361,3 +381,113 @@ def _check_resource_attributes() -> None:
             raw,
             ", ".join(repr(entry) for entry in bad),
         )
+
+
+def _standard_millis(name: str, default: float, *, infinite_ok: bool = False) -> float:
+    """A time in milliseconds the SDK reads from `name`: > 0 (the SDK raises on 0 or less, which
+    took the whole bridge down), else a warning and `default`."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if value > 0 and (infinite_ok or math.isfinite(value)):
+        return value
+    _log.warning(
+        "flowlight.otel: %s=%r is not allowed: it must be a number of milliseconds > 0; using %g",
+        name,
+        raw,
+        default,
+    )
+    return default
+
+
+# The SDK's SpanLimits and LogRecordLimits arguments, each with the variable it reads and the
+# variable whose value it takes when its own is not set (else: 128, or no limit for a length).
+_SPAN_LIMITS: dict[str, tuple[str, str | None]] = {
+    "max_attributes": ("OTEL_ATTRIBUTE_COUNT_LIMIT", None),
+    "max_events": ("OTEL_SPAN_EVENT_COUNT_LIMIT", None),
+    "max_links": ("OTEL_SPAN_LINK_COUNT_LIMIT", None),
+    "max_span_attributes": ("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "OTEL_ATTRIBUTE_COUNT_LIMIT"),
+    "max_event_attributes": ("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", "OTEL_ATTRIBUTE_COUNT_LIMIT"),
+    "max_link_attributes": ("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", "OTEL_ATTRIBUTE_COUNT_LIMIT"),
+    "max_attribute_length": ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", None),
+    "max_span_attribute_length": (
+        "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+        "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+    ),
+}
+_LOG_LIMITS: dict[str, tuple[str, str | None]] = {
+    "max_attributes": ("OTEL_ATTRIBUTE_COUNT_LIMIT", None),
+    "max_attribute_length": ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", None),
+    "max_log_record_attributes": (
+        "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT",
+        "OTEL_ATTRIBUTE_COUNT_LIMIT",
+    ),
+    "max_log_record_attribute_length": (
+        "OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+        "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+    ),
+}
+_NO_LIMIT = -1  # the SDK's SpanLimits.UNSET and LogRecordLimits.UNSET
+_DEFAULT_COUNT_LIMIT = 128
+
+
+def _unusable_limits() -> set[str]:
+    """The OTEL_*_LIMIT variables set to something other than a whole number >= 0 or empty
+    (where the SDK raises, and took the whole bridge down), each warned about once."""
+    names = {name for table in (_SPAN_LIMITS, _LOG_LIMITS) for name, _ in table.values()}
+    unusable = set()
+    for name in sorted(names):
+        raw = os.environ.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            usable = int(raw) >= 0
+        except ValueError:
+            usable = False
+        if not usable:
+            unusable.add(name)
+            _log.warning(
+                "flowlight.otel: %s=%r is not allowed: it must be a whole number >= 0 (empty for "
+                "no limit); using its default",
+                name,
+                raw,
+            )
+    return unusable
+
+
+def _limits(table: dict[str, tuple[str, str | None]], unusable: set[str]) -> dict[str, int]:
+    """Explicit values for the limits whose variable is unusable: what the SDK takes when that
+    variable is not set (the others are left for the SDK to read)."""
+    chosen: dict[str, int] = {}
+    for argument, (name, fallback) in table.items():
+        if name not in unusable:
+            continue
+        value = _NO_LIMIT if "LENGTH" in name else _DEFAULT_COUNT_LIMIT
+        if fallback is not None and fallback not in unusable:
+            raw = os.environ.get(fallback, "").strip()
+            if raw:
+                value = int(raw)
+        chosen[argument] = value
+    return chosen
+
+
+_EXEMPLAR_FILTERS = ("trace_based", "always_on", "always_off")
+
+
+def _exemplar_filter_unusable() -> bool:
+    """True (after a warning) when OTEL_METRICS_EXEMPLAR_FILTER names no filter (the SDK
+    raises); the default, trace_based, is then given explicitly."""
+    raw = os.environ.get("OTEL_METRICS_EXEMPLAR_FILTER")
+    if raw is None or raw in _EXEMPLAR_FILTERS:
+        return False
+    _log.warning(
+        "flowlight.otel: OTEL_METRICS_EXEMPLAR_FILTER=%r is not allowed: use %s; using %s",
+        raw,
+        ", ".join(_EXEMPLAR_FILTERS),
+        _EXEMPLAR_FILTERS[0],
+    )
+    return True

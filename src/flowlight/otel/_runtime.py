@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry import _logs, metrics, trace
-from opentelemetry.sdk._logs import LoggerProvider
-from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordLimits
+from opentelemetry.sdk.metrics import MeterProvider, TraceBasedExemplarFilter
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanLimits, TracerProvider
 
 from flowlight.otel._batching import LosslessLogProcessor, LosslessSpanProcessor
 from flowlight.otel._config import BridgeSettings
@@ -161,7 +161,9 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
     span_processor: Any = None
     tracer_provider: Any = trace.get_tracer_provider()
     if _is_unset(tracer_provider):
-        tracer_provider = TracerProvider(resource=resource)
+        tracer_provider = TracerProvider(
+            resource=resource, span_limits=SpanLimits(**settings.span_limits)
+        )
         span_processor = LosslessSpanProcessor(
             SpoolingSpanExporter(
                 _otlp_exporter(settings, "traces"),
@@ -185,7 +187,9 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
                 _otlp_exporter(settings, "metrics"),
                 JsonLinesFile(directory, "metrics"),
                 health,
-            )
+            ),
+            export_interval_millis=settings.metric_export_interval_ms,
+            export_timeout_millis=settings.metric_export_timeout_ms,
         )
         readers: list[Any] = [push_reader]
         if settings.prometheus_port is not None:
@@ -193,7 +197,13 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
                 settings.prometheus_host, settings.prometheus_port
             )
             readers.append(prometheus.reader)
-        meter_provider = MeterProvider(resource=resource, metric_readers=readers)
+        meter_provider = MeterProvider(
+            resource=resource,
+            metric_readers=readers,
+            exemplar_filter=TraceBasedExemplarFilter()
+            if settings.exemplar_filter_unusable
+            else None,
+        )
         _install("metrics", meter_provider)
         owned.append(meter_provider)
         # Only the push reader: flushing the provider would also make the Prometheus reader queue
@@ -207,7 +217,9 @@ def build_telemetry(settings: BridgeSettings) -> Telemetry:
     if settings.otel_logs:
         logger_provider: Any = _logs.get_logger_provider()
         if _is_unset(logger_provider):
-            logger_provider = LoggerProvider(resource=resource)
+            logger_provider = LoggerProvider(
+                resource=resource, log_record_limits=LogRecordLimits(**settings.log_limits)
+            )
             logger_provider.add_log_record_processor(
                 LosslessLogProcessor(
                     SpoolingLogExporter(
