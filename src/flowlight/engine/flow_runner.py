@@ -112,6 +112,11 @@ def run_flow(
 
 def check_parameters(flow: Flow, given: dict[str, Any] | None) -> dict[str, Any]:
     """The run's parameter values; raise naming unknown or missing required parameters."""
+    if given is not None and not isinstance(given, Mapping):
+        raise TypeError(
+            f"Flow '{flow.name}' got parameters={given!r}; parameters takes a dict of parameter "
+            'names to values, e.g. flow.run(parameters={"x": 1}).'
+        )
     given = dict(given or {})
     declared = {p.name: p for p in flow.parameters()}
     unknown = sorted(set(given) - set(declared))
