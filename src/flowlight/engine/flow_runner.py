@@ -18,6 +18,7 @@ from flowlight.core.task import Constant
 from flowlight.engine import run_log
 from flowlight.engine.clock import get_clock
 from flowlight.engine.handlers import HandlerFailure, transition
+from flowlight.engine.run_dates import run_dates
 from flowlight.engine.state import (
     Failed,
     Mapped,
@@ -265,6 +266,7 @@ class FlowRunner:
             # A pendulum datetime when read; made then, so a run nobody asks loads no pendulum.
             "scheduled_start_time": Deferred(utc_datetime, started),
             **(user_context or {}),
+            **run_dates({**current(), **(user_context or {})}.get("date"), started),
             "parameters": parameters,
         }
         ctx["logger"] = run_logger(f"flowlight.{flow.name}")
