@@ -170,3 +170,27 @@ def test_resource_attributes_without_a_key_are_named_in_a_warning(
         read_settings()
     assert "OTEL_RESOURCE_ATTRIBUTES='=,==,a,team=data'" in caplog.text
     assert "('=', '==', 'a')" in caplog.text
+
+
+def test_a_logging_level_that_is_not_a_level_warns_and_the_default_is_used() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "from flowlight import Flow, task\n"
+        "@task\n"
+        "def t():\n"
+        "    return 1\n"
+        "print(Flow('levels', tasks=[t]).run().is_successful())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "FLOWLIGHT__LOGGING__LEVEL": "loud"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
+    assert "SettingWarning: FLOWLIGHT__LOGGING__LEVEL='loud' is not a level" in done.stderr
+    assert "DEBUG, INFO, WARNING, ERROR or CRITICAL; using WARNING" in done.stderr

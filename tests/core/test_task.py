@@ -173,3 +173,67 @@ def test_a_cache_validator_without_cache_for_is_warned_about() -> None:
         warnings.simplefilter("error")
         Task(cache_validator=cache_validators.never_use)
         Task(cache_for=datetime.timedelta(1), cache_validator=cache_validators.all_inputs)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "says"),
+    [
+        ({"timeout": datetime.timedelta(seconds=-1)}, TypeError, "timeout=.*from 0 to"),
+        ({"timeout": float("inf")}, TypeError, "timeout=inf"),
+        ({"timeout": float("nan")}, TypeError, "timeout=nan"),
+        ({"timeout": datetime.timedelta.max}, TypeError, "timeout=.*from 0 to"),
+        ({"timeout": 1e10}, TypeError, "timeout=10000000000.0"),
+        (
+            {"max_retries": 1, "retry_delay": datetime.timedelta(seconds=-5)},
+            TypeError,
+            "retry_delay=.*from 0 to",
+        ),
+        ({"max_retries": "3"}, TypeError, "max_retries='3'; give a whole number"),
+        ({"max_retries": 1.5}, TypeError, "max_retries=1.5; give a whole number"),
+        ({"max_retries": -1}, ValueError, "max_retries=-1; give a whole number, 0 or more"),
+        ({"name": 123}, TypeError, "name=123; a task's name is a string"),
+        ({"tags": [1, 2]}, TypeError, "each tag is a string, not 1"),
+        ({"tags": "etl"}, TypeError, "tags takes a list of strings"),
+        (
+            {"max_retries": 1, "retry_delay": datetime.timedelta(0), "retry_on": "ValueError"},
+            TypeError,
+            "invalid `retry_on` value 'ValueError'",
+        ),
+        ({"on_failure": lambda task: None}, TypeError, "on_failure=.*cannot be called as"),
+        ({"trigger": lambda a, b, c: True}, TypeError, "trigger=.*cannot be called as"),
+    ],
+)
+def test_a_task_refuses_bad_arguments_when_it_is_made(
+    arguments: dict[str, typing.Any], error: type[Exception], says: str
+) -> None:
+    """Each of these was accepted and failed only in the middle of a run, or deep inside the
+    engine with a message that did not name the argument."""
+    with pytest.raises(error, match=says):
+        Task(**arguments)
+
+
+def test_durations_up_to_the_longest_wait_and_callables_of_the_right_shape_are_kept() -> None:
+    def notify(task: typing.Any, state: typing.Any) -> None:
+        return None
+
+    made = Task(
+        timeout=datetime.timedelta(days=365),
+        max_retries=2,
+        retry_delay=0,
+        retry_on=ValueError,
+        on_failure=notify,
+        trigger=flowlight.triggers.all_finished,
+        tags=["etl"],
+    )
+    assert made.timeout == 365 * 86400 and made.max_retries == 2
+    assert made.retry_on == {ValueError} and made.tags == {"etl"}
+
+
+def test_flow_run_refuses_parameters_that_are_not_a_mapping() -> None:
+    with pytest.raises(TypeError, match=r"parameters='p'; parameters takes a dict"):
+        Flow("p", tasks=[Parameter("p")]).run(parameters="p")  # type: ignore[arg-type]
+
+
+def test_a_flows_on_failure_is_checked_when_the_flow_is_made() -> None:
+    with pytest.raises(TypeError, match=r"Flow 'f' has on_failure=.*cannot be called as"):
+        Flow("f", on_failure=lambda flow: None)

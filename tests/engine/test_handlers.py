@@ -226,3 +226,32 @@ def test_a_nested_handler_is_named_by_its_qualified_name() -> None:
         "Flow 'f' has state handler "
         "'test_a_nested_handler_is_named_by_its_qualified_name.<locals>.inner' that takes 1"
     )
+
+
+@pytest.mark.parametrize(
+    ("returned", "named"),
+    [(5, "5 (int)"), ("Success", "'Success' (str)"), (Success, "(the class Success)")],
+)
+def test_a_handler_returning_something_other_than_a_state_fails_the_run_naming_it(
+    returned: Any, named: str
+) -> None:
+    def relabel(obj: Any, old: State, new: State) -> Any:
+        return returned
+
+    t = Task(name="t", state_handlers=[relabel])
+    state = Flow("junk", tasks=[t]).run().result[t]
+    assert state.is_failed()
+    assert "state handler " in state.message and "relabel returned" in state.message
+    assert named in state.message
+    assert isinstance(state.result, TypeError)
+
+    flow_state = Flow("junk flow", tasks=[Task(name="u")], state_handlers=[relabel]).run()
+    assert flow_state.is_failed() and "relabel returned" in flow_state.message
+
+
+@pytest.mark.parametrize("returned", [0, False, ""])
+def test_a_handler_returning_a_false_value_keeps_the_state_as_prefect_1_does(
+    returned: Any,
+) -> None:
+    t = Task(name="t", state_handlers=[lambda obj, old, new: returned])
+    assert Flow("falsy", tasks=[t]).run().result[t].is_successful()

@@ -37,7 +37,8 @@ def test_repr_follows_the_seed_document() -> None:
         (st.TimedOut(), {"is_finished", "is_failed"}),
         (st.TriggerFailed(), {"is_finished", "is_failed"}),
         (st.Looped(), {"is_finished", "is_looped"}),
-        (st.Queued(), {"is_queued"}),  # a meta state beside Submitted, as in Prefect 1.4.1
+        # a meta state beside Submitted, which Prefect 1.4.1 counts as scheduled too
+        (st.Queued(), {"is_queued", "is_scheduled"}),
         (st.Submitted(), {"is_submitted"}),
         (st.ClientFailed(), set()),
         (st.Cancelled(), {"is_finished"}),

@@ -104,3 +104,53 @@ def test_a_deferred_value_crosses_to_another_process_as_it_is() -> None:
     assert isinstance(raw, Deferred)
     copy = pickle.loads(pickle.dumps({"scheduled_start_time": raw}))
     assert resolved(copy)["scheduled_start_time"] == captured["read"]
+
+
+DATE_KEYS = (
+    "today",
+    "yesterday",
+    "tomorrow",
+    "today_nodash",
+    "yesterday_nodash",
+    "tomorrow_nodash",
+)
+
+
+def _dates_seen(**run_options: Any) -> tuple[list[Any], Any]:
+    seen: list[Any] = []
+
+    @flowlight.task
+    def look() -> None:
+        seen.extend(flowlight.context.get(key) for key in DATE_KEYS)
+        seen.append(flowlight.context.get("date"))
+
+    flowlight.Flow("dates", tasks=[look]).run(**run_options)
+    return seen[:-1], seen[-1]
+
+
+def test_a_run_offers_the_date_and_the_days_around_it_as_prefect_1_does() -> None:
+    texts, date = _dates_seen()
+    assert isinstance(date, pendulum.DateTime) and date.timezone_name == "UTC"
+    today = date.date()
+    day = pendulum.duration(days=1)
+    expected = [
+        today.isoformat(),
+        (today - day).isoformat(),
+        (today + day).isoformat(),
+        today.strftime("%Y%m%d"),
+        (today - day).strftime("%Y%m%d"),
+        (today + day).strftime("%Y%m%d"),
+    ]
+    assert texts == expected
+
+
+def test_a_date_given_as_text_is_parsed_and_the_days_follow_it() -> None:
+    texts, date = _dates_seen(context={"date": "2020-02-29T10:00:00"})
+    assert isinstance(date, pendulum.DateTime) and date.isoformat().startswith("2020-02-29T10")
+    assert texts == ["2020-02-29", "2020-02-28", "2020-03-01", "20200229", "20200228", "20200301"]
+
+
+def test_a_date_that_is_not_one_is_kept_and_the_days_follow_the_runs_start() -> None:
+    texts, date = _dates_seen(context={"date": "not a date"})
+    assert date == "not a date"
+    assert texts[0] == pendulum.now("UTC").date().isoformat()

@@ -13,6 +13,8 @@ import contextvars
 import datetime
 import functools
 import inspect
+import math
+import threading
 import typing
 import warnings
 from collections.abc import Callable, Iterable
@@ -189,7 +191,10 @@ def retry_on_types(
             f"{owner} has retry_on={retry_on!r} but no max_retries: a number of `max_retries` "
             "must be provided if `retry_on` is set."
         )
-    chosen = set(retry_on) if isinstance(retry_on, Iterable) else {retry_on}
+    if isinstance(retry_on, Iterable) and not isinstance(retry_on, (str, bytes)):
+        chosen: set[Any] = set(retry_on)
+    else:  # one class (or a mistaken name, refused below as a whole)
+        chosen = {retry_on}
     for kind in chosen:
         if not isinstance(kind, type) or not issubclass(kind, Exception):
             raise TypeError(
@@ -200,13 +205,61 @@ def retry_on_types(
 
 
 def seconds_of(name: str, owner: str, value: Any) -> float | None:
-    """A duration argument of `Task` (a timedelta or seconds >= 0) as seconds, or refused."""
+    """A duration argument of `Task` (a timedelta or seconds >= 0) as seconds, or refused: a
+    negative or endless one, or one longer than the longest wait Python can make (the run would
+    fail on every attempt with an OverflowError)."""
     if value is None:
         return None
     if isinstance(value, datetime.timedelta):
-        return value.total_seconds()
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-        return float(value)
+        seconds = value.total_seconds()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        seconds = math.nan
+    if 0 <= seconds <= threading.TIMEOUT_MAX:
+        return seconds
     raise TypeError(
-        f"{owner} has {name}={value!r}; give a datetime.timedelta or a number of seconds >= 0."
+        f"{owner} has {name}={value!r}; give a datetime.timedelta or a number of seconds, "
+        f"from 0 to {threading.TIMEOUT_MAX:.0f}."
     )
+
+
+def retry_count(owner: str, max_retries: Any) -> int:
+    """`Task(max_retries=...)`: a whole number >= 0 (None is 0)."""
+    if max_retries is None:
+        return 0
+    if isinstance(max_retries, int) and not isinstance(max_retries, bool) and max_retries >= 0:
+        return max_retries
+    raise (ValueError if isinstance(max_retries, int) else TypeError)(
+        f"{owner} has max_retries={max_retries!r}; give a whole number, 0 or more."
+    )
+
+
+def name_and_tags(owner: str, name: Any, tags: Any) -> None:
+    """A task's name is text, and so is each tag: both end up in slugs, labels and logs."""
+    if not isinstance(name, str):
+        raise TypeError(f"{owner} has name={name!r}; a task's name is a string.")
+    if isinstance(tags, (str, bytes)) or (tags is not None and not isinstance(tags, Iterable)):
+        raise TypeError(f"{owner} got tags={tags!r}; tags takes a list of strings.")
+    wrong = [tag for tag in tags or () if not isinstance(tag, str)]
+    if wrong:
+        raise TypeError(f"{owner} got tags={tags!r}; each tag is a string, not {wrong[0]!r}.")
+
+
+def callable_as(owner: str, what: str, value: Any, arguments: int, shape: str) -> None:
+    """Refuse `value` for `what` unless it can be called with `arguments` positional arguments
+    (a callable whose signature Python cannot read is trusted), so a mistake shows when the task
+    is made rather than in the middle of a run."""
+    if not callable(value):
+        raise TypeError(f"{owner} has {what}={value!r}, which is not callable; give {shape}.")
+    try:
+        signature = inspect.signature(value)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(*([None] * arguments))
+    except TypeError:
+        raise TypeError(
+            f"{owner} has {what}={getattr(value, '__qualname__', value)!r}, which cannot be "
+            f"called as {shape}."
+        ) from None

@@ -61,6 +61,9 @@ class Flow(FlowEditing, FlowGraph):
         self.executor = executor
         handlers = validate_state_handlers(f"Flow '{name}'", state_handlers)
         if on_failure is not None:
+            _checks.callable_as(
+                f"Flow '{name}'", "on_failure", on_failure, 2, "on_failure(flow, state)"
+            )
             from flowlight.utilities.notifications import callback_factory
 
             handlers.append(callback_factory(on_failure, lambda s: s.is_failed()))

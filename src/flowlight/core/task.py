@@ -123,14 +123,11 @@ class Task(TaskOperators):
             _checks.warn_on_reserved_attributes(self)
         self.name = name if name is not None else type(self).__name__
         owner = f"Task '{self.name}'"
+        _checks.name_and_tags(owner, self.name, tags)
         self.slug = slug
-        if isinstance(tags, str):
-            raise TypeError(f"{owner} got tags={tags!r}; tags takes a list of strings.")
         # tasks created inside `with flowlight.tags(...)` (or context(tags=...)) carry those too
         self.tags: set[str] = set(tags or ()) | set(current().get("tags") or ())
-        self.max_retries = int(max_retries or 0)
-        if self.max_retries < 0:
-            raise ValueError(f"{owner} has max_retries={max_retries}; use 0 or more.")
+        self.max_retries = _checks.retry_count(owner, max_retries)
         delay = _checks.seconds_of("retry_delay", owner, retry_delay)
         # Kept as the timedelta Prefect 1 keeps; a number of seconds is accepted and converted.
         self.retry_delay = None if delay is None else datetime.timedelta(seconds=delay)
@@ -147,10 +144,14 @@ class Task(TaskOperators):
             )
         self.retry_on = _checks.retry_on_types(owner, retry_on, self.max_retries)
         self.timeout = _checks.seconds_of("timeout", owner, timeout)
-        if trigger is not None and not callable(trigger):
-            raise TypeError(
-                f"{owner} has trigger={trigger!r}, which is not callable; use one of "
-                "flowlight.triggers (e.g. all_finished) or a function of the upstream states."
+        if trigger is not None:
+            _checks.callable_as(
+                owner,
+                "trigger",
+                trigger,
+                1,
+                "one of flowlight.triggers (e.g. all_finished) or a function of the upstream "
+                "states, trigger(upstream_states) -> bool",
             )
         self.trigger: Callable[..., bool] = trigger or _triggers.all_successful
         self.skip_on_upstream_skip = skip_on_upstream_skip
@@ -185,6 +186,9 @@ class Task(TaskOperators):
         self.nout = nout if nout is not None else _checks.nout_of(self.run)
         handlers = validate_state_handlers(owner, state_handlers)
         if on_failure is not None:
+            _checks.callable_as(
+                owner, "on_failure", on_failure, 2, "a function on_failure(task, state)"
+            )
             from flowlight.utilities.notifications import callback_factory
 
             handlers.append(callback_factory(on_failure, lambda s: s.is_failed()))

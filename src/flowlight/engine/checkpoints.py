@@ -17,9 +17,11 @@ Locations are formatted with the flow's parameters, the run's context (`task_nam
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from flowlight.engine.result.base import Result, ResultNotImplementedError
+from flowlight.engine.run_dates import run_dates
 from flowlight.engine.state import Cached, Failed, State
 from flowlight.settings import setting
 from flowlight.utilities.context import resolved
@@ -45,16 +47,8 @@ def result_for(task: Task, context: dict[str, Any]) -> Result:
 
 
 def _formatting_kwargs(context: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
-    import pendulum
-
-    now = pendulum.now("UTC")
-    today = now.format("YYYY-MM-DD")
     kwargs: dict[str, Any] = {
-        "date": now,
-        "today": today,
-        "today_nodash": today.replace("-", ""),
-        "yesterday": now.subtract(days=1).format("YYYY-MM-DD"),
-        "tomorrow": now.add(days=1).format("YYYY-MM-DD"),
+        **resolved(run_dates(None, time.time())),  # a run's context has its own; these are now's
         **(context.get("parameters") or {}),
         **resolved(context),
         **inputs,

@@ -18,6 +18,7 @@ from flowlight.core.task import Constant
 from flowlight.engine import run_log
 from flowlight.engine.clock import get_clock
 from flowlight.engine.handlers import HandlerFailure, transition
+from flowlight.engine.run_dates import run_dates
 from flowlight.engine.state import (
     Failed,
     Mapped,
@@ -112,6 +113,11 @@ def run_flow(
 
 def check_parameters(flow: Flow, given: dict[str, Any] | None) -> dict[str, Any]:
     """The run's parameter values; raise naming unknown or missing required parameters."""
+    if given is not None and not isinstance(given, Mapping):
+        raise TypeError(
+            f"Flow '{flow.name}' got parameters={given!r}; parameters takes a dict of parameter "
+            'names to values, e.g. flow.run(parameters={"x": 1}).'
+        )
     given = dict(given or {})
     declared = {p.name: p for p in flow.parameters()}
     unknown = sorted(set(given) - set(declared))
@@ -260,6 +266,7 @@ class FlowRunner:
             # A pendulum datetime when read; made then, so a run nobody asks loads no pendulum.
             "scheduled_start_time": Deferred(utc_datetime, started),
             **(user_context or {}),
+            **run_dates({**current(), **(user_context or {})}.get("date"), started),
             "parameters": parameters,
         }
         ctx["logger"] = run_logger(f"flowlight.{flow.name}")

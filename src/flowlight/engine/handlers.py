@@ -32,9 +32,10 @@ def transition(
 ) -> State:
     """Pass `old_state -> new_state` through `handlers` in order and return the state to use.
 
-    Each handler gets the state the previous one returned (`None` keeps it). A handler raising a
-    signal makes the signal's state the result and skips the remaining handlers; `ENDRUN` passes
-    through; any other exception becomes `HandlerFailure` carrying the Failed state of the run.
+    Each handler gets the state the previous one returned (`None`, or any false value as in
+    Prefect 1, keeps it). A handler raising a signal makes the signal's state the result and
+    skips the remaining handlers; `ENDRUN` passes through; any other exception, or a returned
+    value that is not a state, becomes `HandlerFailure` carrying the Failed state of the run.
     """
     for handler in handlers:
         try:
@@ -47,9 +48,28 @@ def transition(
             raise HandlerFailure(
                 Failed(f"Unexpected error while calling state handlers: {exc!r}", result=exc)
             ) from exc
-        if returned is not None:
-            new_state = returned
+        if not returned:
+            continue
+        if not isinstance(returned, State):
+            error = TypeError(
+                f"state handler {_describe(handler)} returned {_shown(returned)}, which is not a "
+                "state; a state handler returns the state to use (a State instance, such as "
+                "new_state) or None to keep it."
+            )
+            raise HandlerFailure(
+                Failed(f"Unexpected error while calling state handlers: {error}", result=error)
+            )
+        new_state = returned
     return new_state
+
+
+def _shown(value: Any) -> str:
+    """A returned value as an error names it: short, with its type."""
+    text = repr(value)
+    if len(text) > 80:
+        text = text[:77] + "..."
+    kind = value.__name__ if isinstance(value, type) else type(value).__name__
+    return f"{text} ({'the class ' if isinstance(value, type) else ''}{kind})"
 
 
 def _describe(handler: Any) -> str:

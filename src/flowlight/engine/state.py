@@ -164,7 +164,8 @@ class State:
         return isinstance(self, Pending)
 
     def is_scheduled(self) -> bool:
-        return isinstance(self, Scheduled)
+        """Scheduled (Retrying, Paused, Resume among them) or Queued, as Prefect 1 counts it."""
+        return isinstance(self, (Scheduled, Queued))
 
     def is_retrying(self) -> bool:
         return isinstance(self, Retrying)

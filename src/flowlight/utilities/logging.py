@@ -20,10 +20,11 @@ import json
 import logging
 import sys
 import traceback
+import warnings
 from collections.abc import MutableMapping
 from typing import Any, TextIO, cast
 
-from flowlight.settings import setting
+from flowlight.settings import SettingWarning, env_name, setting
 from flowlight.utilities.context import current
 from flowlight.utilities.redaction import redact
 
@@ -59,8 +60,15 @@ class _Output:
         # INFO for a person at a terminal; WARNING for a pipe, a file or the application's own
         # structlog pipeline (which filters further as it likes).
         default = "INFO" if self.terminal and not self.users_structlog else "WARNING"
-        level = logging.getLevelName(str(setting("logging", "level", default=default)).upper())
+        chosen = setting("logging", "level", default=default)
+        level = logging.getLevelName(str(chosen).upper())
         if not isinstance(level, int):
+            warnings.warn(
+                f"{env_name('logging', 'level')}={chosen!r} is not a level: use DEBUG, INFO, "
+                f"WARNING, ERROR or CRITICAL; using {default}.",
+                SettingWarning,
+                stacklevel=2,
+            )
             level = logging.getLevelName(default)
         # What the engine says about runs follows the level; lines the application's own code
         # (or the OpenTelemetry bridge) writes through the run logger go to its own structlog
