@@ -2,22 +2,28 @@
 
 The OpenTelemetry bridge writes OTLP JSON lines there (one export request per line, the format
 the collector's `otlpjsonfile` receiver reads); `flowlight trace show`, `flowlight runs` and the
-examples read them back through this module. Reading needs only the standard library: no
-OpenTelemetry import, so the commands start fast.
+examples read them back through this module, line by line through `telemetry_lines` (which replay
+shares), so a damaged line is skipped and reported, never a crash. Reading needs only the
+standard library: no OpenTelemetry import, so the commands start fast.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flowlight.settings import env_name, setting
+from flowlight.telemetry_lines import (
+    SkippedLines,
+    UnreadableLine,
+    otlp_document,
+    store_lines,
+    too_long,
+)
 
 __all__ = [
     "FlowRun",
@@ -85,7 +91,7 @@ class SpanRecord:
     @property
     def map_index(self) -> int | None:
         value = self.attributes.get("flowlight.task.map_index")
-        return None if value is None else int(value)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True)
@@ -178,68 +184,146 @@ def rotate_if_full(live: Path, max_bytes: int, keep: int) -> Path | None:
     return target
 
 
-def _value(node: dict[str, Any]) -> Any:
+class _Shape:
+    """Typed access to one JSON object of a line; a field of the wrong type makes the line
+    unreadable (UnreadableLine names the field), never a crash further on."""
+
+    def __init__(self, node: object, where: str) -> None:
+        if not isinstance(node, dict):
+            raise UnreadableLine(f"{where} is not an object")
+        self.node: dict[str, Any] = node
+        self.where = where
+
+    def text(self, key: str, *, required: bool = False) -> str:
+        value = self.node.get(key)
+        if value is None and not required:
+            return ""
+        if isinstance(value, str) and (value or not required):
+            return value
+        found = "missing" if value is None else f"not a string: {_brief(value)}"
+        raise UnreadableLine(f"{self._at(key)} is {found}")
+
+    def uint64(self, key: str) -> int:
+        """OTLP JSON writes 64-bit integers as strings (or numbers)."""
+        value = self.node.get(key, 0)
+        number = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str) and value.isdigit() and len(value) <= 20:
+            number = int(value)
+        if number is None or not 0 <= number < 2**64:
+            raise UnreadableLine(f"{self._at(key)} is not a 64-bit count: {_brief(value)}")
+        return number
+
+    def _at(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def objects(self, key: str) -> list[_Shape]:
+        value = self.node.get(key, [])
+        if not isinstance(value, list):
+            raise UnreadableLine(f"{self._at(key)} is not a list")
+        return [_Shape(item, f"{self._at(key)}[{i}]") for i, item in enumerate(value)]
+
+    def shape(self, key: str) -> _Shape:
+        return _Shape(self.node.get(key, {}), f"{self._at(key)}")
+
+
+def _brief(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _value(node: _Shape) -> Any:
     """An OTLP JSON `AnyValue` as a Python value."""
-    if "stringValue" in node:
-        return node["stringValue"]
-    if "intValue" in node:
-        return int(node["intValue"])
-    if "doubleValue" in node:
-        return float(node["doubleValue"])
-    if "boolValue" in node:
-        return bool(node["boolValue"])
-    if "arrayValue" in node:
-        return [_value(v) for v in node["arrayValue"].get("values", [])]
-    if "kvlistValue" in node:
-        return _attributes(node["kvlistValue"].get("values", []))
+    value = node.node
+    if "stringValue" in value:
+        return node.text("stringValue")
+    if "intValue" in value:
+        raw = value["intValue"]
+        if isinstance(raw, str) and raw.lstrip("-").isdigit() and len(raw) <= 20:
+            return int(raw)
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+        raise UnreadableLine(f"{node.where}.intValue is not an integer: {_brief(raw)}")
+    if "doubleValue" in value:
+        raw = value["doubleValue"]
+        if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+            raise UnreadableLine(f"{node.where}.doubleValue is not a number: {_brief(raw)}")
+        try:
+            return float(raw)
+        except ValueError:
+            raise UnreadableLine(
+                f"{node.where}.doubleValue is not a number: {_brief(raw)}"
+            ) from None
+    if "boolValue" in value:
+        return bool(value["boolValue"])
+    if "arrayValue" in value:
+        return [_value(v) for v in node.shape("arrayValue").objects("values")]
+    if "kvlistValue" in value:
+        return _attributes(node.shape("kvlistValue"), "values")
     return None
 
 
-def _attributes(items: list[dict[str, Any]]) -> dict[str, Any]:
-    return {item["key"]: _value(item.get("value", {})) for item in items}
+def _attributes(node: _Shape, key: str = "attributes") -> dict[str, Any]:
+    return {item.text("key"): _value(item.shape("value")) for item in node.objects(key)}
 
 
-def _spans_of_line(line: str) -> Iterator[SpanRecord]:
-    document = json.loads(line)
-    for resource_spans in document.get("resourceSpans", []):
-        for scope_spans in resource_spans.get("scopeSpans", []):
-            for span in scope_spans.get("spans", []):
-                status = span.get("status", {})
-                yield SpanRecord(
-                    trace_id=span.get("traceId", ""),
-                    span_id=span.get("spanId", ""),
-                    parent_id=span.get("parentSpanId", "") or "",
-                    name=span.get("name", ""),
-                    start_ns=int(span.get("startTimeUnixNano", 0)),
-                    end_ns=int(span.get("endTimeUnixNano", 0)),
-                    status_code=int(status.get("code", 0)),
-                    status_message=status.get("message", ""),
-                    attributes=_attributes(span.get("attributes", [])),
-                    events=[
-                        SpanEvent(
-                            e.get("name", ""),
-                            int(e.get("timeUnixNano", 0)),
-                            _attributes(e.get("attributes", [])),
-                        )
-                        for e in span.get("events", [])
-                    ],
+def _spans_of_document(document: dict[str, Any]) -> list[SpanRecord]:
+    """The spans of one export request; UnreadableLine when anything in it has the wrong shape
+    (the whole line is skipped then: it is not what the bridge writes)."""
+    spans = []
+    for resource_spans in _Shape(document, "").objects("resourceSpans"):
+        for scope_spans in resource_spans.objects("scopeSpans"):
+            for span in scope_spans.objects("spans"):
+                status = span.shape("status")
+                code = status.node.get("code", 0)
+                if isinstance(code, bool) or not isinstance(code, int):
+                    raise UnreadableLine(f"{status.where}.code is not an integer: {_brief(code)}")
+                spans.append(
+                    SpanRecord(
+                        trace_id=span.text("traceId", required=True),
+                        span_id=span.text("spanId", required=True),
+                        parent_id=span.text("parentSpanId"),
+                        name=span.text("name"),
+                        start_ns=span.uint64("startTimeUnixNano"),
+                        end_ns=span.uint64("endTimeUnixNano"),
+                        status_code=code,
+                        status_message=status.text("message"),
+                        attributes=_attributes(span),
+                        events=[
+                            SpanEvent(e.text("name"), e.uint64("timeUnixNano"), _attributes(e))
+                            for e in span.objects("events")
+                        ],
+                    )
                 )
+    return spans
 
 
-def read_spans(directory: Path | None = None, trace_id: str | None = None) -> list[SpanRecord]:
-    """Every span in the store (of one trace, when `trace_id` is given). A line that is not
-    OTLP JSON is skipped: a file being written may end in half a line."""
+def read_spans(
+    directory: Path | None = None,
+    trace_id: str | None = None,
+    skipped: SkippedLines | None = None,
+) -> list[SpanRecord]:
+    """Every span in the store (of one trace, when `trace_id` is given).
+
+    A line that cannot be read (a torn last line of a killed process, bytes that are not UTF-8,
+    JSON that is no export request of spans, a line over `MAX_LINE_BYTES`) is skipped, and noted
+    in `skipped` when given, so the command can say so; every other line is read."""
     spans: list[SpanRecord] = []
+    wanted = trace_id.encode("utf-8", "replace") if trace_id else None
     for path in signal_files(directory or default_directory(), "traces"):
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                if not line.strip() or (trace_id and trace_id not in line):
-                    continue
-                try:
-                    found = list(_spans_of_line(line))
-                except (ValueError, KeyError, TypeError):
-                    continue
-                spans.extend(s for s in found if trace_id is None or s.trace_id == trace_id)
+        for line in store_lines(path):
+            if line.raw is not None and wanted is not None and wanted not in line.raw:
+                continue
+            try:
+                if line.raw is None:
+                    raise UnreadableLine(too_long(line))
+                found = _spans_of_document(otlp_document(line.raw, "traces"))
+            except UnreadableLine as error:
+                if skipped is not None:
+                    skipped.add(path, line.number, str(error))
+                continue
+            spans.extend(s for s in found if trace_id is None or s.trace_id == trace_id)
     return spans
 
 
@@ -250,8 +334,8 @@ def spans_by_trace(spans: list[SpanRecord]) -> dict[str, list[SpanRecord]]:
     return traces
 
 
-def flow_runs(directory: Path | None = None) -> list[FlowRun]:
-    """The flow runs in the store, oldest first."""
+def flow_runs(directory: Path | None = None, skipped: SkippedLines | None = None) -> list[FlowRun]:
+    """The flow runs in the store, oldest first (unreadable lines noted in `skipped`)."""
     runs = [
         FlowRun(
             trace_id=span.trace_id,
@@ -261,7 +345,7 @@ def flow_runs(directory: Path | None = None) -> list[FlowRun]:
             seconds=span.seconds,
             flow_run_id=str(span.attributes.get("cicd.pipeline.run.id") or ""),
         )
-        for span in read_spans(directory)
+        for span in read_spans(directory, skipped=skipped)
         if span.is_flow_run
     ]
     return sorted(runs, key=lambda run: run.start_ns)

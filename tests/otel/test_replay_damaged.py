@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import flowlight.otel as otel
+from flowlight import telemetry_lines
 from flowlight.cli import main
 from flowlight.otel._otlp_json import request_to_json_line, spans_to_request
 
@@ -106,3 +107,99 @@ def test_a_file_a_live_replay_holds_is_left_to_it(receiver: Any, telemetry_dir: 
         assert held.exists()
     finally:
         live.communicate(b"")
+
+
+def replay_argv(receiver: Any, telemetry_dir: Path, *extra: str) -> list[str]:
+    return [
+        "telemetry",
+        "replay",
+        str(telemetry_dir),
+        "--endpoint",
+        receiver.endpoint,
+        "--protocol",
+        receiver.protocol,
+        *extra,
+    ]
+
+
+def test_json_that_is_no_request_of_the_signal_is_quarantined_not_counted_as_sent(
+    receiver: Any, telemetry_dir: Path, capsys: Any
+) -> None:
+    telemetry_dir.mkdir(parents=True)
+    good = span_lines("one", "two")
+    log_request = b'{"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {}}]}]}]}'
+    not_requests = [b"[]", b"null", b'{"a": "' + b"x" * 1000 + b'"}', b'{"resourceSpans": []}']
+    lines = [good[0], *not_requests, log_request, good[1]]
+    (telemetry_dir / "traces.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+
+    assert main(replay_argv(receiver, telemetry_dir)) == 1
+    output = capsys.readouterr()
+    assert "traces: sent 2, kept 0, quarantined 5 bad line(s) in traces.jsonl.bad" in output.out
+    for number, reason in [
+        (2, "JSON array, not an object"),
+        (3, "JSON null, not an object"),
+        (4, "no traces export request: resourceSpans is missing"),
+        (5, "no traces export request: resourceSpans is an empty list"),
+        (6, "no traces export request: resourceSpans is missing"),
+    ]:
+        assert f"traces: traces.jsonl line {number} is not OTLP JSON: {reason}" in output.err
+    assert sorted(s.name for s in receiver.received.spans()) == ["one", "two"]
+    bad = b"".join(line + b"\n" for line in [*not_requests, log_request])
+    assert (telemetry_dir / "traces.jsonl.bad").read_bytes() == bad
+    # Nothing waits for a collector: the message says where the bad lines went, not to retry.
+    assert "start the collector" not in output.err and "still in" not in output.err
+    assert (
+        "5 line(s) are not OTLP JSON (why: above) and were not sent; they were moved to "
+        f"traces.jsonl.bad in {telemetry_dir}, and a replay never sends them." in output.err
+    )
+
+
+def test_a_line_over_the_limit_is_quarantined_intact_and_the_rest_sent(
+    receiver: Any, telemetry_dir: Path, capsys: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(telemetry_lines, "MAX_LINE_BYTES", 10_000)
+    telemetry_dir.mkdir(parents=True)
+    huge = b'{"a": "' + b"x" * 50_000 + b'"}'
+    good = span_lines("before", "after")
+    (telemetry_dir / "logs.1700000000000000000.jsonl").write_bytes(huge)  # no newline: torn
+    (telemetry_dir / "traces.jsonl").write_bytes(b"\n".join([good[0], huge, good[1]]))
+
+    assert main(replay_argv(receiver, telemetry_dir)) == 1
+    output = capsys.readouterr()
+    assert "traces: sent 2, kept 0, quarantined 1 bad line(s) in traces.jsonl.bad" in output.out
+    assert "logs: sent 0, kept 0, quarantined 1 bad line(s) in logs.jsonl.bad" in output.out
+    assert (
+        "traces: traces.jsonl line 2 is not OTLP JSON: 50,009 bytes long, over the "
+        "10,000-byte line limit" in output.err
+    )
+    assert "logs: logs.1700000000000000000.jsonl line 1 is not OTLP JSON: 50,009" in output.err
+    assert "traces.jsonl.bad, logs.jsonl.bad in" in output.err
+    assert sorted(s.name for s in receiver.received.spans()) == ["after", "before"]
+    assert (telemetry_dir / "traces.jsonl.bad").read_bytes() == huge + b"\n"
+    assert (telemetry_dir / "logs.jsonl.bad").read_bytes() == huge + b"\n"
+
+
+def test_with_keep_bad_lines_are_said_to_stay_where_they_are(
+    receiver: Any, telemetry_dir: Path, capsys: Any
+) -> None:
+    telemetry_dir.mkdir(parents=True)
+    content = b"\n".join([span_lines("one")[0], b"[]"]) + b"\n"
+    (telemetry_dir / "traces.jsonl").write_bytes(content)
+
+    assert main(replay_argv(receiver, telemetry_dir, "--keep")) == 1
+    output = capsys.readouterr()
+    assert "traces: sent 1, kept 0, skipped 1 bad line(s) (left in place: --keep)" in output.out
+    assert "--keep left them in place" in output.err and "moved" not in output.err
+    assert sorted(p.name for p in telemetry_dir.iterdir()) == ["traces.jsonl"]
+    assert (telemetry_dir / "traces.jsonl").read_bytes() == content
+
+
+def test_many_bad_lines_are_listed_up_to_ten_then_counted(
+    receiver: Any, telemetry_dir: Path, capsys: Any
+) -> None:
+    telemetry_dir.mkdir(parents=True)
+    (telemetry_dir / "traces.jsonl").write_bytes(b"[]\n" * 25)
+    assert main(replay_argv(receiver, telemetry_dir)) == 1
+    errors = [e for e in capsys.readouterr().err.splitlines() if e.startswith("error: ")]
+    assert len(errors) == 11
+    assert errors[-1] == "error: ... and 15 more"

@@ -1,12 +1,44 @@
-"""What the commands share to draw on a terminal: the console, state colours, durations."""
+"""What the commands share to draw on a terminal: the console, state colours, durations, and
+text from the telemetry files made safe to print."""
 
 from __future__ import annotations
 
 import os
 import sys
+import unicodedata
 from typing import Any
 
-__all__ = ["console", "duration", "state_style"]
+__all__ = ["console", "duration", "markup_safe", "printable", "state_style"]
+
+# Besides control characters: the bidirectional overrides and isolates, which reorder what the
+# terminal shows (a name could display as something else), and lone surrogates, which cannot be
+# encoded for the terminal at all.
+_SHOWN_ESCAPED = frozenset({"Cc", "Cs", "Zl", "Zp"})
+_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str) -> str:
+    """`text` with every control character shown as its escape (`\\x1b`, `\\n`, `\\u202e`).
+
+    Names, states and messages in the telemetry files are data anyone's flow wrote: printed raw,
+    an escape sequence in a flow name would clear the screen, recolour or rewrite the terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+        if ch in _BIDI_CONTROLS or unicodedata.category(ch) in _SHOWN_ESCAPED
+        else ch
+        for ch in text
+    )
+
+
+def markup_safe(text: str) -> str:
+    """`printable(text)` for a rich markup string: its brackets are shown, not applied."""
+    from rich.markup import escape
+
+    return escape(printable(text))
+
 
 _STYLES = {
     "Success": "green",

@@ -8,7 +8,10 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flowlight.otel import ReplayReport
 
 __all__ = ["add_parser", "close_crashed_command", "replay_command"]
 
@@ -116,27 +119,55 @@ def replay_command(args: argparse.Namespace) -> int:
     for signal, count in report.sent.items():
         line = f"{signal}: sent {count}, kept {report.kept.get(signal, 0)}"
         quarantined = report.quarantined.get(signal, 0)
-        if quarantined:
+        if quarantined and args.keep:
+            line += f", skipped {quarantined} bad line(s) (left in place: --keep)"
+        elif quarantined:
             line += f", quarantined {quarantined} bad line(s) in {signal}.jsonl.bad"
         print(line)
     if not report.sent:
         print(f"nothing to send in {directory}")
     _print_problems(report.errors)
-    if not report.complete:
-        print(
-            f"flowlight telemetry replay: not everything was delivered to the collector; what it "
-            f"did not take is still in {directory}: start the collector (or fix the endpoint) "
-            "and replay again.",
-            file=sys.stderr,
-        )
+    for message in _what_is_left(report, directory, keep=args.keep):
+        print(f"flowlight telemetry replay: {message}", file=sys.stderr)
     return 0 if report.complete else 1
 
 
+def _what_is_left(report: ReplayReport, directory: Path, *, keep: bool) -> list[str]:
+    """What was not delivered, each kind with what to do about it: requests the collector did
+    not take wait for it; bad lines are never sent, a collector would not fix them."""
+    messages = []
+    kept = sum(report.kept.values())
+    if kept:
+        messages.append(
+            f"{kept} request(s) the collector did not take are still in {directory}, waiting "
+            "for it: start the collector (or fix the endpoint) and replay again."
+        )
+    bad = sum(report.quarantined.values())
+    if bad and keep:
+        messages.append(
+            f"{bad} line(s) are not OTLP JSON (why: above) and were not sent; --keep left them "
+            f"in place in {directory}."
+        )
+    elif bad:
+        files = ", ".join(f"{s}.jsonl.bad" for s, n in report.quarantined.items() if n)
+        messages.append(
+            f"{bad} line(s) are not OTLP JSON (why: above) and were not sent; they were moved to "
+            f"{files} in {directory}, and a replay never sends them."
+        )
+    return messages
+
+
 def _print_problems(problems: list[str], limit: int = 10) -> None:
-    """Each distinct problem once: a collector that is down refuses every request alike."""
+    """Each distinct problem once: a collector that is down refuses every request alike. A
+    problem may quote a collector's answer or a file's name: its control characters are shown
+    escaped."""
+    from flowlight.cli.render import printable
+
     counts: dict[str, int] = {}
     for problem in problems:
         counts[problem] = counts.get(problem, 0) + 1
     for problem, count in list(counts.items())[:limit]:
         times = f" ({count} requests)" if count > 1 else ""
-        print(f"error: {problem}{times}", file=sys.stderr)
+        print(f"error: {printable(problem)}{times}", file=sys.stderr)
+    if len(counts) > limit:
+        print(f"error: ... and {len(counts) - limit} more", file=sys.stderr)

@@ -14,7 +14,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from flowlight.cli.render import printable
 from flowlight.telemetry_files import SpanRecord
+from flowlight.telemetry_lines import SkippedLines
 
 __all__ = ["add_parser", "trace_rows", "trace_show_command"]
 
@@ -41,10 +43,10 @@ def add_parser(commands: Any) -> None:
     show.set_defaults(handler=trace_show_command)
 
 
-def _choose_trace(args: argparse.Namespace, directory: Path) -> str | None:
+def _choose_trace(args: argparse.Namespace, directory: Path, skipped: SkippedLines) -> str | None:
     from flowlight.telemetry_files import flow_runs
 
-    runs = flow_runs(directory)
+    runs = flow_runs(directory, skipped)
     if args.trace_id:
         matches = sorted({r.trace_id for r in runs if r.trace_id.startswith(args.trace_id)})
         if len(matches) > 1:
@@ -58,16 +60,27 @@ def _choose_trace(args: argparse.Namespace, directory: Path) -> str | None:
 
 
 def trace_show_command(args: argparse.Namespace) -> int:
-    from rich.markup import escape
+    from flowlight.telemetry_files import default_directory
+
+    directory = Path(args.dir) if args.dir else default_directory()
+    skipped = SkippedLines()
+    try:
+        return _show(args, directory, skipped)
+    finally:
+        summary = skipped.summary("flowlight trace show")
+        if summary:
+            print(summary, file=sys.stderr)
+
+
+def _show(args: argparse.Namespace, directory: Path, skipped: SkippedLines) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    from flowlight.cli.render import console, duration
-    from flowlight.telemetry_files import default_directory, read_spans
+    from flowlight.cli.render import console, duration, markup_safe
+    from flowlight.telemetry_files import read_spans
 
-    directory = Path(args.dir) if args.dir else default_directory()
     try:
-        trace_id = _choose_trace(args, directory)
+        trace_id = _choose_trace(args, directory, skipped)
     except LookupError as error:
         print(f"flowlight trace show: {error}", file=sys.stderr)
         return 2
@@ -78,7 +91,7 @@ def trace_show_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    spans = read_spans(directory, trace_id)
+    spans = read_spans(directory, trace_id, skipped)
     if not spans:
         print(f"flowlight trace show: no trace {trace_id} in {directory}", file=sys.stderr)
         return 2
@@ -98,16 +111,17 @@ def trace_show_command(args: argparse.Namespace) -> int:
         if row.note is not None:
             # One line per note, cut rather than wrapped, so the tree's lines stay joined.
             note = Text(row.prefix, no_wrap=True, overflow="ellipsis")
-            note.append(row.note, style="dim")
+            note.append(printable(row.note), style="dim")
             table.add_row(note, "", "", "")
             continue
         table.add_row(
-            f"{row.prefix}{escape(row.label)}",
+            f"{row.prefix}{markup_safe(row.label)}",
             row.state_text,
             duration(row.seconds),
             _bar(row.start_ns, row.end_ns, start, end, row.style),
         )
-    out.print(f"trace [bold]{trace_id}[/] ({len(spans)} spans, {duration((end - start) / 1e9)})")
+    took = duration((end - start) / 1e9)
+    out.print(f"trace [bold]{markup_safe(trace_id)}[/] ({len(spans)} spans, {took})")
     out.print(table)
     return 0
 
@@ -155,7 +169,7 @@ def _label(span: SpanRecord) -> str:
 
 def trace_rows(spans: list[SpanRecord], *, expand: bool = False) -> list[Row]:
     """The lines that draw `spans` as a tree, in order (what `trace show` prints)."""
-    from flowlight.cli.render import state_style
+    from flowlight.cli.render import markup_safe, state_style
 
     ids = {s.span_id for s in spans}
     children: dict[str, list[SpanRecord]] = {}
@@ -187,7 +201,8 @@ def trace_rows(spans: list[SpanRecord], *, expand: bool = False) -> list[Row]:
         return Row(
             prefix,
             _label(span),
-            f"[{style}]{state}[/]" + (" [red]✗[/]" if span.is_error and state == "Mapped" else ""),
+            f"[{style}]{markup_safe(state)}[/]"
+            + (" [red]✗[/]" if span.is_error and state == "Mapped" else ""),
             span.seconds,
             span.start_ns,
             span.end_ns,
@@ -218,7 +233,7 @@ def trace_rows(spans: list[SpanRecord], *, expand: bool = False) -> list[Row]:
         counts = Counter(s.state for s in group)
         first, final = group[0].map_index, group[-1].map_index
         text = ", ".join(
-            f"[{state_style(name)}]{count} × {name}[/]"  # noqa: RUF001
+            f"[{state_style(name)}]{count} × {markup_safe(name)}[/]"  # noqa: RUF001
             for name, count in counts.most_common()
         )
         start = min(s.start_ns for s in group)

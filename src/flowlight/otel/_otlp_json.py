@@ -31,6 +31,7 @@ __all__ = [
     "Signal",
     "logs_to_request",
     "metrics_to_request",
+    "request_from_document",
     "request_from_json_line",
     "request_to_json_line",
     "request_type",
@@ -96,9 +97,13 @@ def request_to_json_line(request: Message) -> str:
 
 def request_from_json_line(signal: Signal, line: str) -> Message:
     """Parse a line written by `request_to_json_line` (or by the collector's file exporter)."""
+    return request_from_document(signal, json.loads(line))
+
+
+def request_from_document(signal: Signal, document: dict[str, Any]) -> Message:
+    """The export request one parsed line holds (its ids are converted in place)."""
     from google.protobuf.json_format import ParseDict
 
-    document = json.loads(line)
     _convert_ids(document, _hex_to_base64)
     message = request_type(signal)()
     ParseDict(document, message, ignore_unknown_fields=True)

@@ -13,11 +13,12 @@ import os
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from flowlight.otel._config import BridgeSettings, read_settings
-from flowlight.otel._otlp_json import SIGNALS, Signal, request_from_json_line
+from flowlight.otel._otlp_json import SIGNALS, Signal, request_from_document
 from flowlight.telemetry_files import mark_sent, mark_unsent, signal_files
+from flowlight.telemetry_lines import UnreadableLine, otlp_document, store_lines, too_long
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
@@ -34,7 +35,8 @@ _GRPC_METHODS: dict[Signal, str] = {
 @dataclass
 class ReplayReport:
     """Per signal: export requests sent, kept for a later replay (the collector refused them),
-    and quarantined (lines that are not OTLP JSON: moved to `<signal>.jsonl.bad`, never retried)."""
+    and quarantined (lines that are not OTLP JSON: moved to `<signal>.jsonl.bad`, never retried;
+    `errors` says why, line by line)."""
 
     sent: dict[str, int] = field(default_factory=dict)
     kept: dict[str, int] = field(default_factory=dict)
@@ -57,9 +59,11 @@ def replay(
     """Send every request in `directory` (default: the bridge's) to the configured collector.
 
     Files a replay that died left renamed aside (`<signal>.jsonl.replaying-<pid>` of a process
-    that is gone) are sent too. A line that is not OTLP JSON (a bad byte, a torn last line from a
-    process killed mid-write) is moved to `<signal>.jsonl.bad` and reported, and every intact line
-    is still sent; a request the collector refused goes back into `<signal>.jsonl` for next time.
+    that is gone) are sent too. A line that is not an OTLP JSON export request of its signal (a
+    bad byte, a torn last line from a process killed mid-write, JSON that is not such an object,
+    a line over `telemetry_lines.MAX_LINE_BYTES`, copied without being loaded) is moved to
+    `<signal>.jsonl.bad` and reported, and every intact line is still sent; a request the
+    collector refused goes back into `<signal>.jsonl` for next time.
 
     Raises ValueError when no collector endpoint is configured (there would be nowhere to send).
     """
@@ -84,29 +88,31 @@ def replay(
         if not sources:
             continue
         send = _sender(settings, signal, target, timeout_s)
-        sent, refused, bad = 0, [], []
-        for source in sources:
-            for number, raw in enumerate(source.read_bytes().split(b"\n"), start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    request = request_from_json_line(signal, raw.decode("utf-8"))
-                except Exception as error:
-                    bad.append(raw)
-                    report.errors.append(
-                        f"{signal}: {source.name} line {number} is not OTLP JSON "
-                        f"({type(error).__name__}); moved to {path.name}.bad"
-                    )
-                    continue
-                try:
-                    send(request)
-                    sent += 1
-                except Exception as error:
-                    refused.append(raw)
-                    report.errors.append(f"{signal}: {error}")
-        if bad:
-            with open(path.with_name(f"{path.name}.bad"), "ab") as handle:
-                handle.writelines(line + b"\n" for line in bad)
+        sent, refused = 0, []
+        bad = _Quarantine(path.with_name(f"{path.name}.bad"))
+        try:
+            for source in sources:
+                name = source.name.split(".replaying-")[0]  # the name the user knows it by
+                for line in store_lines(source, oversized=bad.write):
+                    try:
+                        if line.raw is None:  # its bytes went to the quarantine as read
+                            raise UnreadableLine(too_long(line))
+                        raw = line.raw
+                        request = _request(signal, raw)
+                    except UnreadableLine as error:
+                        bad.add(line.raw)
+                        report.errors.append(
+                            f"{signal}: {name} line {line.number} is not OTLP JSON: {error}"
+                        )
+                        continue
+                    try:
+                        send(request)
+                        sent += 1
+                    except Exception as error:
+                        refused.append(raw)
+                        report.errors.append(f"{signal}: {error}")
+        finally:
+            bad.close()
         if refused:
             mark_unsent(path)
             with open(path, "ab") as handle:
@@ -115,8 +121,46 @@ def replay(
             source.unlink()
         report.sent[signal] = sent
         report.kept[signal] = len(refused)
-        report.quarantined[signal] = len(bad)
+        report.quarantined[signal] = bad.lines
     return report
+
+
+def _request(signal: Signal, raw: bytes) -> Message:
+    """The export request a line holds; UnreadableLine when it holds none (the same rule the
+    commands reading the files apply), or when protobuf refuses what it holds."""
+    document = otlp_document(raw, signal)
+    try:
+        return request_from_document(signal, document)
+    except Exception as error:
+        text = " ".join(str(error).split())
+        text = text if len(text) <= 160 else text[:157] + "..."
+        raise UnreadableLine(f"not an OTLP {signal} request ({text})") from None
+
+
+class _Quarantine:
+    """`<signal>.jsonl.bad`, opened at the first bad line only (no empty file is left). A line
+    over the length limit is written piece by piece as it is read, never held whole."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lines = 0
+        self._handle: BinaryIO | None = None
+
+    def write(self, data: bytes) -> None:
+        if self._handle is None:
+            self._handle = open(self.path, "ab")  # noqa: SIM115 - closed by close()
+        self._handle.write(data)
+
+    def add(self, raw: bytes | None) -> None:
+        """Count one bad line, and write it unless it was written while read (`raw` None)."""
+        if raw is not None:
+            self.write(raw + b"\n")
+        self.lines += 1
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
 
 
 def _stranded(path: Path) -> list[Path]:
