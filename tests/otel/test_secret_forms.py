@@ -3,6 +3,7 @@ dict secret, or in a task's own name. Real OTLP receiver, real files, a real web
 
 from __future__ import annotations
 
+import email
 import json
 import uuid
 from pathlib import Path
@@ -16,7 +17,11 @@ import flowlight.otel as otel
 from flowlight import Flow, Secret, task
 from flowlight.engine.state import Failed
 from flowlight.utilities.notifications.delivery import DeliveryPolicy
-from flowlight.utilities.notifications.notifiers import webhook_notifier
+from flowlight.utilities.notifications.notifiers import (
+    email_notifier,
+    slack_notifier,
+    webhook_notifier,
+)
 from flowlight.utilities.redaction import MASK
 
 from .receivers import ReceivedTelemetry, attributes_of
@@ -176,3 +181,91 @@ def test_the_stderr_line_after_the_read_masks_a_task_name_holding_the_secret(
     assert finished[0]["task"] == f"push-to-{MASK}"
     for path in (tmp_path / "telemetry").glob("*.jsonl"):
         assert secret not in path.read_text()
+
+
+def _mail_text(envelopes: list[Any]) -> str:
+    """Each message as sent, and each of its parts decoded (quoted-printable, base64)."""
+    parts = []
+    for envelope in envelopes:
+        message = email.message_from_bytes(envelope.content)
+        parts.append(envelope.content.decode("utf-8", "replace"))
+        for part in message.walk():
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                parts.append(payload.decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+def test_secrets_in_every_shape_are_masked_in_spans_files_stderr_and_each_notification(
+    receiver: Any,
+    telemetry_dir: Path,
+    webhook_receiver: HttpReceiver,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An apostrophe secret inside a message whose repr escapes it, a bytes secret decoded, JSON
+    credentials and a zero-padded number from the environment: none reaches a written byte, in
+    the OTLP export, the JSON files, stderr, the Slack and webhook bodies or the e-mail."""
+    u = uuid.uuid4().hex[:8]
+    password = f"hunter'{u}pass"
+    api_key = f"sk-live-{u}0123".encode()
+    access_key = f"wJalrXUtnFEMI/{u}KEY"
+    account = f"00{uuid.uuid4().int % 10**8:08d}"
+    monkeypatch.setenv(
+        "FLOWLIGHT__CONTEXT__SECRETS__AWS_CREDENTIALS",
+        json.dumps({"ACCESS_KEY": "AKIAEXAMPLE", "SECRET_ACCESS_KEY": access_key}),
+    )
+    monkeypatch.setenv("FLOWLIGHT__CONTEXT__SECRETS__ACCOUNT", account)
+    monkeypatch.setenv("FLOWLIGHT__CONTEXT__SECRETS__SLACK_URL", webhook_receiver.url("/slack"))
+    controller, smtp = servers.start_smtp("plain")
+    policy = DeliveryPolicy(max_attempts=1, timeout=5.0)
+    alerts = [
+        _hook(webhook_receiver.url()),
+        slack_notifier(
+            only_states=[Failed], url_secret="SLACK_URL", flood_control=False, delivery=policy
+        ),
+        email_notifier(
+            only_states=[Failed],
+            to=["ops@example.com"],
+            smtp_host="127.0.0.1",
+            smtp_port=smtp.port,
+            security="plain",
+            flood_control=False,
+            delivery=policy,
+        ),
+    ]
+
+    @task(state_handlers=alerts)
+    def login() -> None:
+        typed = Secret("DB_PASSWORD").get()
+        key = Secret("API_KEY").get()
+        credentials = Secret("AWS_CREDENTIALS").get()
+        number = Secret("ACCOUNT").get()
+        raise ValueError(
+            f'login refused for "admin" with {typed}, key {key.decode()}, '
+            f"aws {credentials['SECRET_ACCESS_KEY']}, account {number}"
+        )
+
+    with Flow("shapes") as flow:
+        login()
+    otel.configure(
+        endpoint=receiver.endpoint, protocol=receiver.protocol, telemetry_dir=str(telemetry_dir)
+    )
+    try:
+        context = {"secrets": {"DB_PASSWORD": password, "API_KEY": api_key}}
+        assert otel.instrument(flow).run(context=context).is_failed()
+        received: ReceivedTelemetry = receiver.received
+        received.wait_for(lambda r: len(r.spans()) >= 2 and len(r.log_records()) >= 4)
+        webhook_receiver.wait_for(2)
+        envelopes = smtp.store.wait_for(1)
+    finally:
+        otel.shutdown()
+        controller.stop()
+    written = _written(received, telemetry_dir, capfd.readouterr().err, webhook_receiver)
+    mail = _mail_text(envelopes)
+    for distinctive in (f"{u}pass", f"{u}0123", f"{u}KEY", account[2:]):
+        assert distinctive not in written, distinctive
+        assert distinctive not in mail, distinctive
+    for request in webhook_receiver.requests:
+        assert MASK in request.body.decode()
+    assert MASK in mail

@@ -6,6 +6,7 @@ uuid inside) and never depends on what other tests registered.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import uuid
@@ -274,3 +275,143 @@ def test_redact_value_is_total_on_cycles_depth_and_odd_tuples() -> None:
 
     assert text_of(Broken()) == "<Broken whose str() raised ValueError>"
     assert repr_of(Broken()) == "<Broken whose repr() raised ValueError>"
+
+
+def _inside_a_larger_repr(secret: str) -> dict[str, str]:
+    """How `secret` is written inside the repr of a longer message, in each quote style Python
+    picks for that message, and what each sink makes of that text."""
+    apostrophe_quoted = repr(ValueError(f'refused for "admin" with {secret}'))
+    double_quoted = repr(ValueError(f"refused for admin's {secret}"))
+    nested = repr(RuntimeError(f"step failed: {ValueError(f'refused {secret}')!r}"))
+    return {
+        "repr, quoted with apostrophes": apostrophe_quoted,
+        "repr, quoted with double quotes": double_quoted,
+        "ascii of the message": ascii(f'refused for "admin" with {secret}'),
+        "json log line of the repr": json.dumps({"message": apostrophe_quoted}),
+        "json of the repr, unicode kept": json.dumps(apostrophe_quoted, ensure_ascii=False),
+        "a repr inside a repr, in json": json.dumps(nested),
+        "html e-mail": html.escape(apostrophe_quoted),
+        "html with decimal references": html.escape(apostrophe_quoted)
+        .replace("&#x27;", "&#39;")
+        .replace("&quot;", "&#34;"),
+        "slack text in its json body": json.dumps(html.escape(apostrophe_quoted, quote=False)),
+        "html of the json": html.escape(json.dumps(apostrophe_quoted)),
+    }
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "hunter'2pass-{u}",
+        'say "{u}" twice',
+        'it\'s "{u}" \\ both',
+        "caf\u00e9'{u}\n\x07",
+        "p&ss<w>rd-{u}",
+        "\u00e9t\u00e9-{u}-\u2603",
+    ],
+)
+def test_a_secret_inside_a_larger_repr_is_masked_in_every_sink_form(shape: str) -> None:
+    """The repr of a whole message escapes an apostrophe the secret's own repr may not (it picks
+    its quotes for the whole text): each quote style, and what JSON, HTML and Slack make of it."""
+    secret = shape.format(u=uuid.uuid4().hex[:8])
+    register_secret(secret)
+    distinctive = secret.split("-")[1] if "-" in secret else secret[4:12]
+    for name, written in _inside_a_larger_repr(secret).items():
+        masked = redact(written)
+        assert MASK in masked, name
+        assert distinctive not in masked, (name, masked)
+
+
+def test_the_example_apostrophe_secret_is_masked_as_the_repr_and_the_e_mail_wrote_it() -> None:
+    secret = f"hunter'2pass{uuid.uuid4().hex[:6]}"
+    register_secret(secret)
+    escaped = secret.replace("'", "\\'")
+    assert redact(f"with {escaped})") == f"with {MASK})"
+    assert redact(f"with {escaped.replace(chr(39), '&#x27;')})") == f"with {MASK})"
+
+
+def test_a_bytes_secret_is_masked_once_decoded() -> None:
+    key = f"sk-live-{uuid.uuid4().hex[:12]}".encode()
+    latin = b"cl\xe9-" + uuid.uuid4().hex[:8].encode()  # not UTF-8: read as latin-1
+    utf8 = f"cl\u00e9-{uuid.uuid4().hex[:8]}".encode()
+    register_secret(key)
+    register_secret(latin)
+    register_secret(utf8)
+    assert redact(f"rejected key {key.decode()}") == f"rejected key {MASK}"
+    assert redact(f"key {latin.decode('latin-1')}!") == f"key {MASK}!"
+    assert redact(f"key {utf8.decode()}!") == f"key {MASK}!"
+    assert redact(f"key {repr(utf8)[2:-1]}!") == f"key {MASK}!"
+    assert redact(f"key {key!r}") == f"key {MASK}"
+
+
+def test_bytes_and_numbers_inside_a_list_or_dict_secret_are_masked() -> None:
+    token = f"listbytes-{uuid.uuid4().hex[:8]}".encode()
+    account = uuid.uuid4().int % 10**10 + 10**10
+    rate = 1234.5 + uuid.uuid4().int % 1000
+    too_short = register_secret({"tokens": [token], "account": account, "rate": rate, "port": 80})
+    assert too_short == ["80"]
+    masked = redact(f"{token.decode()} {account} {rate} port 80")
+    assert masked == f"{MASK} {MASK} {MASK} port 80"
+
+
+def test_none_and_booleans_are_never_masked_inside_or_outside_a_secret() -> None:
+    """Their text is in every log line ("null" in every JSON one): a secret flag is not text."""
+    mark = redaction.registered_secret_count()
+    assert register_secret(True) == []
+    assert register_secret(None) == []
+    assert register_secret({"verify": True, "proxy": None}) == []
+    assert redaction.secrets_registered_after(mark) == [str({"verify": True, "proxy": None})]
+    assert redact('{"ok": true, "x": null, "y": "True None False"}') == (
+        '{"ok": true, "x": null, "y": "True None False"}'
+    )
+
+
+def test_each_field_of_a_str_secret_holding_json_is_masked() -> None:
+    access_key = f"wJalr/{uuid.uuid4().hex}"
+    account = uuid.uuid4().int % 10**10 + 10**10
+    document = json.dumps({"SECRET_ACCESS_KEY": access_key, "ids": [account], "region": "eu"})
+    assert register_secret(document) == ["eu"]
+    assert redact(f"{access_key} {account}") == f"{MASK} {MASK}"
+    assert register_secret(f"[{document} not json") == []  # whole text only, no error
+
+
+def test_the_derived_texts_are_counted_and_listed_for_a_worker_to_send_back() -> None:
+    """A worker sends `secrets_registered_after` to the flow's process, which registers each
+    text: the fields and decoded bytes must be in that list, not only the whole value."""
+    mark = redaction.registered_secret_count()
+    field = f"field-{uuid.uuid4().hex[:8]}"
+    key = f"bytes-{uuid.uuid4().hex[:8]}".encode()
+    register_secret(json.dumps({"f": field}))
+    register_secret(key)
+    listed = redaction.secrets_registered_after(mark)
+    assert field in listed and key.decode() in listed
+    assert redaction.registered_secret_count() == mark + len(listed)
+
+
+def test_of_two_secrets_sharing_a_beginning_the_longer_is_masked_whole() -> None:
+    """The pattern shares common beginnings between forms; where several forms start at one
+    place, the longest still wins, and a shorter one still matches on its own."""
+    short = fresh("shared")
+    longer = f"{short}-tail-{uuid.uuid4().hex[:4]}"
+    sibling = f"{short}-other"
+    register_secret(longer)
+    register_secret(short)
+    register_secret(sibling)
+    assert redact(f"[{longer}]") == f"[{MASK}]"
+    assert redact(f"[{short}-tail]") == f"[{MASK}-tail]"
+    assert redact(f"[{sibling}] [{short}]") == f"[{MASK}] [{MASK}]"
+    assert redact(f"[{short[:-1]}]") == f"[{short[:-1]}]"
+
+
+def test_a_secret_with_hundreds_of_escaped_forms_is_masked_in_each() -> None:
+    """A secret full of quotes and backslashes has hundreds of escaped forms, which the pattern
+    holds by their shared beginnings: each form is still masked whole, and text around it kept."""
+    unique = uuid.uuid4().hex
+    secret = f'it\'s "{unique}" \\ caf\u00e9 <&>\n\t'
+    register_secret(secret)
+    assert len(redaction._forms) > 200
+    filler = "".join(chr(32 + i % 90) for i in range(3000))
+    for written in (repr(secret), json.dumps(secret), repr(repr(secret)), html.escape(secret)):
+        masked = redact(f"{filler}{written}{filler}")
+        assert unique not in masked and MASK in masked, written
+        assert masked.startswith(filler) and masked.endswith(filler), written

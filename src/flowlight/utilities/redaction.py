@@ -6,16 +6,18 @@ masked everywhere as soon as any code has read it once.
 
 The rule, as the README states it: a secret's text is masked when it is at least `MIN_LENGTH`
 characters long (shorter values occur by chance in ordinary text, and masking every "on" or "42"
-would ruin the logs; reading one warns instead). A dict, list or tuple secret has each string
-inside it masked on its own as well as its whole text. Each value is masked in every escaped form
-it takes in what flowlight writes: raw, as `repr` shows it inside quotes (a backslash doubled, a
-newline as ``\\n``), JSON-escaped, URL-encoded, and each of the first two escaped once more (a
-`repr` inside a JSON body). The longest registered text is matched first, so a secret that
-contains another is masked whole.
+would ruin the logs; reading one warns instead). A dict, list or tuple secret, or a text holding
+a JSON object or array, has each string and number inside it masked on its own as well as its
+whole text; a bytes value is masked as it decodes. Each value is masked in every escaped form it
+takes in what flowlight writes: raw, URL-encoded, then as `repr` or `ascii` show it inside a
+longer string (a backslash doubled, a newline as ``\\n``, an apostrophe escaped or not),
+JSON-escaped or HTML-escaped, up to `_ESCAPING_DEPTH` times over. The longest registered text is
+matched first, so a secret that contains another is masked whole.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
@@ -176,48 +178,166 @@ def _redacted(value: Any, depth: int, path: set[int]) -> Any:
 
 
 def _texts_of(value: Any) -> Iterator[str]:
-    """The whole value's text, then every string inside it (dict values, list items, nested)."""
-    yield str(value)
-    yield from _strings_inside(value)
+    """The whole value's text, then every text a piece of it shows as once the code that read
+    it takes it apart: a dict's fields, a JSON document's fields, a bytes value decoded.
+
+    None and booleans have none: their text ("None", "True", JSON's "null") is in every log line,
+    and a value that can only be one of two carries no secret worth masking.
+    """
+    if value is None or isinstance(value, bool):
+        return
+    yield text_of(value)  # never raises, even on a value nested too deep for str()
+    yield from _texts_of_part(value)
 
 
-def _strings_inside(
-    value: Any, depth: int = 0, path: frozenset[int] = frozenset()
-) -> Iterator[str]:
-    if not isinstance(value, (dict, list, tuple, set, frozenset)):
+def _texts_of_part(value: Any, depth: int = 0, path: frozenset[int] = frozenset()) -> Iterator[str]:
+    if isinstance(value, str):
+        yield from _texts_inside_json(value)
+    elif isinstance(value, (bytes, bytearray)):
+        yield from _texts_of_bytes(bytes(value))
+    elif isinstance(value, (dict, list, tuple, set, frozenset)):
+        if id(value) in path or depth >= MAX_VALUE_DEPTH:  # as `redact_value`: cycles, depth
+            return
+        inner = path | {id(value)}
+        for item in value.values() if isinstance(value, dict) else value:
+            if isinstance(item, str):
+                yield item
+            elif isinstance(item, (int, float)) and not isinstance(item, bool):
+                yield str(item)  # an account number, a PIN
+            yield from _texts_of_part(item, depth + 1, inner)
+
+
+def _texts_inside_json(text: str) -> Iterator[str]:
+    """A str secret holding a JSON object or array: user code `json.loads` it and writes its
+    fields on their own, so each is masked like a dict secret's."""
+    if text.lstrip()[:1] not in ("{", "["):
         return
-    if id(value) in path or depth >= MAX_VALUE_DEPTH:  # as `redact_value`: cycles, depth
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
         return
-    items = value.values() if isinstance(value, dict) else value
-    inner = path | {id(value)}
-    for item in items:
-        if isinstance(item, str):
-            yield item
-        else:
-            yield from _strings_inside(item, depth + 1, inner)
+    yield from _texts_of_part(document)
+
+
+def _texts_of_bytes(data: bytes) -> Iterator[str]:
+    """What `data.decode()` gives (latin-1, which decodes anything, when it is not UTF-8), and
+    the body of its `repr` (non-ASCII as ``\\xNN``) for a bytes value written inside another."""
+    try:
+        yield data.decode("utf-8")
+    except UnicodeDecodeError:
+        yield data.decode("latin-1")
+    yield repr(data)[2:-1]
+
+
+_ESCAPING_DEPTH = 3
+"""How many escapings deep a value is still masked: a secret in an exception message the user
+wrote with `{error!r}` (one), quoted again in the state message's `repr` (two), in a JSON log
+line or an HTML e-mail (three)."""
 
 
 def _escaped_forms(text: str) -> set[str]:
-    once = {text, *_escapes(text)}
-    twice = {again for form in once for again in _quoting_escapes(form)}
-    return once | twice
+    """Every text `text` shows as: raw or URL-encoded, then escaped up to `_ESCAPING_DEPTH` times
+    by quoting (`repr`, JSON) or HTML (an e-mail's HTML part, Slack's text), HTML at most once."""
+    forms = {text, *_url_escapes(text)}
+    latest = {(form, False) for form in forms}
+    for _ in range(_ESCAPING_DEPTH):
+        escaped = {
+            (quoted, in_html) for form, in_html in latest for quoted in _quoting_escapes(form)
+        }
+        escaped |= {
+            (marked, True)
+            for form, in_html in latest
+            if not in_html
+            for marked in _html_escapes(form)
+        }
+        latest = {(form, in_html) for form, in_html in escaped if form not in forms}
+        forms |= {form for form, _in_html in latest}
+    return forms
 
 
 def _quoting_escapes(text: str) -> set[str]:
-    """How `text` reads inside a repr or a JSON string (without the surrounding quotes)."""
+    """How `text` reads inside a larger Python string's `repr` or `ascii` (whichever quote that
+    string chose: an apostrophe escaped or not) or inside a JSON string, without the quotes.
+
+    Each of these (and HTML's and URLs' escapes) escapes one character at a time, so a value's
+    escaped text is found whole inside the escaped text of anything that contains it.
+    """
+    as_repr = "".join(repr(character)[1:-1] for character in text)
+    as_ascii = "".join(ascii(character)[1:-1] for character in text)
     return {
-        repr(text)[1:-1],
-        json.dumps(text)[1:-1],
-        json.dumps(text, ensure_ascii=False)[1:-1],
+        as_repr,
+        as_repr.replace("'", "\\'"),
+        as_ascii,
+        as_ascii.replace("'", "\\'"),
+        _json_string_body(text, ascii_only=True),
+        _json_string_body(text, ascii_only=False),
     }
 
 
-def _escapes(text: str) -> set[str]:
-    return _quoting_escapes(text) | {quote(text, safe=""), quote(text), quote_plus(text)}
+def _json_string_body(text: str, ascii_only: bool) -> str:
+    return json.dumps(text, ensure_ascii=ascii_only)[1:-1]
+
+
+def _html_escapes(text: str) -> set[str]:
+    """HTML text as Python's `html.escape` writes it (quotes too, or not: Slack's escaping of
+    `&`, `<` and `>` only), and with the decimal quote references other template engines use."""
+    escaped = html.escape(text)
+    return {
+        escaped,
+        escaped.replace("&#x27;", "&#39;").replace("&quot;", "&#34;"),
+        html.escape(text, quote=False),
+    }
+
+
+def _url_escapes(text: str) -> set[str]:
+    return {quote(text, safe=""), quote(text), quote_plus(text)}
 
 
 def _recompile_locked() -> None:
     global _pattern
-    # Longest first, so a secret that contains another is masked whole.
-    alternatives = sorted(_forms, key=lambda form: (-len(form), form))
-    _pattern = re.compile("|".join(re.escape(form) for form in alternatives))
+    _pattern = re.compile(_longest_first(sorted(_forms)))
+
+
+def _longest_first(forms: list[str]) -> str:
+    """A pattern matching any of `forms` (sorted), the longest one wherever several start at the
+    same place, so a secret that contains another is masked whole.
+
+    Forms that begin alike share that beginning in the pattern (a prefix tree): a value with
+    quotes or backslashes has hundreds of escaped forms, and trying each at every position of
+    every log line would cost far more than stepping down the shared prefix once.
+    """
+    alternatives: list[str] = []
+    ends_here = False
+    start = 0
+    while start < len(forms):
+        if not forms[start]:
+            ends_here = True
+            start += 1
+            continue
+        first = forms[start][0]
+        stop = start
+        while stop < len(forms) and forms[stop][:1] == first:
+            stop += 1
+        shared = _shared_beginning(forms[start], forms[stop - 1])
+        rest = _longest_first([form[len(shared) :] for form in forms[start:stop]])
+        alternatives.append(re.escape(shared) + rest)
+        start = stop
+    if not alternatives:
+        return ""
+    group = (
+        alternatives[0]
+        if len(alternatives) == 1 and not ends_here
+        else ("(?:" + "|".join(alternatives) + ")")
+    )
+    # Greedy: the longer forms are tried first, the form that ends here only when they fail.
+    return group + "?" if ends_here else group
+
+
+def _shared_beginning(first: str, last: str) -> str:
+    """The beginning every text of a sorted run shares: the one its first and last share."""
+    length = 0
+    for a, b in zip(first, last, strict=False):
+        if a != b:
+            break
+        length += 1
+    return first[:length]
