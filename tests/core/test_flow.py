@@ -104,10 +104,15 @@ def test_a_task_of_another_flow_joins_the_flow_it_is_used_in_as_in_prefect_1() -
     assert first.run().result[a].result == 2
 
 
-def test_an_edge_key_that_the_task_does_not_take_is_refused() -> None:
+def test_an_edge_key_that_the_task_does_not_take_is_refused_when_validating() -> None:
+    """As Prefect 1.4.1 (eager edge validation off by default): the key is checked when the
+    edge is added with validate=True, and otherwise the run says which argument is unknown."""
     flow = Flow("f")
     with pytest.raises(TypeError, match=r"has no argument 'z'"):
-        flow.add_edge(Task(name="up"), add.copy(), key="z")
+        flow.add_edge(Task(name="up"), add.copy(), key="z", validate=True)
+    down = add.copy()
+    flow.add_edge(Task(name="up"), down, key="z")
+    assert "unexpected keyword argument 'z'" in flow.run().result[down].message
 
 
 def test_calling_a_task_with_arguments_it_does_not_take_fails_at_bind() -> None:

@@ -203,8 +203,9 @@ class Flow(FlowEditing, FlowGraph):
         downstream_task = self._as_task(downstream_task)
         if key is not None:
             names = _run_argument_names(downstream_task)
-            # checked unless validate=False asks for no check (Prefect 1 checks only when asked)
-            if validate is not False and names is not None and key not in names:
+            # Checked when asked (validate=True, or flow.validate()), as Prefect 1 does by
+            # default: graphs of plain tasks are built with keyed edges before a run() exists.
+            if validate and names is not None and key not in names:
                 raise TypeError(
                     f"{downstream_task} has no argument '{key}' (its run() takes "
                     f"{sorted(names)}); fix the key of the edge from {upstream_task}."
