@@ -89,19 +89,30 @@ def test_a_flow_runner_still_names_a_cycle_made_behind_the_api() -> None:
     assert "has a cycle among tasks ['b', 'c']" in str(state.result)
 
 
-def test_an_edge_to_a_task_of_another_flow_is_refused() -> None:
+def test_a_task_of_another_flow_joins_the_flow_it_is_used_in_as_in_prefect_1() -> None:
+    """Prefect 1.4.1 lets two flows share a task, however the second one was built: the task is
+    added to the second flow without the edges it has in the first (here, its argument), and runs
+    there as that flow holds it. Whether the first flow is still alive makes no difference."""
     with Flow("first") as first:
         a = add(1)
-    assert a in first.tasks
-    with pytest.raises(ValueError, match=r"belongs to flow 'first', not to flow 'second'"):  # noqa: SIM117
-        with Flow("second"):
-            add(a)
+    with Flow("second") as second:
+        b = add(a)
+    assert a in first.tasks and {a, b} <= second.tasks
+    states = second.run().result
+    assert "missing 1 required positional argument: 'x'" in states[a].message
+    assert states[b].is_failed() and "all_successful" in states[b].message
+    assert first.run().result[a].result == 2
 
 
-def test_an_edge_key_that_the_task_does_not_take_is_refused() -> None:
+def test_an_edge_key_that_the_task_does_not_take_is_refused_when_validating() -> None:
+    """As Prefect 1.4.1 (eager edge validation off by default): the key is checked when the
+    edge is added with validate=True, and otherwise the run says which argument is unknown."""
     flow = Flow("f")
     with pytest.raises(TypeError, match=r"has no argument 'z'"):
-        flow.add_edge(Task(name="up"), add.copy(), key="z")
+        flow.add_edge(Task(name="up"), add.copy(), key="z", validate=True)
+    down = add.copy()
+    flow.add_edge(Task(name="up"), down, key="z")
+    assert "unexpected keyword argument 'z'" in flow.run().result[down].message
 
 
 def test_calling_a_task_with_arguments_it_does_not_take_fails_at_bind() -> None:

@@ -98,3 +98,19 @@ def test_signals_share_the_prefect_signal_base() -> None:
     assert issubclass(PrefectException, Exception)
     with pytest.raises(PrefectSignal):
         raise signals.ENDRUN(Failed("stop"))
+
+
+def test_a_runner_driven_directly_starts_from_pending_and_flow_run_from_scheduled() -> None:
+    """As in Prefect 1.4.1: FlowRunner.run() with no state starts the run Pending, while
+    flow.run() hands the runner a Scheduled state."""
+    seen: list[str] = []
+
+    def note(obj: Any, old: State, new: State) -> None:
+        seen.append(f"{type(old).__name__}->{type(new).__name__}")
+
+    flow = Flow("starts", tasks=[Task(name="t")], state_handlers=[note])
+    FlowRunner(flow=flow).run()
+    assert seen == ["Pending->Running", "Running->Success"]
+    seen.clear()
+    flow.run()
+    assert seen == ["Scheduled->Running", "Running->Success"]

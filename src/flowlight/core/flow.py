@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextvars
 import itertools
 import logging
-import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -28,7 +27,6 @@ _active_flow: contextvars.ContextVar[Flow | None] = contextvars.ContextVar(
     "flowlight_active_flow", default=None
 )
 # The flow each task was first bound in, to catch an edge to a task of another flow.
-_home: weakref.WeakKeyDictionary[Task, weakref.ReferenceType[Flow]] = weakref.WeakKeyDictionary()
 
 
 class Flow(FlowEditing, FlowGraph):
@@ -168,7 +166,6 @@ class Flow(FlowEditing, FlowGraph):
                     "names must be unique."
                 )
         self._insert_task(task)
-        _home.setdefault(task, weakref.ref(self))
         if not isinstance(task, (Parameter, Constant)):
             # a task made inside `with case(...)` / a resource manager block joins that block
             ctx = current()
@@ -176,21 +173,6 @@ class Flow(FlowEditing, FlowGraph):
                 if block is not None:
                     block.add_task(task, self)
         return task
-
-    def _check_home(self, task: Task) -> None:
-        """Inside `with Flow(...)`, refuse an argument that is a task of another flow (most
-        often a result of an earlier `with` block reused by mistake). Imperative edges
-        (`flow.add_edge`, `task.bind(flow=...)`) may share tasks between flows, as Prefect 1's
-        may."""
-        if task in self._tasks or Flow.active() is not self:
-            return
-        home = _home.get(task)
-        other = home() if home is not None else None
-        if other is not None and other is not self:
-            raise ValueError(
-                f"{task} belongs to flow '{other.name}', not to flow '{self.name}'. Create or call "
-                f"the task inside this flow, or add it explicitly with flow.add_task(task)."
-            )
 
     def add_edge(
         self,
@@ -221,8 +203,9 @@ class Flow(FlowEditing, FlowGraph):
         downstream_task = self._as_task(downstream_task)
         if key is not None:
             names = _run_argument_names(downstream_task)
-            # checked unless validate=False asks for no check (Prefect 1 checks only when asked)
-            if validate is not False and names is not None and key not in names:
+            # Checked when asked (validate=True, or flow.validate()), as Prefect 1 does by
+            # default: graphs of plain tasks are built with keyed edges before a run() exists.
+            if validate and names is not None and key not in names:
                 raise TypeError(
                     f"{downstream_task} has no argument '{key}' (its run() takes "
                     f"{sorted(names)}); fix the key of the edge from {upstream_task}."
@@ -277,8 +260,6 @@ class Flow(FlowEditing, FlowGraph):
             while isinstance(up, EdgeAnnotation):
                 up_mapped = up.annotations.get("mapped", up_mapped)
                 up = up.value
-            if isinstance(up, Task):
-                self._check_home(up)
             self.add_edge(up, task, mapped=up_mapped, validate=validate)
         for down in downstream_tasks or ():
             self.add_edge(task, down, validate=validate)
@@ -303,7 +284,6 @@ class Flow(FlowEditing, FlowGraph):
 
                 value = as_task(value, flow=self)
             if isinstance(value, Task):
-                self._check_home(value)
                 self.add_edge(
                     value, task, key=key, mapped=is_mapped, flatten=is_flat, validate=validate
                 )

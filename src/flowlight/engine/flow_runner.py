@@ -230,7 +230,9 @@ class FlowRunner:
         values.update(parameters or {})
         self.task_contexts = {t: dict(c) for t, c in (task_contexts or {}).items()}
         try:
-            final = self.run_once(chosen, values, context, task_states, state)
+            # A runner driven directly starts from Pending, as Prefect 1's does; flow.run()
+            # starts it from Scheduled.
+            final = self.run_once(chosen, values, context, task_states, state or Pending())
         except Exception as exc:  # as in Prefect 1, an engine error ends the run Failed
             if {**current(), **(context or {})}.get("raise_on_exception"):
                 raise
