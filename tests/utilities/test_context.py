@@ -154,3 +154,21 @@ def test_a_date_that_is_not_one_is_kept_and_the_days_follow_the_runs_start() -> 
     texts, date = _dates_seen(context={"date": "not a date"})
     assert date == "not a date"
     assert texts[0] == pendulum.now("UTC").date().isoformat()
+
+
+def test_the_day_texts_read_like_stored_keys_and_a_given_one_wins() -> None:
+    """They follow from the run's `date` when read (a mapped child's copy of the context holds
+    only `date`), yet membership, `to_dict()` and attribute reads see them as keys."""
+    seen: dict[str, Any] = {}
+
+    @flowlight.task
+    def look() -> None:
+        seen["in"] = "yesterday_nodash" in flowlight.context
+        seen["dict"] = flowlight.context.to_dict()["tomorrow"]
+        seen["attribute"] = flowlight.context.today
+        seen["keys"] = set(flowlight.context) >= set(DATE_KEYS)
+
+    flowlight.Flow("days", tasks=[look]).run(
+        context={"date": "2024-01-31T12:00:00", "today": "given"}
+    )
+    assert seen == {"in": True, "dict": "2024-02-01", "attribute": "given", "keys": True}
