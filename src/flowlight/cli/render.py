@@ -6,7 +6,11 @@ from __future__ import annotations
 import os
 import sys
 import unicodedata
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+from flowlight.telemetry_lines import SkippedLines
 
 __all__ = ["console", "duration", "markup_safe", "printable", "state_style"]
 
@@ -76,3 +80,22 @@ def console() -> Any:
     if width is None and not sys.stdout.isatty():
         width = 160
     return Console(width=width, highlight=False)
+
+
+def read_store(
+    command: str,
+    args: Any,
+    body: Callable[[Any, Path, SkippedLines], int],
+) -> int:
+    """Run `body(args, directory, skipped)` over the telemetry store `--dir` names (or the
+    default one), then say once on stderr which damaged lines it skipped."""
+    from flowlight.telemetry_files import default_directory
+
+    directory = Path(args.dir) if args.dir else default_directory()
+    skipped = SkippedLines()
+    try:
+        return body(args, directory, skipped)
+    finally:
+        summary = skipped.summary(command)
+        if summary:
+            print(summary, file=sys.stderr)

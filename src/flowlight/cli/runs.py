@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from flowlight.cli.render import read_store
 from flowlight.telemetry_lines import SkippedLines
 
 __all__ = ["add_parser", "runs_command"]
@@ -39,16 +39,7 @@ def _count(text: str) -> int:
 
 
 def runs_command(args: argparse.Namespace) -> int:
-    from flowlight.telemetry_files import default_directory
-
-    directory = Path(args.dir) if args.dir else default_directory()
-    skipped = SkippedLines()
-    try:
-        return _list_runs(args, directory, skipped)
-    finally:
-        summary = skipped.summary("flowlight runs")
-        if summary:
-            print(summary, file=sys.stderr)
+    return read_store("flowlight runs", args, _list_runs)
 
 
 def _list_runs(args: argparse.Namespace, directory: Path, skipped: SkippedLines) -> int:

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from flowlight.cli.render import printable
+from flowlight.cli.render import printable, read_store
 from flowlight.telemetry_files import SpanRecord
 from flowlight.telemetry_lines import SkippedLines
 
@@ -60,16 +60,7 @@ def _choose_trace(args: argparse.Namespace, directory: Path, skipped: SkippedLin
 
 
 def trace_show_command(args: argparse.Namespace) -> int:
-    from flowlight.telemetry_files import default_directory
-
-    directory = Path(args.dir) if args.dir else default_directory()
-    skipped = SkippedLines()
-    try:
-        return _show(args, directory, skipped)
-    finally:
-        summary = skipped.summary("flowlight trace show")
-        if summary:
-            print(summary, file=sys.stderr)
+    return read_store("flowlight trace show", args, _show)
 
 
 def _show(args: argparse.Namespace, directory: Path, skipped: SkippedLines) -> int:
