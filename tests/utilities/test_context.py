@@ -172,3 +172,19 @@ def test_the_day_texts_read_like_stored_keys_and_a_given_one_wins() -> None:
         context={"date": "2024-01-31T12:00:00", "today": "given"}
     )
     assert seen == {"in": True, "dict": "2024-02-01", "attribute": "given", "keys": True}
+
+
+def test_result_targets_see_the_runs_day_texts(tmp_path: Path) -> None:
+    """A target template reads `today` and friends from the run's `date`, as any reader does."""
+
+    @flowlight.task(
+        target="{yesterday_nodash}-{today}-{task_name}.bin",
+        result=LocalResult(dir=str(tmp_path)),
+    )
+    def stored() -> int:
+        return 7
+
+    flow = flowlight.Flow("dated", tasks=[stored])
+    with flowlight.context(checkpointing=True):
+        assert flow.run(context={"date": "2020-03-01T08:00:00"}).is_successful()
+    assert (tmp_path / "20200229-2020-03-01-stored.bin").exists()

@@ -47,8 +47,10 @@ def result_for(task: Task, context: dict[str, Any]) -> Result:
 
 
 def _formatting_kwargs(context: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+    # A run's context holds its `date` (the day texts follow from it); outside one, now's.
+    dates = {} if "date" in context else resolved(run_dates(None, time.time()))
     kwargs: dict[str, Any] = {
-        **resolved(run_dates(None, time.time())),  # a run's context has its own; these are now's
+        **dates,
         **(context.get("parameters") or {}),
         **resolved(context),
         **inputs,
