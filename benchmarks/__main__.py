@@ -7,9 +7,10 @@ Five stages, each run in fresh subprocesses:
    Prefect); Prefect only at the sizes it finishes in reasonable time (a 1,000-chain takes it
    about 18 s, a 3,000-chain about 4 minutes);
 2. handlers: flowlight with no handler, a no-op handler, the OpenTelemetry bridge on its
-   default path (OTLP JSON files) and recording into discarding exporters, and the ideal handler
-   (the floor's calls made from a handler), each bridged run followed by the SDK floor for the
-   telemetry it produced;
+   default path (OTLP JSON files) and recording into discarding exporters, the ideal handler
+   (the floor's calls made from a handler) and the least handler (the same telemetry through the
+   bridge's direct SDK objects, with none of its bookkeeping), each bridged run followed by the
+   SDK floor for the telemetry it produced;
 3. memory: peak RSS and run time at 1,000, 10,000 and 100,000 tasks per shape (three times),
    and 100,000 independent tasks traced into the default files;
 4. cold start: a fresh interpreter's first flow run, plain and traced (seven times each);
@@ -112,10 +113,10 @@ def run_plan(
         for shape in plan["shapes"]:
             for n in plan["handler_sizes"]:
                 progress(
-                    f"[{rep + 1}] handlers {shape} {n:,}: none, noop, ideal, bridge-files, "
-                    "bridge, floor"
+                    f"[{rep + 1}] handlers {shape} {n:,}: none, noop, ideal, least, "
+                    "bridge-files, bridge, floor"
                 )
-                for handlers in ("none", "noop", "ideal", "bridge-files", "bridge"):
+                for handlers in ("none", "noop", "ideal", "least", "bridge-files", "bridge"):
                     bridged = record("handlers", run_workload("flowlight", shape, n, handlers), rep)
                 floor = run_floor(bridged["telemetry"])
                 floor.update(engine="opentelemetry-sdk", shape=shape, n=n, handlers="floor")

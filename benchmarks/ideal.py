@@ -11,6 +11,7 @@ tight loop, so the bridge's own share of its cost can be told apart from that.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -78,7 +79,7 @@ class IdealHandler:
         return new_state
 
 
-def attach(flow: Any, handler: IdealHandler) -> None:
+def attach(flow: Any, handler: Callable[[Any, Any, Any], Any]) -> None:
     """Put `handler` last on the flow and on each of its tasks, as `instrument` does."""
     for obj in (flow, *flow.tasks):
         obj.state_handlers = [*obj.state_handlers, handler]

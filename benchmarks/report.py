@@ -103,6 +103,7 @@ def handler_costs(
             none = _median(_select(runs, handlers="none", **stage), clock)
             noop = _median(_select(runs, handlers="noop", **stage), clock)
             ideal = _median(_select(runs, handlers="ideal", **stage), clock)
+            least = _median(_select(runs, handlers="least", **stage), clock)
             bridged = _select(runs, handlers="bridge", **stage)
             bridge = _median(bridged, clock)
             files = _median(_select(runs, handlers="bridge-files", **stage), clock)
@@ -132,6 +133,8 @@ def handler_costs(
                     "ideal_added_us_per_task": None if ideal is None else (ideal - none) / n * 1e6,
                     "ideal_over_floor": None if ideal is None else _ratio(ideal - none, floor),
                     "bridge_over_ideal": None if ideal is None else _ratio(added, ideal - none),
+                    "least_added_us_per_task": None if least is None else (least - none) / n * 1e6,
+                    "least_over_floor": None if least is None else _ratio(least - none, floor),
                     **_outside_collector(n, none, bridge, ideal, floor, collector),
                     "telemetry": bridged[-1].get("telemetry"),
                 }
@@ -282,6 +285,8 @@ def _handler_rows(summary: dict[str, Any]) -> list[list[str]]:
             _fmt(r["bridge_over_floor"], 2),
             _fmt(r["ideal_over_floor"], 2),
             _fmt(r["bridge_over_ideal"], 2),
+            _fmt(r.get("least_added_us_per_task")),
+            _fmt(r.get("least_over_floor"), 2),
         ]
         for r in summary["handlers"]
     ]
@@ -343,7 +348,7 @@ def markdown_tables(summary: dict[str, Any], clock: str) -> str:
     handler_header = ["shape", "tasks", "no handlers", "+ no-op handler", "+ bridge, files"]
     handler_header += ["+ bridge, discarding", "files / discarding"]
     handler_header += ["+ ideal handler", "SDK floor", "bridge / floor", "ideal / floor"]
-    handler_header += ["bridge / ideal"]
+    handler_header += ["bridge / ideal", "+ least handler", "least / floor"]
     collector_header = ["shape", "tasks", "+ bridge", "of it in GC", "ideal's in GC"]
     collector_header += ["SDK floor", "of it in GC", "bridge / floor", "outside GC"]
     collector_header += ["ideal / floor outside GC"]
@@ -358,7 +363,9 @@ def markdown_tables(summary: dict[str, Any], clock: str) -> str:
             f"**Handlers and the OpenTelemetry bridge** ({clock} µs per task added to a run "
             "without handlers; the SDK floor makes the bridge's telemetry with the bare SDK and "
             "structlog in a loop, the ideal handler makes the same calls from a state handler "
-            'during real runs; "files" is the bridge\'s default path, OTLP JSON files, '
+            "during real runs, the least handler makes that telemetry from a handler through the "
+            "bridge's direct SDK objects with none of its bookkeeping; "
+            '"files" is the bridge\'s default path, OTLP JSON files, '
             '"discarding" its exporters replaced by discarding ones)',
             "",
             _table(handler_header, _handler_rows(summary)),

@@ -7,8 +7,10 @@ it imports only the standard library and the engine it is asked for). SHAPE is `
 (N unconnected tasks), `chain` (each task takes the previous one's result) or `map` (one task
 mapped over N items). HANDLERS is `none`, `noop` (a task state handler that returns the new state),
 `bridge` (flowlight's OpenTelemetry bridge, recording into discarding exporters), `bridge-files`
-(the bridge on its default path: OTLP JSON files, what `make run` users get) or `ideal` (the
-floor's SDK calls made from a handler, see `benchmarks.ideal`, into the same exporters).
+(the bridge on its default path: OTLP JSON files, what `make run` users get), `ideal` (the
+floor's SDK calls made from a handler, see `benchmarks.ideal`, into the same exporters) or `least`
+(the same telemetry through the bridge's direct SDK objects and nothing else, see
+`benchmarks.least`).
 
 Only `flow.run()` is timed, as in the reference script the Prefect 1 figures came from; building
 the flow is timed separately. Before it, a one-task flow of the same shape and handlers runs once
@@ -32,7 +34,7 @@ from benchmarks.gc_time import GcTimer
 
 ENGINES = ("flowlight", "prefect")
 SHAPES = ("independent", "chain", "map")
-HANDLERS = ("none", "noop", "ideal", "bridge", "bridge-files")
+HANDLERS = ("none", "noop", "ideal", "least", "bridge", "bridge-files")
 
 
 def peak_rss_mb() -> float:
@@ -68,7 +70,8 @@ def build_flow(engine: Any, shape: str, n: int, handlers: list[Any]) -> Any:
 
 
 def _recording(engine_name: str, handlers: str) -> tuple[Any, Callable[[Any], None]]:
-    """For `bridge` and `ideal`: the counting pipeline, and what puts the handler on a flow."""
+    """For `bridge`, `ideal` and `least`: the counting pipeline, and what puts the handler on a
+    flow."""
     if engine_name != "flowlight":
         raise ValueError(f"handlers {handlers!r} record with flowlight's bridge: use flowlight")
     from benchmarks.telemetry import DiscardingPipeline
@@ -78,9 +81,10 @@ def _recording(engine_name: str, handlers: str) -> tuple[Any, Callable[[Any], No
     if bridged:
         return pipeline, pipeline.instrument
     from benchmarks.ideal import IdealHandler, attach
+    from benchmarks.least import LeastHandler
 
-    ideal = IdealHandler()
-    return pipeline, lambda flow: attach(flow, ideal)
+    handler = IdealHandler() if handlers == "ideal" else LeastHandler()
+    return pipeline, lambda flow: attach(flow, handler)
 
 
 def measure(engine_name: str, shape: str, n: int, handlers: str) -> dict[str, Any]:
@@ -88,7 +92,7 @@ def measure(engine_name: str, shape: str, n: int, handlers: str) -> dict[str, An
     engine = importlib.import_module(engine_name)
     pipeline: Any = None
     instrument: Callable[[Any], None] = lambda flow: None  # noqa: E731
-    if handlers in ("bridge", "bridge-files", "ideal"):
+    if handlers in ("bridge", "bridge-files", "ideal", "least"):
         pipeline, instrument = _recording(engine_name, handlers)
     rss_after_import = peak_rss_mb()
     task_handlers = [noop_handler] if handlers == "noop" else []

@@ -63,13 +63,17 @@ def test_bridged_runs_record_one_span_per_run_and_the_floor_repeats_them(
     quick_results: dict[str, Any],
 ) -> None:
     """A bridged run's telemetry is complete (a span for the flow run and each task run or mapped
-    child, nothing dropped), the floor produced the same spans, events, lines and points, and the
-    ideal handler the same spans, events and lines."""
+    child, nothing dropped), the floor produced the same spans, events, lines and points, the
+    ideal handler the same spans, events and lines, and the least handler (read against the
+    bridge) exactly the bridge's records, attributes, line fields and histogram points."""
     floors = [r for r in quick_results["runs"] if r["handlers"] == "floor"]
     bridged = [r for r in quick_results["runs"] if r["handlers"] == "bridge"]
     ideal = [r for r in quick_results["runs"] if r["handlers"] == "ideal"]
-    assert len(floors) == len(bridged) == len(ideal) == len(SHAPES)
-    for bridge_run, floor_run, ideal_run in zip(bridged, floors, ideal, strict=True):
+    least = [r for r in quick_results["runs"] if r["handlers"] == "least"]
+    assert len(floors) == len(bridged) == len(ideal) == len(least) == len(SHAPES)
+    for bridge_run, floor_run, ideal_run, least_run in zip(
+        bridged, floors, ideal, least, strict=True
+    ):
         counts = bridge_run["telemetry"]
         runs = bridge_run["n"] + 1 + (1 if bridge_run["shape"] == "map" else 0)
         assert counts["spans"] == runs, bridge_run["shape"]
@@ -85,8 +89,15 @@ def test_bridged_runs_record_one_span_per_run_and_the_floor_repeats_them(
         made = ideal_run["telemetry"]
         assert made["spans"] == counts["spans"]
         assert made["events"] == made["log_lines"] == made["otel_logs"] == counts["events"]
+        # The least handler makes what the bridge makes, but for the counters it leaves out.
+        least_made = dict(least_run["telemetry"])
+        for key in ("spans", "span_attributes", "events", "event_attributes", "otel_logs"):
+            assert least_made[key] == counts[key], key
+        for key in ("otel_log_attributes", "log_lines", "log_line_fields", "histogram_records"):
+            assert least_made[key] == counts[key], key
     for row in quick_results["handlers"]:
         assert {"none_seconds", "noop_seconds", "ideal_seconds", "bridge_seconds"} <= set(row)
+        assert row["least_over_floor"] > 0
         assert row["floor_seconds"] > 0
 
 
