@@ -19,7 +19,7 @@ from opentelemetry import _logs, metrics, trace
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.trace import Status, StatusCode
 
-__all__ = ["IdealHandler", "attach"]
+__all__ = ["IdealHandler", "attach", "current_run"]
 
 
 def _attributes(count: int, prefix: str) -> dict[str, Any]:
@@ -48,10 +48,7 @@ class IdealHandler:
         self._parent: Any = None
 
     def __call__(self, obj: Any, old_state: Any, new_state: Any) -> Any:
-        run_id = self._context.get("task_run_id")
-        is_flow = run_id is None
-        if is_flow:
-            run_id = self._context.get("flow_run_id")
+        run_id, is_flow = current_run(self._context)
         span = self._open.get(run_id)
         if span is None:
             parent = None if is_flow else self._parent
@@ -77,6 +74,14 @@ class IdealHandler:
             span.end()
             del self._open[run_id]
         return new_state
+
+
+def current_run(context: Any) -> tuple[Any, bool]:
+    """The id of the run a handler is called in, and whether it is the flow run's own."""
+    task_run_id = context.get("task_run_id")
+    if task_run_id is None:
+        return context.get("flow_run_id"), True
+    return task_run_id, False
 
 
 def attach(flow: Any, handler: Callable[[Any, Any, Any], Any]) -> None:

@@ -21,6 +21,7 @@ from opentelemetry import _logs, metrics, trace
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.trace import Status, StatusCode
 
+from benchmarks.ideal import current_run
 from flowlight.otel._recording import (
     LogRecorder,
     SpanRecorder,
@@ -81,10 +82,7 @@ class LeastHandler:
         self._parent: Any = None
 
     def __call__(self, obj: Any, old_state: Any, new_state: Any) -> Any:
-        run_id = self._context.get("task_run_id")
-        is_flow = run_id is None
-        if is_flow:
-            run_id = self._context.get("flow_run_id")
+        run_id, is_flow = current_run(self._context)
         opened = self._open.get(run_id)
         if opened is None:
             kind = "flow" if is_flow else "task"
