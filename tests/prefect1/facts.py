@@ -10,10 +10,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
+SOURCE = Path(__file__).resolve().parents[2] / "src"
+
 
 def quiet_env(home: Path) -> dict[str, str]:
-    """A bare environment: no settings of the caller's, Prefect's own logging at ERROR."""
-    return {"HOME": str(home), "PATH": "/usr/bin:/bin", "PREFECT__LOGGING__LEVEL": "ERROR"}
+    """A bare environment: no settings of the caller's, Prefect's own logging at ERROR, and
+    this checkout's flowlight first on the path (not whichever one is installed)."""
+    return {
+        "HOME": str(home),
+        "PATH": "/usr/bin:/bin",
+        "PREFECT__LOGGING__LEVEL": "ERROR",
+        "PYTHONPATH": str(SOURCE),
+    }
 
 
 def facts_of(script: Path, python: Path, engine: str, out: Path) -> dict[str, Any]:
