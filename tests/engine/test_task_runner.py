@@ -11,7 +11,15 @@ from _recording import FakeClock
 from flowlight import Flow, context, task, triggers
 from flowlight.engine import signals
 from flowlight.engine.clock import use_clock
-from flowlight.engine.state import Retrying, Skipped, State, TimedOut, TriggerFailed
+from flowlight.engine.state import (
+    Retrying,
+    Running,
+    Skipped,
+    State,
+    Success,
+    TimedOut,
+    TriggerFailed,
+)
 
 
 def test_retrying_task_waits_until_start_time_and_counts_runs() -> None:
@@ -189,3 +197,56 @@ def test_count_triggers_of_a_task_without_upstream_tasks_let_it_run() -> None:
     states = flow.run().result
     assert (states[a].result, states[b].result) == (1, 2)
     assert isinstance(states[c], Skipped) and states[c].message == "All upstreams were skipped"
+
+
+def test_task_runner_alone_makes_one_attempt_and_returns_retrying() -> None:
+    """`TaskRunner(task).run()` outside a flow stops at Retrying; the caller runs it again."""
+    from flowlight.core.edge import Edge
+    from flowlight.core.task import Task
+    from flowlight.engine.task_runner import TaskRunner
+
+    calls: list[int] = []
+
+    @task(max_retries=1, retry_delay=datetime.timedelta(0))
+    def add(x: int, y: int) -> int:
+        calls.append(context.task_run_count)
+        if len(calls) == 1:
+            raise ValueError("first attempt fails")
+        return x + y
+
+    upstream = {
+        Edge(Task(), add, key="x"): Success(result=1),
+        Edge(Task(), add, key="y"): Success(result=2),
+    }
+    runner = TaskRunner(add)
+    first = runner.run(upstream_states=upstream)
+    assert isinstance(first, Retrying) and first.run_count == 1
+    second = runner.run(state=first, upstream_states=upstream)
+    assert second.is_successful() and second.result == 3
+    assert calls == [1, 2]
+    running = Running()
+    assert runner.run(state=running) is running
+
+
+def test_task_runner_handlers_follow_the_tasks_and_get_the_runner() -> None:
+    from flowlight.core.task import Task
+    from flowlight.engine.task_runner import TaskRunner
+
+    seen: list[tuple[str, str]] = []
+
+    def on_task(obj: Any, old: State, new: State) -> State:
+        seen.append(("task", type(new).__name__))
+        return new
+
+    def on_runner(obj: Any, old: State, new: State) -> State:
+        assert isinstance(obj, TaskRunner)
+        seen.append(("runner", type(new).__name__))
+        return new
+
+    TaskRunner(Task(state_handlers=[on_task]), state_handlers=[on_runner]).run()
+    assert seen == [
+        ("task", "Running"),
+        ("runner", "Running"),
+        ("task", "Success"),
+        ("runner", "Success"),
+    ]

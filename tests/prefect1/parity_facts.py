@@ -49,6 +49,8 @@ def engine(name: str) -> SimpleNamespace:
         signals=importlib.import_module(f"{name}.engine.signals"),
         validators=importlib.import_module(f"{name}.engine.cache_validators"),
         executors=importlib.import_module(f"{name}.executors"),
+        task_runner=importlib.import_module(f"{name}.engine.task_runner"),
+        edge=importlib.import_module(f"{name}.core.edge"),
     )
 
 
@@ -139,6 +141,75 @@ def mapping_with_defaults(e: SimpleNamespace) -> None:
         [state.result[t].result for t in (plain, given, fixed, shifted, single)],
     )
     fact("map: constants bound for a plain call", sorted(flow.constants.get(single, {})))
+
+
+def task_runner_alone(e: SimpleNamespace) -> None:
+    """A task run by `TaskRunner(task).run(...)` outside any flow, as Prefect 1's tests do."""
+    st, Task, TaskRunner, Edge = e.state, e.root.Task, e.task_runner.TaskRunner, e.edge.Edge
+
+    class Add(Task):  # type: ignore[misc, valid-type]
+        def run(self, x, y):  # type: ignore[no-untyped-def]
+            return x + y
+
+    class Broken(Task):  # type: ignore[misc, valid-type]
+        def run(self):  # type: ignore[no-untyped-def]
+            raise ValueError("broken")
+
+    def shown(state: Any) -> list[Any]:
+        return [type(state).__name__, state.result, getattr(state, "run_count", None)]
+
+    fact("TaskRunner.run: a task alone", shown(TaskRunner(Task()).run()))
+    add = Add()
+    upstream = {Edge(Task(), add, key="x"): st.Success(result=1), Edge(Task(), add): st.Success()}
+    upstream[Edge(Task(), add, key="y")] = st.Success(result=2)
+    fact(
+        "TaskRunner.run: inputs from keyed edges",
+        shown(TaskRunner(add).run(upstream_states=upstream)),
+    )
+    runner = TaskRunner(Broken(max_retries=2, retry_delay=datetime.timedelta(0)))
+    seen = [runner.run()]
+    seen += [runner.run(state=seen[-1]), runner.run(state=seen[-1].__class__())]
+    seen.append(runner.run(state=seen[1]))
+    fact("TaskRunner.run: each call is one attempt", [type(s).__name__ for s in seen])
+    fact("TaskRunner.run: retry counts", [getattr(s, "run_count", None) for s in seen])
+    running = st.Running()
+    fact(
+        "TaskRunner.run: a Running state is not run",
+        TaskRunner(Task()).run(state=running) is running,
+    )
+    told: list[Any] = []
+    TaskRunner(Task(), state_handlers=[lambda r, old, new: told.append((r, new)) or new]).run()
+    fact("TaskRunner.run: runner handlers see", [type(n).__name__ for _, n in told])
+    fact("TaskRunner.run: runner handlers get the runner", type(told[0][0]).__name__)
+    parent = TaskRunner(Task()).run(
+        upstream_states={Edge(Task(), Task(), mapped=True): st.Success(result=[1, 2])},
+        is_mapped_parent=True,
+    )
+    fact("TaskRunner.run: a mapped parent", [type(parent).__name__, parent.message])
+
+    @e.root.task(max_retries=1, retry_delay=datetime.timedelta(0))
+    def loops():  # type: ignore[no-untyped-def]
+        ctx = e.root.context
+        if ctx.get("task_loop_count", 1) < 3:
+            raise e.signals.LOOP(result=ctx.get("task_loop_result", 0) + 1)
+        if ctx.get("task_run_count") == 1:
+            raise ValueError("once")
+        return ctx.get("task_loop_result")
+
+    first = TaskRunner(loops).run()
+    fact(
+        "TaskRunner.run: a loop resumes after a retry",
+        [shown(first)[0], TaskRunner(loops).run(state=first).result],
+    )
+
+    @e.root.task
+    def own_logger():  # type: ignore[no-untyped-def]
+        return e.root.context.get("logger")
+
+    fact(
+        "TaskRunner.run: the context's logger is the task's",
+        TaskRunner(own_logger).run().result is own_logger.logger,
+    )
 
 
 def executor_aliases(e: SimpleNamespace) -> None:
@@ -373,6 +444,7 @@ def main(argv: list[str]) -> int:
         state_defaults,
         mapping_with_defaults,
         executor_aliases,
+        task_runner_alone,
         cache_validators,
         building_checks,
         flow_blocks_and_edges,

@@ -127,10 +127,11 @@ def plan_map(
     upstream: Mapping[Edge, State],
     context: dict[str, Any],
     initial: State | None,
+    runner: TaskRunner | None = None,
 ) -> MappedRun:
     """Run the parent's steps; `decided` is set when the parent ends without children."""
     plan = MappedRun(context)
-    runner = TaskRunner(task)
+    runner = runner or TaskRunner(task)
     old = initial or Pending()
     with use_context(context):
         outcome = runner.check_upstream_skipped(upstream)

@@ -8,14 +8,19 @@ in the middle is a handler failure, which ends the run at once (Prefect 1's cont
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from flowlight.engine import run_log, signals
 from flowlight.engine.cache import cached_state, find_cached_state, store_cached_state
 from flowlight.engine.checkpoints import checkpointed, find_target
 from flowlight.engine.clock import get_clock, seconds
-from flowlight.engine.handlers import HandlerFailure, transition
+from flowlight.engine.handlers import (
+    HandlerFailure,
+    StateHandler,
+    transition,
+    validate_state_handlers,
+)
 from flowlight.engine.run_names import name_task_run
 from flowlight.engine.state import (
     Cached,
@@ -37,6 +42,7 @@ from flowlight.engine.state import (
 from flowlight.engine.timeouts import TaskTimedOut, call_with_timeout
 from flowlight.settings import number_setting
 from flowlight.utilities.context import current, use_context
+from flowlight.utilities.logging import RunLogger, run_logger
 from flowlight.utilities.progress import note_retry
 
 if TYPE_CHECKING:
@@ -59,29 +65,88 @@ def run_task(
     initial_state: State | None = None,
 ) -> State:
     """Run one task run (or mapped child) to its final state, inside `context`."""
-    return TaskRunner(task).run(inputs, upstream_states, context, initial_state)
+    return TaskRunner(task).run_with_inputs(inputs, upstream_states, context, initial_state)
 
 
 class TaskRunner:
     """Moves one task run from Pending to a final state."""
 
-    __slots__ = ("handlers", "task")
+    __slots__ = ("context", "handlers", "runner_handlers", "task")
 
-    def __init__(self, task: Task) -> None:
+    def __init__(self, task: Task, state_handlers: Iterable[StateHandler] | None = None) -> None:
+        """`state_handlers` are the runner's own, called after the task's on each transition
+        with the runner as their first argument (Prefect 1)."""
         self.task = task
         self.handlers = task.state_handlers
+        self.runner_handlers = validate_state_handlers("TaskRunner", state_handlers)
+        # The context at creation, which `run` starts from (Prefect 1); not copied, as a flow
+        # run makes a runner for each task run and never reads it.
+        self.context: dict[str, Any] = current()
+
+    @property
+    def logger(self) -> RunLogger:
+        """The logger the runner reports each run on (`flowlight.TaskRunner`)."""
+        return run_logger("flowlight.TaskRunner")
 
     def run(
+        self,
+        state: State | None = None,
+        upstream_states: Mapping[Any, State] | None = None,
+        context: Mapping[str, Any] | None = None,
+        is_mapped_parent: bool = False,
+    ) -> State:
+        """Prefect 1's way to run one task alone: `TaskRunner(task).run(state, upstream_states)`.
+
+        The inputs are the results of the upstream states whose edges have a `key`; the run's
+        context is the current one, the task's own keys, then `context`. A mapped parent
+        (`is_mapped_parent=True`) ends `Mapped` without running its children, which are the
+        flow runner's to run."""
+        from flowlight.engine.mapping import edge_value, plan_map
+
+        upstream = dict(upstream_states or {})
+        ctx = {
+            **self.context,
+            **current(),
+            "logger": self.task.logger,
+            "task_name": self.task.name,
+            "task_full_name": self.task.name,
+            "task_slug": getattr(self.task, "slug", None),
+            "task_tags": sorted(self.task.tags),
+            "map_index": None,
+            "task_run_count": 1,
+            "task_max_retries": self.task.max_retries,
+            **(context or {}),
+        }
+        if is_mapped_parent:
+            edges = [e for e in upstream if getattr(e, "mapped", False)]
+            plan = (
+                plan_map(self.task, list(upstream), upstream, ctx, state, self) if edges else None
+            )
+            if plan is not None:
+                return plan.decided or plan.mapped_state or Mapped()
+        inputs = {
+            edge.key: edge_value(edge, upstream_state)
+            for edge, upstream_state in upstream.items()
+            if getattr(edge, "key", None) is not None
+        }
+        if state is not None and state.is_running():
+            return state  # already running elsewhere: not run twice (Prefect 1)
+        return self.run_with_inputs(inputs, upstream, ctx, state, retries_here=False)
+
+    def run_with_inputs(
         self,
         inputs: dict[str, Any],
         upstream_states: Mapping[Any, State],
         context: dict[str, Any],
         initial_state: State | None = None,
+        retries_here: bool = True,
     ) -> State:
+        """Run to a final state; with `retries_here=False` a Retrying state is returned for the
+        caller to run again (Prefect 1's `TaskRunner.run`) instead of being waited out here."""
         state = initial_state if initial_state is not None else Pending()
         with use_context(context):
             try:
-                final = self._run_steps(state, inputs, upstream_states, context)
+                final = self._run_steps(state, inputs, upstream_states, context, retries_here)
             except HandlerFailure as failure:
                 final = failure.state
             except signals.ENDRUN as end:
@@ -96,6 +161,7 @@ class TaskRunner:
         inputs: dict[str, Any],
         upstream_states: Mapping[Any, State],
         context: dict[str, Any],
+        retries_here: bool = True,
     ) -> State:
         if state.is_finished() or (isinstance(state, Paused) and not _pause_is_over(state)):
             return state  # already done, or paused without approval: nothing to do
@@ -103,6 +169,9 @@ class TaskRunner:
             context["resume"] = True  # lets `manual_only` pass; other triggers still judge
         if isinstance(state, Retrying):
             context["task_run_count"] = state.run_count + 1
+            if "_loop_count" in state.cached_inputs:
+                context["task_loop_count"] = state.cached_inputs["_loop_count"]
+                context["task_loop_result"] = state.cached_inputs.get("_loop_result")
 
         if any(is_unfinished(s) for s in upstream_states.values()):
             return state  # an upstream is paused: wait, without a transition (Prefect 1)
@@ -115,7 +184,7 @@ class TaskRunner:
             decided = self.check_cache(inputs, context)
         if decided is not None:
             return self._change(state, decided)
-        return self.run_attempts(state, inputs, context)
+        return self.run_attempts(state, inputs, context, retries_here)
 
     # -- steps that may decide the run without running it ----------------------------------
 
@@ -160,8 +229,15 @@ class TaskRunner:
 
     # -- running --------------------------------------------------------------------------------
 
-    def run_attempts(self, state: State, inputs: dict[str, Any], context: dict[str, Any]) -> State:
-        """Attempt the task until it finishes for good: loops and retries stay in here."""
+    def run_attempts(
+        self,
+        state: State,
+        inputs: dict[str, Any],
+        context: dict[str, Any],
+        retries_here: bool = True,
+    ) -> State:
+        """Attempt the task until it finishes for good: loops stay in here, and retries too
+        unless `retries_here` is False (then a Retrying state is returned)."""
         task = self.task
         clock = get_clock()
         run_count = context.get("task_run_count") or 1
@@ -191,6 +267,11 @@ class TaskRunner:
                 state = self._change(
                     state, Retrying(message, start_time=start, run_count=run_count)
                 )
+            if isinstance(state, Retrying) and not retries_here:
+                if "task_loop_count" in context:  # the next run resumes this loop iteration
+                    state.cached_inputs["_loop_count"] = context["task_loop_count"]
+                    state.cached_inputs["_loop_result"] = context.get("task_loop_result")
+                return state
             if isinstance(state, Retrying):
                 limit = task.max_retries or number_setting(
                     "tasks", "retry_signal_limit", default=10, integer=True, minimum=0
@@ -261,9 +342,11 @@ class TaskRunner:
         return succeeded
 
     def _change(self, old: State, new: State) -> State:
-        if not self.handlers:
-            return new
-        return transition(self.task, self.handlers, old, new)
+        if self.handlers:
+            new = transition(self.task, self.handlers, old, new)
+        if self.runner_handlers:
+            new = transition(self, self.runner_handlers, old, new)
+        return new
 
 
 def _delay_seconds(task: Task) -> float:
