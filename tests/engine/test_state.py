@@ -158,3 +158,53 @@ def test_a_mapped_state_counts_its_children_unless_told_how_many() -> None:
     assert told.n_map_states == 3
     told.n_map_states = None
     assert told.n_map_states == 0
+
+
+class _HoldsALock(Exception):
+    def __init__(self) -> None:
+        import threading
+
+        super().__init__("locked")
+        self.lock = threading.RLock()
+
+
+def test_an_unpicklable_exception_result_is_pickled_as_its_description() -> None:
+    failed = st.Failed("boom", result=_HoldsALock())
+    copy = pickle.loads(pickle.dumps(failed))
+    assert isinstance(copy, st.Failed) and copy.message == "boom"
+    assert copy.result.startswith("The following exception could not be pickled due to ")
+    assert "_HoldsALock('locked')" in copy.result
+    assert isinstance(failed.result, _HoldsALock)  # the original keeps its exception
+    kept = pickle.loads(pickle.dumps(st.Failed(result=ValueError("plain"))))
+    assert isinstance(kept.result, ValueError) and kept.result.args == ("plain",)
+
+
+def test_cached_inputs_without_a_location_are_read_at_the_given_results_location() -> None:
+    from flowlight.engine.result import Result
+
+    class Reader(Result):  # type: ignore[misc]
+        def read(self, location: str) -> Result:
+            return Result(value=f"read {location}", location=location)
+
+    state = st.Pending(cached_inputs={"x": Result(), "y": Result(value=1), "z": Result()})
+    state.load_cached_results({"x": Reader(location="there"), "z": Reader()})
+    assert state.cached_inputs["x"].value == "read there"
+    assert state.cached_inputs["y"].value == 1
+    assert state.cached_inputs["z"].value is None  # no location anywhere: nothing to read
+
+
+def test_a_mapped_state_loads_its_children_and_keeps_missing_ones() -> None:
+    from flowlight.engine.result import Result
+
+    class Reader(Result):  # type: ignore[misc]
+        def read(self, location: str) -> Result:
+            return Result(value=location.upper(), location=location)
+
+    children = [
+        None,
+        st.Success(result=Result(location="a")),
+        st.Success(result=Result(location="b")),
+    ]
+    mapped = st.Mapped(map_states=children)  # type: ignore[arg-type]
+    mapped.load_result(Reader())
+    assert mapped.result == [None, "A", "B"]

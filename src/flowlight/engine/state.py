@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from flowlight.utilities.context import current
 
@@ -142,6 +142,33 @@ class State:
         """When the state was created, as epoch seconds: the cheap form of `timestamp`."""
         return self._created
 
+    def __getstate__(self) -> Any:
+        """Pickled slot by slot, except that an exception result that cannot be pickled goes
+        as its description (Prefect 1): a task failing with one on a Dask or process worker
+        still reports its failure instead of breaking the run's transfer."""
+        slots = {
+            name: getattr(self, name)
+            for klass in type(self).__mro__
+            for name in getattr(klass, "__slots__", ())
+            if hasattr(self, name)
+        }
+        pickled: Any = (None, slots)
+        error = self.result
+        if isinstance(error, Exception):
+            from flowlight.engine.serializers import _pickler
+            from flowlight.engine.signals import PrefectStateSignal
+
+            try:
+                if isinstance(error, PrefectStateSignal):
+                    return pickled  # a signal holds this state: checking it would recurse
+                _pickler().dumps(error)
+            except Exception as exc:
+                described = (
+                    f"The following exception could not be pickled due to {exc!r}: {error!r}"
+                )
+                pickled = (None, {**slots, "result": described, "_stored": None})
+        return pickled
+
     def __repr__(self) -> str:
         if self.message is None:
             return f"{type(self).__name__}()"
@@ -213,9 +240,13 @@ class State:
         """Read a result that is only a location (a stored checkpoint) with `result`'s reader
         (default: the state's own Result); a mapped state loads each child. Returns the state."""
         if isinstance(self, Mapped):
-            self.map_states = [s.load_result(result) for s in self.map_states]
+            # a child that never ran (None, in a rebuilt map) stays None
+            children: list[Any] = self.map_states
+            self.map_states = cast(
+                "list[State]", [c.load_result(result) if c is not None else None for c in children]
+            )
             if self.map_states:
-                self.result = [s.result for s in self.map_states]
+                self.result = [c.result if c is not None else None for c in self.map_states]
             return self
         stored = self._result
         location = getattr(stored, "location", None)
@@ -224,13 +255,16 @@ class State:
         return self
 
     def load_cached_results(self, results: dict[str, Any] | None = None) -> State:
-        """`load_result` for each cached input that is a Result holding only a location, read
-        with `results[name]` when given."""
+        """`load_result` for each cached input that is a Result without a value, read with
+        `results[name]` when given; an input that has no location of its own is read at the
+        location of `results[name]` (Prefect 1)."""
         loaded = {}
         for name, value in self.cached_inputs.items():
-            location = getattr(value, "location", None) if _is_result(value) else None
-            if location is not None and value.value is None:
-                value = (results or {}).get(name, value).read(location)
+            if _is_result(value) and value.value is None:
+                reader = (results or {}).get(name) or value
+                location = value.location or getattr(reader, "location", None)
+                if location is not None:
+                    value = reader.read(location)
             loaded[name] = value
         self.cached_inputs = loaded
         return self
