@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flowlight import Flow, task
+from flowlight import Flow, context, task
 from flowlight.engine import signals
 from flowlight.engine.state import Failed, Paused, Skipped
 
@@ -57,3 +57,19 @@ def test_signal_repr_matches_prefect() -> None:
     assert repr(signals.TaskTimeoutSignal("Execution timed out.")) == (
         "TaskTimeoutSignal('Execution timed out.')"
     )
+
+
+def test_a_loop_without_a_result_passes_its_description_to_the_next_iteration() -> None:
+    seen: list[object] = []
+
+    @task
+    def twice() -> int:
+        seen.append(context.get("task_loop_result"))
+        if context.get("task_loop_count", 1) < 2:
+            raise signals.LOOP("once more")
+        return 7
+
+    with Flow("loop") as flow:
+        twice()
+    assert flow.run().is_successful()
+    assert seen == [None, "LOOP('once more')"]

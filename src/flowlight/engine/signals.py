@@ -107,6 +107,15 @@ class LOOP(PrefectStateSignal):
 
     _state_cls = state.Looped
 
+    def __init__(self, message: str | None = None, *args: Any, **kwargs: Any) -> None:
+        # Without `result=`, the Looped state's result (the next iteration's task_loop_result) is
+        # the signal's repr, a string, as in Prefect 1: not the signal object itself.
+        shown = (
+            f"{type(self).__name__}()" if message is None else f"{type(self).__name__}({message!r})"
+        )
+        kwargs.setdefault("result", shown)
+        super().__init__(message, *args, **kwargs)
+
 
 class ENDRUN(PrefectSignal):
     """End the run at once in the given state, with no further transitions."""
