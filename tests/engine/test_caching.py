@@ -419,3 +419,15 @@ def test_the_default_storage_keeps_the_newest_16_states_per_key(clock: FakeClock
 
     assert run_twice(InMemoryCacheStorage()) == 40 - 16
     assert run_twice(InMemoryCacheStorage(per_key=64)) == 0
+
+
+def test_validators_compare_inputs_held_in_results_by_their_values() -> None:
+    from flowlight.engine import cache_validators as v
+    from flowlight.engine.result import Result
+    from flowlight.engine.state import Cached
+
+    stored = Cached(cached_inputs={"x": Result(1), "s": Result("a")})
+    assert v.all_inputs(stored, {"x": 1, "s": "a"}, None)
+    assert not v.all_inputs(stored, {"x": 2, "s": "a"}, None)
+    assert v.partial_inputs_only(["x"])(stored, {"x": 1, "s": "b"}, None)
+    assert not v.partial_inputs_only(["x"])(stored, {"x": 2, "s": "a"}, None)

@@ -212,6 +212,30 @@ def task_runner_alone(e: SimpleNamespace) -> None:
     )
 
 
+def loop_results_and_stored_inputs(e: SimpleNamespace) -> None:
+    """What a LOOP without a result leaves for the next iteration, and whether validators read
+    cached inputs held in Results (as states stored by Prefect 1 hold them)."""
+    sig, st, v = e.signals, e.state, e.validators
+    for name, signal in [
+        ("LOOP()", sig.LOOP()),
+        ("LOOP('again')", sig.LOOP("again")),
+        ("LOOP('again', result=3)", sig.LOOP("again", result=3)),
+    ]:
+        result = signal.state.result
+        fact(f"{name} result", [type(result).__name__, result])
+    result_cls = importlib.import_module(f"{e.root.__name__}.engine.result").Result
+    stored = st.Cached(cached_inputs={"x": result_cls(1), "s": result_cls("a")})
+    fact(
+        "validators on Result-held inputs",
+        [
+            v.all_inputs(stored, {"x": 1, "s": "a"}, None),
+            v.all_inputs(stored, {"x": 2, "s": "a"}, None),
+            v.partial_inputs_only(["x"])(stored, {"x": 1, "s": "b"}, None),
+            v.partial_inputs_only(["x"])(stored, {"x": 2, "s": "a"}, None),
+        ],
+    )
+
+
 def executor_aliases(e: SimpleNamespace) -> None:
     names = ["threads", "threading", "PROCESSES", "multiprocessing", "sync", "single-threaded"]
     fact(
@@ -445,6 +469,7 @@ def main(argv: list[str]) -> int:
         mapping_with_defaults,
         executor_aliases,
         task_runner_alone,
+        loop_results_and_stored_inputs,
         cache_validators,
         building_checks,
         flow_blocks_and_edges,

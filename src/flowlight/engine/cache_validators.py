@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flowlight.engine.clock import get_clock
-from flowlight.engine.state import Cached, State
+from flowlight.engine.state import Cached, State, _is_result
 
 __all__ = [
     "all_inputs",
@@ -44,7 +44,7 @@ def duration_only(state: State, inputs: dict[str, Any], parameters: dict[str, An
 
 def all_inputs(state: State, inputs: dict[str, Any], parameters: dict[str, Any] | None) -> bool:
     """Reuse while fresh and the task's inputs are equal to the cached ones."""
-    return state.cached_inputs == inputs and _fresh(state)
+    return _values(state.cached_inputs) == inputs and _fresh(state)
 
 
 def all_parameters(state: State, inputs: dict[str, Any], parameters: dict[str, Any] | None) -> bool:
@@ -80,9 +80,17 @@ def partial_inputs_only(validate_on: Iterable[str] | None = None) -> Validator:
             return False
         if names is None:
             return True
-        return _picked(inputs or {}, names) == _picked(state.cached_inputs or {}, names)
+        return _picked(inputs or {}, names) == _picked(_values(state.cached_inputs or {}), names)
 
     return validator
+
+
+def _values(cached: dict[str, Any]) -> dict[str, Any]:
+    """The cached inputs as values: an input held in a `Result` (as Prefect 1 stores them, and
+    states loaded from its runs hold) counts as the value inside it."""
+    if not any(_is_result(value) for value in cached.values()):
+        return cached
+    return {key: value.value if _is_result(value) else value for key, value in cached.items()}
 
 
 def _picked(values: dict[str, Any], names: set[str]) -> dict[str, Any]:
