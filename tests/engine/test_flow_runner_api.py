@@ -114,3 +114,43 @@ def test_a_runner_driven_directly_starts_from_pending_and_flow_run_from_schedule
     seen.clear()
     flow.run()
     assert seen == ["Scheduled->Running", "Running->Success"]
+
+
+def test_one_pass_leaves_a_task_to_retry_retrying_and_the_flow_running() -> None:
+    """FlowRunner.run is one pass (Prefect 1): a retry is not waited for; given the states back,
+    a task whose retry is due runs again and one whose retry is not due is left as it is."""
+    import datetime
+
+    from flowlight.engine.state import Retrying
+
+    class Broken(Task):  # type: ignore[misc]
+        def run(self) -> None:
+            raise ValueError("broken")
+
+    flow = Flow("retries")
+    first = Task()
+    soon = Broken(max_retries=1, retry_delay=datetime.timedelta(0))
+    later = Broken(max_retries=1, retry_delay=datetime.timedelta(minutes=10))
+    flow.add_edge(first, soon)
+    flow.add_edge(first, later)
+    state = FlowRunner(flow).run(return_tasks=flow.tasks)
+    assert isinstance(state, Running)
+    assert isinstance(state.result[soon], Retrying) and isinstance(state.result[later], Retrying)
+    again = FlowRunner(flow).run(return_tasks=flow.tasks, task_states=state.result)
+    assert isinstance(again.result[soon], Failed)
+    assert again.result[later] is state.result[later]  # not due: untouched
+    assert isinstance(again, Running)  # a terminal task is still unfinished
+
+
+def test_a_finished_state_given_to_the_runner_comes_back_as_it_is() -> None:
+    flow, _, _ = _flow()
+    done = Success(result=5)
+    assert FlowRunner(flow).run(state=done) is done
+
+
+def test_runners_report_on_their_own_loggers() -> None:
+    from flowlight.engine.task_runner import TaskRunner
+
+    flow, _, out = _flow()
+    assert FlowRunner(flow).logger.name == "flowlight.FlowRunner"
+    assert TaskRunner(out).logger.name == "flowlight.TaskRunner"

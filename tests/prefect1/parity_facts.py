@@ -212,6 +212,36 @@ def task_runner_alone(e: SimpleNamespace) -> None:
     )
 
 
+def flow_runner_one_pass(e: SimpleNamespace) -> None:
+    """`FlowRunner(flow).run()` makes one pass: retries are the caller's to run."""
+    FlowRunner = importlib.import_module(f"{e.root.__name__}.engine.flow_runner").FlowRunner
+    Task = e.root.Task
+
+    class Broken(Task):  # type: ignore[misc, valid-type]
+        def run(self):  # type: ignore[no-untyped-def]
+            raise ValueError("broken")
+
+    flow = e.root.Flow("one pass")
+    first, soon = (
+        Task(name="first"),
+        Broken(name="soon", max_retries=1, retry_delay=datetime.timedelta(0)),
+    )
+    later = Broken(name="later", max_retries=1, retry_delay=datetime.timedelta(minutes=10))
+    flow.add_edge(first, soon)
+    flow.add_edge(first, later)
+    passes = [FlowRunner(flow).run(return_tasks=flow.tasks)]
+    passes.append(FlowRunner(flow).run(return_tasks=flow.tasks, task_states=passes[0].result))
+    fact(
+        "FlowRunner.run: two passes over retrying tasks",
+        [
+            [type(p).__name__, sorted((t.name, type(s).__name__) for t, s in p.result.items())]
+            for p in passes
+        ],
+    )
+    done = e.state.Success(result=5)
+    fact("FlowRunner.run: a finished state is returned", FlowRunner(flow).run(state=done) is done)
+
+
 def loop_results_and_stored_inputs(e: SimpleNamespace) -> None:
     """What a LOOP without a result leaves for the next iteration, and whether validators read
     cached inputs held in Results (as states stored by Prefect 1 hold them)."""
@@ -470,6 +500,7 @@ def main(argv: list[str]) -> int:
         executor_aliases,
         task_runner_alone,
         loop_results_and_stored_inputs,
+        flow_runner_one_pass,
         cache_validators,
         building_checks,
         flow_blocks_and_edges,

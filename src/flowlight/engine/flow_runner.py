@@ -34,7 +34,7 @@ from flowlight.executors.base import Executor
 from flowlight.executors.local import LocalExecutor
 from flowlight.settings import setting
 from flowlight.utilities.context import Deferred, current, use_context
-from flowlight.utilities.logging import run_logger, stderr_is_terminal
+from flowlight.utilities.logging import RunLogger, run_logger, stderr_is_terminal
 
 if TYPE_CHECKING:
     import pendulum
@@ -194,9 +194,17 @@ class FlowRunner:
         self.task_contexts: dict[Task, dict[str, Any]] = {}
         self.show_progress = progress
         self.progress: RunProgress | None = None
+        # flow.run() lets each task run wait out its retries; `run` (Prefect 1's one pass)
+        # leaves a task to be retried Retrying and the flow Running.
+        self.retries_here = True
 
     def __repr__(self) -> str:
         return f"<FlowRunner: {self.flow.name}>"
+
+    @property
+    def logger(self) -> RunLogger:
+        """The logger the runner reports each flow run on (`flowlight.FlowRunner`)."""
+        return run_logger("flowlight.FlowRunner")
 
     def run(
         self,
@@ -217,6 +225,8 @@ class FlowRunner:
                 "FlowRunner.run(task_runner_state_handlers=...) is not supported: give the "
                 "handlers to the tasks (Task(state_handlers=[...])) instead."
             )
+        if state is not None and state.is_finished():
+            return state  # nothing to run, as in Prefect 1
         wanted = set(return_tasks or ())
         strangers = wanted - self.flow.tasks
         if strangers:
@@ -229,6 +239,7 @@ class FlowRunner:
         values = {n: p.default for n, p in declared.items() if not p.required}
         values.update(parameters or {})
         self.task_contexts = {t: dict(c) for t, c in (task_contexts or {}).items()}
+        self.retries_here = False
         try:
             # A runner driven directly starts from Pending, as Prefect 1's does; flow.run()
             # starts it from Scheduled.
@@ -343,9 +354,12 @@ class FlowRunner:
         return new
 
     def final_state(self, states: Mapping[Task, State]) -> State | None:
-        """Success or Failed from the reference tasks; None while one of them is unfinished."""
+        """Success or Failed from the reference tasks; None while one of them, or a terminal
+        task, is unfinished (Prefect 1: the flow run stays Running until its last tasks end)."""
         reference = [states[t] for t in self.flow.reference_tasks() if t in states]
         if any(is_unfinished(s) for s in reference):
+            return None
+        if any(is_unfinished(states[t]) for t in self.flow.terminal_tasks() if t in states):
             return None
         final: State = Success("All reference tasks succeeded.")
         for s in reference:
@@ -365,7 +379,13 @@ class FlowRunner:
     def run_tasks(self, flow_ctx: dict[str, Any], given: dict[Task, State]) -> dict[Task, State]:
         """Run every task; when a terminal is attached and tasks paused, ask to resume them."""
         return run_tasks(
-            self.flow, self.executor, flow_ctx, given, self.task_contexts, self.progress
+            self.flow,
+            self.executor,
+            flow_ctx,
+            given,
+            self.task_contexts,
+            self.progress,
+            self.retries_here,
         )
 
 

@@ -38,10 +38,13 @@ def run_tasks(
     given: dict[Task, State],
     task_contexts: Mapping[Task, dict[str, Any]],
     progress: RunProgress | None,
+    retries_here: bool = True,
 ) -> dict[Task, State]:
     """Run every task of `flow` on a started `executor` and return each task's state; when a
-    terminal is attached and tasks paused, ask to resume them."""
-    return _GraphRun(flow, executor, task_contexts, progress).run_tasks(flow_ctx, given)
+    terminal is attached and tasks paused, ask to resume them. With `retries_here=False` a task
+    that is to be retried is left Retrying (Prefect 1's `FlowRunner.run`, one pass)."""
+    graph = _GraphRun(flow, executor, task_contexts, progress, retries_here)
+    return graph.run_tasks(flow_ctx, given)
 
 
 class _GraphRun:
@@ -54,11 +57,13 @@ class _GraphRun:
         executor: Executor,
         task_contexts: Mapping[Task, dict[str, Any]],
         progress: RunProgress | None,
+        retries_here: bool = True,
     ) -> None:
         self.flow = flow
         self.executor = executor
         self.task_contexts = task_contexts
         self.progress = progress
+        self.retries_here = retries_here
 
     def run_tasks(self, flow_ctx: dict[str, Any], given: dict[Task, State]) -> dict[Task, State]:
         """Run every task; when a terminal is attached and tasks paused, ask to resume them."""
@@ -154,14 +159,18 @@ class _GraphRun:
                 finish(t, mapped_run.parent_state())
                 return
             for index, (inputs, child_upstream, child_ctx) in enumerate(children):
-                future = self.executor.submit(run_task, t, inputs, child_upstream, child_ctx)
+                future = self.executor.submit(
+                    run_task, t, inputs, child_upstream, child_ctx, None, self.retries_here
+                )
                 in_flight[future] = (t, mapped_run, index)
             return
         inputs = dict(self.flow.constants.get(t) or {})
         for e in edges:
             if e.key is not None:
                 inputs[e.key] = edge_value(e, upstream[e])
-        future = self.executor.submit(run_task, t, inputs, upstream, ctx, initial)
+        future = self.executor.submit(
+            run_task, t, inputs, upstream, ctx, initial, self.retries_here
+        )
         in_flight[future] = (t, None, -1)
 
 

@@ -63,9 +63,13 @@ def run_task(
     upstream_states: Mapping[Any, State],
     context: dict[str, Any],
     initial_state: State | None = None,
+    retries_here: bool = True,
 ) -> State:
-    """Run one task run (or mapped child) to its final state, inside `context`."""
-    return TaskRunner(task).run_with_inputs(inputs, upstream_states, context, initial_state)
+    """Run one task run (or mapped child) to its final state, inside `context`; with
+    `retries_here=False`, to its first Retrying state instead (see `TaskRunner.run_with_inputs`)."""
+    return TaskRunner(task).run_with_inputs(
+        inputs, upstream_states, context, initial_state, retries_here
+    )
 
 
 class TaskRunner:
@@ -244,6 +248,8 @@ class TaskRunner:
         while True:
             if isinstance(state, Scheduled):
                 start = state.start_epoch()
+                if start is not None and not retries_here and start > clock.now():
+                    return state  # not due yet: the caller runs it again later (Prefect 1)
                 if start is not None:
                     clock.sleep(start - clock.now())
             context["task_run_count"] = run_count
