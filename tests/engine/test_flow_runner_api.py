@@ -154,3 +154,35 @@ def test_runners_report_on_their_own_loggers() -> None:
     flow, _, out = _flow()
     assert FlowRunner(flow).logger.name == "flowlight.FlowRunner"
     assert TaskRunner(out).logger.name == "flowlight.TaskRunner"
+
+
+def test_parameters_in_the_runners_context_are_used_unless_given() -> None:
+    x, y = Parameter("x"), Parameter("y")
+    flow = Flow("from context", tasks=[x, y])
+    state = FlowRunner(flow).run(
+        parameters={"x": 2}, context={"parameters": {"x": 5, "y": 6}}, return_tasks=[x, y]
+    )
+    assert (state.result[x].result, state.result[y].result) == (2, 6)
+
+
+def test_flow_run_sets_the_scheduled_start_time_itself() -> None:
+    from flowlight import context
+
+    @task
+    def scheduled() -> Any:
+        return context.get("scheduled_start_time")
+
+    flow = Flow("start", tasks=[scheduled])
+    assert flow.run(context={"scheduled_start_time": 42}).result[scheduled].result != 42
+
+
+def test_one_pass_leaves_a_map_that_is_not_due_scheduled() -> None:
+    import pendulum
+
+    from flowlight.engine.state import Scheduled
+
+    with Flow("later") as flow:
+        out = double.map([1, 2])
+    later = Scheduled(start_time=pendulum.now("utc").add(hours=1))
+    state = FlowRunner(flow).run(return_tasks=[out], task_states={out: later})
+    assert isinstance(state, Running) and state.result[out] is later

@@ -75,6 +75,10 @@ def run_flow(
         raise TypeError(f"flow.run(state={state!r}) needs a flowlight State, e.g. Pending().")
     if flow_run_name is not None:
         context = {**(context or {}), "flow_run_name": flow_run_name}
+    if context and "scheduled_start_time" in context:
+        # flow.run() sets each run's scheduled start itself (now, or the schedule's time), as
+        # Prefect 1 does; only a FlowRunner driven directly takes one from the context.
+        context = {k: v for k, v in context.items() if k != "scheduled_start_time"}
     if os.environ.get("FLOWLIGHT_OTEL", "").strip().lower() in {"1", "true", "yes", "on"}:
         from flowlight.otel import instrument
 
@@ -237,6 +241,7 @@ class FlowRunner:
         chosen = executor or self.flow.executor or LocalExecutor()
         declared = {p.name: p for p in self.flow.parameters()}
         values = {n: p.default for n, p in declared.items() if not p.required}
+        values.update((context or {}).get("parameters") or {})  # Prefect 1: given ones win
         values.update(parameters or {})
         self.task_contexts = {t: dict(c) for t, c in (task_contexts or {}).items()}
         self.retries_here = False

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from flowlight.core.task import Constant
 from flowlight.engine.cache import cache_candidates, remember_cached_state
+from flowlight.engine.clock import get_clock
 from flowlight.engine.mapping import MappedRun, edge_value, map_children, plan_map
-from flowlight.engine.state import Paused, Pending, Resume, State, Success
+from flowlight.engine.state import Paused, Pending, Resume, Scheduled, State, Success
 from flowlight.engine.task_runner import is_unfinished, run_task
 from flowlight.executors.base import Executor, RunFuture
 from flowlight.utilities.logging import run_logger
@@ -150,6 +151,11 @@ class _GraphRun:
         if t.cache_for is not None:
             ctx["caches"] = cache_candidates(t)
         if any(e.mapped for e in edges):
+            if isinstance(initial, Scheduled) and not self.retries_here:
+                start = initial.start_epoch()
+                if start is not None and start > get_clock().now():
+                    finish(t, initial)  # a one-pass run leaves a map that is not due as it is
+                    return
             mapped_run = plan_map(t, edges, upstream, ctx, initial)
             if mapped_run.decided is not None:
                 finish(t, mapped_run.decided)
