@@ -73,7 +73,7 @@ class State:
         "result",
     )
 
-    color = "#999999"
+    color = "#696969"
     # The data `__eq__` compares besides the class and the result (a subclass adds its own).
     _compared: tuple[str, ...] = ("cached_inputs",)
 
@@ -307,7 +307,7 @@ class Pending(State):
     """The run has not started: it waits for its upstream tasks, a trigger, or a time."""
 
     __slots__ = ()
-    color = "#d3d3d3"
+    color = "#7ebdff"
 
 
 class Scheduled(Pending):
@@ -373,21 +373,21 @@ class Paused(Scheduled):
 
     __slots__ = ()
     _starts_when_made = False
-    color = "#cfd8dc"
+    color = "#99a8e8"
 
 
 class Resume(Scheduled):
     """A paused run that was given approval; its trigger is not checked again."""
 
     __slots__ = ()
-    color = "#ffab00"
+    color = "#f58c0c"
 
 
 class Retrying(Scheduled):
     """A failed run that will be tried again at `start_time`; `run_count` attempts so far."""
 
     __slots__ = ("run_count",)
-    color = "#ffab00"
+    color = "#f66a0a"
     _compared = ("cached_inputs", "start_time", "run_count")
 
     def __init__(
@@ -485,21 +485,21 @@ class Running(State):
     """The run is executing."""
 
     __slots__ = ()
-    color = "#00acc1"
+    color = "#3d67ff"
 
 
 class Cancelling(Running):
     """A cancellation was requested and the run is winding down."""
 
     __slots__ = ()
-    color = "#bdbdbd"
+    color = "#E8E8E8"
 
 
 class Finished(State):
     """The run is over; subclasses say how."""
 
     __slots__ = ()
-    color = "#bdbdbd"
+    color = "#003ccb"
 
 
 class Success(Finished):
@@ -513,7 +513,7 @@ class Cached(Success):
     """The run was not executed because a cached result was still valid."""
 
     __slots__ = ("_expiration", "_expiration_datetime", "cached_parameters")
-    color = "#2e7d32"
+    color = "#34d058"
     _compared = ("cached_inputs", "cached_parameters", "_expiration")
     _expiration: float | None
     _expiration_datetime: pendulum.DateTime | None
@@ -562,7 +562,7 @@ class Mapped(Success):
     """A mapped parent: its children's states are `map_states`, their results `result`."""
 
     __slots__ = ("_n_map_states", "map_states")
-    color = "#7e57c2"
+    color = "#003ccb"
     _compared = ("cached_inputs", "map_states")
 
     def __init__(
@@ -592,14 +592,14 @@ class Skipped(Success):
     """The run was skipped (a SKIP signal, or an upstream skip); it counts as a success."""
 
     __slots__ = ()
-    color = "#b0bec5"
+    color = "#62757f"
 
 
 class Looped(Finished):
     """One loop iteration finished (LOOP signal); the task runs again with `loop_count` + 1."""
 
     __slots__ = ("loop_count",)
-    color = "#4dd0e1"
+    color = "#003ccb"
     _compared = ("cached_inputs", "loop_count")
 
     def __init__(
@@ -634,18 +634,18 @@ class TimedOut(Failed):
     """The run exceeded its task's `timeout`."""
 
     __slots__ = ()
-    color = "#ef6c00"
+    color = "#ff4e33"
 
 
 class TriggerFailed(Failed):
     """The task's trigger did not pass, so it never ran."""
 
     __slots__ = ()
-    color = "#c62828"
+    color = "#ff5131"
 
 
 class ValidationFailed(Failed):
     """The task's result did not pass validation."""
 
     __slots__ = ()
-    color = "#c62828"
+    color = "#ff5131"
