@@ -35,6 +35,7 @@ def test_the_package_exports_exactly_these_names() -> None:
         "is_upstream_failure",
         "remove_delivery_listener",
         "slack_action",
+        "slack_message_formatter",
         "slack_notifier",
         "statistics",
         "verify_webhook_signature",

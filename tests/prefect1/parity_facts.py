@@ -212,6 +212,13 @@ def task_runner_alone(e: SimpleNamespace) -> None:
     )
 
 
+def state_colors(e: SimpleNamespace) -> None:
+    """Each state class's color (flow.visualize() and Slack messages show it)."""
+    st = e.state
+    classes = [c for c in vars(st).values() if isinstance(c, type) and issubclass(c, st.State)]
+    fact("state colors", {c.__name__: c.color for c in sorted(classes, key=lambda c: c.__name__)})
+
+
 def flow_runner_one_pass(e: SimpleNamespace) -> None:
     """`FlowRunner(flow).run()` makes one pass: retries are the caller's to run."""
     FlowRunner = importlib.import_module(f"{e.root.__name__}.engine.flow_runner").FlowRunner
@@ -501,6 +508,7 @@ def main(argv: list[str]) -> int:
         task_runner_alone,
         loop_results_and_stored_inputs,
         flow_runner_one_pass,
+        state_colors,
         cache_validators,
         building_checks,
         flow_blocks_and_edges,

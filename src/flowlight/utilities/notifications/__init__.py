@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         is_successful,
         is_upstream_failure,
     )
+    from flowlight.utilities.notifications.messages import slack_message_formatter
     from flowlight.utilities.notifications.notifiers import (
         EmailNotifier,
         SlackNotifier,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 # a process that only listens to deliveries (the OpenTelemetry bridge registers a listener when
 # it is configured) does not pay for them.
 _LAZY = {
+    "slack_message_formatter": "messages",
     **dict.fromkeys(
         ("Check", "in_states", "is_failed", "is_final_failure", "is_finished", "is_retrying",
          "is_successful", "is_upstream_failure"),
@@ -105,6 +107,7 @@ __all__ = [
     "is_upstream_failure",
     "remove_delivery_listener",
     "slack_action",
+    "slack_message_formatter",
     "slack_notifier",
     "statistics",
     "verify_webhook_signature",

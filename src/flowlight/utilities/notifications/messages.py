@@ -28,6 +28,7 @@ __all__ = [
     "SuppressedCount",
     "email_parts",
     "notice_for",
+    "slack_message_formatter",
     "slack_payload",
     "webhook_body",
     "webhook_payload",
@@ -255,3 +256,26 @@ def _email_rows(notice: Notice) -> list[tuple[str, str]]:
     if notice.trace_id:
         rows.append(("Trace", notice.trace_id))
     return rows
+
+
+def slack_message_formatter(
+    tracked_obj: Any, state: Any, backend_info: bool = True
+) -> dict[str, Any]:
+    """Prefect 1's Slack attachment for one state change, for code that posts its own
+    messages: the state's name and color, a line naming the task or flow, and a "Message"
+    field with the state's message (or, when the result is an exception, its repr in a code
+    block). `backend_info` is taken for Prefect 1's signature; there is no backend to link."""
+    error = state.result if isinstance(state.result, Exception) else None
+    text = f"```{error!r}```" if error is not None else state.message
+    fields = [] if text is None else [{"title": "Message", "value": str(text), "short": False}]
+    name = type(state).__name__
+    attachment = {
+        "fallback": "State change notification",
+        "color": state.color,
+        "author_name": "flowlight",
+        "title": name,
+        "fields": fields,
+        "text": f"{getattr(tracked_obj, 'name', tracked_obj)} is now in a {name} state",
+        "footer": "flowlight notification",
+    }
+    return {"attachments": [attachment]}
