@@ -12,7 +12,7 @@ import pytest
 
 import flowlight
 from flowlight import Flow, Parameter, Task, task
-from flowlight.core.task import Constant
+from flowlight.core.task import Constant, FunctionTask
 
 
 def test_retry_delay_without_max_retries_is_refused() -> None:
@@ -237,3 +237,22 @@ def test_flow_run_refuses_parameters_that_are_not_a_mapping() -> None:
 def test_a_flows_on_failure_is_checked_when_the_flow_is_made() -> None:
     with pytest.raises(TypeError, match=r"Flow 'f' has on_failure=.*cannot be called as"):
         Flow("f", on_failure=lambda flow: None)
+
+
+def test_task_called_with_the_function_and_options_at_once_makes_the_task() -> None:
+    """`task(fn, name=...)` and `task(fn=fn, ...)` make the task at once, as Prefect 1's do,
+    instead of returning a decorator that a flow would then be given in place of a task."""
+
+    def double(x: int) -> int:
+        return 2 * x
+
+    by_position = task(
+        double, name="twice", max_retries=1, retry_delay=datetime.timedelta(seconds=1)
+    )
+    by_keyword = task(fn=double, name="twice again")
+    assert isinstance(by_position, FunctionTask) and by_position.name == "twice"
+    assert by_position.max_retries == 1
+    assert isinstance(by_keyword, FunctionTask) and by_keyword.name == "twice again"
+    with Flow("f") as flow:
+        result = by_keyword(by_position(3))
+    assert flow.run().result[result].result == 12

@@ -426,15 +426,16 @@ class FunctionTask(Task):
 
 
 @overload
-def task(fn: Callable[..., Any], /) -> FunctionTask: ...
+def task(fn: Callable[..., Any], **task_init_kwargs: Any) -> FunctionTask: ...
 @overload
 def task(
-    fn: None = None, /, **task_init_kwargs: Any
+    fn: None = None, **task_init_kwargs: Any
 ) -> Callable[[Callable[..., Any]], FunctionTask]: ...
 def task(
-    fn: Callable[..., Any] | None = None, /, **task_init_kwargs: Any
+    fn: Callable[..., Any] | None = None, **task_init_kwargs: Any
 ) -> FunctionTask | Callable[[Callable[..., Any]], FunctionTask]:
-    """Turn a function into a task: `@task` or `@task(name=..., max_retries=..., ...)`."""
+    """Turn a function into a task: `@task`, `@task(name=..., max_retries=..., ...)`, or called
+    with the function and the options at once (`task(fn, name=...)`, `task(fn=fn, ...)`)."""
     if fn is None:
         return lambda f: FunctionTask(f, **task_init_kwargs)
     return FunctionTask(fn, **task_init_kwargs)
