@@ -72,10 +72,15 @@ def flowlight_seconds(flow: Flow, make_executor: Callable[[], Executor], repeat:
 
 
 def dask_threads_seconds(n: int, threads: int, repeat: int) -> float:
-    import dask
+    from dask import compute, delayed  # type: ignore[attr-defined]
 
-    calls = [dask.delayed(noop, pure=False)(i) for i in range(n)]
-    return best(lambda: dask.compute(*calls, scheduler="threads", num_workers=threads), repeat)
+    calls = [delayed(noop, pure=False)(i) for i in range(n)]
+    return best(
+        lambda: compute(  # type: ignore[no-untyped-call]
+            *calls, scheduler="threads", num_workers=threads
+        ),
+        repeat,
+    )
 
 
 def thread_pool_seconds(n: int, threads: int, repeat: int) -> float:
@@ -154,13 +159,13 @@ def two_worker_cluster() -> Iterator[tuple[Any, Any]]:
     from distributed import Client, LocalCluster
 
     with (
-        LocalCluster(
+        LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=2,
             threads_per_worker=1,
             host="127.0.0.1",
             dashboard_address="127.0.0.1:0",
         ) as cluster,
-        Client(cluster, set_as_default=False) as client,
+        Client(cluster, set_as_default=False) as client,  # type: ignore[no-untyped-call]
     ):
         yield cluster, client
 

@@ -11,6 +11,7 @@ Prints one line per measurement, the best of `--repeat` runs.
 from __future__ import annotations
 
 import argparse
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -62,6 +63,10 @@ def _failing_map(notifier: Any, size: int) -> Flow:
     return flow
 
 
+def _run_failing_map(notifier: Any, size: int) -> None:
+    _failing_map(notifier, size).run()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=1000)
@@ -80,7 +85,7 @@ def main() -> None:
         print(f"  notifier cost per transition, beyond a no-op handler: {per_transition:.1f} us")
         for flood in (True, False):
             notifier = webhook_notifier(url=url, only_states=[Failed], flood_control=flood)
-            seconds = _best(lambda n=notifier: _failing_map(n, args.size).run(), args.repeat)
+            seconds = _best(functools.partial(_run_failing_map, notifier, args.size), args.repeat)
             label = "on " if flood else "off"
             print(f"map of {args.size} failing children, flood control {label}: {seconds:.3f} s")
     finally:

@@ -182,7 +182,7 @@ def growth(
             chosen = _select(runs, stage="memory", shape=shape, n=n, handlers="none")
             if not chosen:
                 continue
-            row = {
+            row: dict[str, Any] = {
                 "shape": shape,
                 "n": n,
                 "seconds": _median(chosen, clock),

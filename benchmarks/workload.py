@@ -50,7 +50,9 @@ def noop_handler(obj: Any, old_state: Any, new_state: Any) -> Any:
 def build_flow(engine: Any, shape: str, n: int, handlers: list[Any]) -> Any:
     """N no-op tasks in the given shape, written with the Prefect 1 API both engines share."""
 
-    @engine.task(state_handlers=handlers)
+    as_task: Callable[[Callable[..., Any]], Any] = engine.task(state_handlers=handlers)
+
+    @as_task
     def noop(x: Any = None) -> Any:
         return x
 
