@@ -204,7 +204,7 @@ def test_secret_tasks_and_configuration_state_their_names() -> None:
         "PrefectSecret",
         "SecretBase",
     }
-    assert set(configuration.__all__) == {"Config", "config"}
+    assert set(configuration.__all__) == {"Config", "config", "process_task_defaults"}
     assert configuration_helpers.__all__ == ["set_temporary_config"]
 
 

@@ -1,28 +1,42 @@
 """`flowlight.config`: the settings as Prefect 1's `prefect.config`, read by attribute.
 
 `config.flows.checkpointing`, `config.home_dir`, `config.tasks.retry_signal_limit`,
-`config.logging.level`, ... read `FLOWLIGHT__SECTION__KEY` (see `flowlight.settings`) with
-flowlight's defaults; assigning (`config.flows.checkpointing = True`) or
+`config.logging.level`, `config.tasks.defaults.max_retries`, ... read `FLOWLIGHT__SECTION__KEY`
+(see `flowlight.settings`) with flowlight's defaults; assigning
+(`config.flows.checkpointing = True`) or
 `flowlight.utilities.configuration.set_temporary_config({...})` sets a value for this process,
 over the environment. There is no configuration file.
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 from typing import Any
 
 from flowlight.settings import env_name, override, setting
 
-__all__ = ["Config", "config"]
+__all__ = ["Config", "config", "process_task_defaults"]
 
 _DEFAULTS: dict[tuple[str, ...], Any] = {
     ("home_dir",): "~/.flowlight",
     ("flows", "checkpointing"): False,
     ("tasks", "retry_signal_limit"): 10,
     ("logging", "level"): "WARNING",
+    # What a Task gets when it is made without max_retries, retry_delay or timeout.
+    ("tasks", "defaults", "max_retries"): 0,
+    ("tasks", "defaults", "retry_delay"): None,
+    ("tasks", "defaults", "timeout"): None,
 }
-_SECTIONS = {("context",), ("flows",), ("logging",), ("notifications",), ("otel",), ("tasks",)}
+_SECTIONS = {
+    ("context",),
+    ("flows",),
+    ("logging",),
+    ("notifications",),
+    ("otel",),
+    ("tasks",),
+    ("tasks", "defaults"),
+}
 _MISSING = object()
 
 
@@ -56,6 +70,8 @@ class Config:
             return default
         if path == ("home_dir",):
             value = os.path.expanduser(str(value))
+        elif path[:2] == ("tasks", "defaults"):
+            value = _task_default_value(name, value)
         return value
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -66,3 +82,33 @@ class Config:
 
 
 config = Config()
+
+
+def _task_default_value(name: str, value: Any) -> Any:
+    """A task default as a Task takes it. Prefect 1 writes "none" as `false` (TOML has no null),
+    so a false max_retries is 0 and a false retry_delay or timeout is None; a retry_delay given
+    as a number of seconds (all an environment variable can say) is a timedelta."""
+    if name == "max_retries":
+        return value or 0
+    if value is False or value is None:
+        return None
+    if name == "retry_delay" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.timedelta(seconds=value)
+    return value
+
+
+def task_default(name: str) -> Any:
+    """`config.tasks.defaults.<name>`: what `Task(...)` uses for `max_retries`, `retry_delay` or
+    `timeout` when it is not given one (set with `FLOWLIGHT__TASKS__DEFAULTS__<NAME>`).
+
+    Reads the one setting directly: every Task made without these arguments asks, so it skips
+    building the section objects `config.tasks.defaults.<name>` would."""
+    path = ("tasks", "defaults", name)
+    return _task_default_value(name, setting(*path, default=_DEFAULTS[path]))
+
+
+def process_task_defaults(config: Config) -> Config:
+    """Prefect 1 converts the task defaults it loaded (false to None, seconds to a timedelta)
+    with this call. Here they are converted each time they are read, so there is nothing left
+    to do: kept so Prefect 1 code that calls it runs unchanged. Returns `config`."""
+    return config

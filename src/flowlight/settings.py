@@ -19,6 +19,8 @@ __all__ = [
     "overridden",
     "override",
     "parse_value",
+    "restore_overrides",
+    "saved_overrides",
     "setting",
 ]
 
@@ -75,6 +77,17 @@ def clear_override(path: tuple[str, ...]) -> None:
 def overridden(path: tuple[str, ...]) -> tuple[bool, Any]:
     """(True, value) when `path` was set in code, else (False, None)."""
     return (path in _overrides, _overrides.get(path))
+
+
+def saved_overrides() -> dict[tuple[str, ...], Any]:
+    """Every value set in code so far, to hand back to `restore_overrides` later."""
+    return dict(_overrides)
+
+
+def restore_overrides(saved: dict[tuple[str, ...], Any]) -> None:
+    """Make the values set in code exactly `saved` again, forgetting any set since."""
+    _overrides.clear()
+    _overrides.update(saved)
 
 
 def number_setting(

@@ -256,3 +256,63 @@ def test_task_called_with_the_function_and_options_at_once_makes_the_task() -> N
     with Flow("f") as flow:
         result = by_keyword(by_position(3))
     assert flow.run().result[result].result == 12
+
+
+def test_a_timeout_is_whole_seconds_as_in_prefect_1() -> None:
+    """Prefect 1 counts task timeouts in whole seconds: a float is refused with an error that
+    suggests a whole number, and a timedelta is cut to its seconds with a warning."""
+    with pytest.raises(TypeError, match=r"timeout=0.5, but timeouts are whole seconds.*timeout=1"):
+        Task(timeout=0.5)
+    assert Task(timeout=3).timeout == 3
+    kept = Task(timeout=datetime.timedelta(minutes=1)).timeout
+    assert kept == 60 and isinstance(kept, int)
+    with pytest.warns(UserWarning, match="part under a second is dropped"):
+        cut = Task(timeout=datetime.timedelta(seconds=2, milliseconds=500))
+    assert cut.timeout == 2
+
+
+def test_missing_retry_and_timeout_arguments_come_from_config_task_defaults() -> None:
+    """A team can give every task a retry policy and a timeout in one place; an argument given
+    to the task wins, and max_retries=0 alone turns a configured retry_delay off."""
+    from flowlight.utilities.configuration import set_temporary_config
+
+    plain = Task()
+    assert (plain.max_retries, plain.retry_delay, plain.timeout) == (0, None, None)
+    defaults = {
+        "tasks.defaults.max_retries": 2,
+        "tasks.defaults.retry_delay": 5,
+        "tasks.defaults.timeout": 30,
+    }
+    with set_temporary_config(defaults):
+        made = Task()
+        assert made.max_retries == 2 and made.timeout == 30
+        assert made.retry_delay == datetime.timedelta(seconds=5)
+        own = Task(max_retries=0, timeout=4)
+        assert (own.max_retries, own.retry_delay, own.timeout) == (0, None, 4)
+    assert Task().max_retries == 0
+
+
+def test_task_defaults_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FLOWLIGHT__TASKS__DEFAULTS__* set the defaults; `false` means none, as in Prefect 1's
+    configuration file."""
+    monkeypatch.setenv("FLOWLIGHT__TASKS__DEFAULTS__MAX_RETRIES", "1")
+    monkeypatch.setenv("FLOWLIGHT__TASKS__DEFAULTS__RETRY_DELAY", "7")
+    monkeypatch.setenv("FLOWLIGHT__TASKS__DEFAULTS__TIMEOUT", "false")
+    made = Task()
+    assert made.max_retries == 1 and made.retry_delay == datetime.timedelta(seconds=7)
+    assert made.timeout is None
+    monkeypatch.setenv("FLOWLIGHT__TASKS__DEFAULTS__MAX_RETRIES", "false")
+    assert Task().max_retries == 0
+
+
+def test_a_bad_task_default_is_refused_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A task that was given nothing wrong must not leave its user hunting for the cause: the
+    error names the setting the bad value came from."""
+    monkeypatch.setenv("FLOWLIGHT__TASKS__DEFAULTS__TIMEOUT", "2.5")
+    with pytest.raises(TypeError, match=r"FLOWLIGHT__TASKS__DEFAULTS__TIMEOUT.*timeout=2\.5"):
+        Task()
+    assert Task(timeout=1).timeout == 1
+    monkeypatch.delenv("FLOWLIGHT__TASKS__DEFAULTS__TIMEOUT")
+    monkeypatch.setenv("FLOWLIGHT__TASKS__DEFAULTS__MAX_RETRIES", "3")
+    with pytest.raises(ValueError, match=r"config\.tasks\.defaults\.max_retries.*no retry_delay"):
+        Task()

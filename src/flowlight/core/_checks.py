@@ -224,6 +224,71 @@ def seconds_of(name: str, owner: str, value: Any) -> float | None:
     )
 
 
+def retries_and_timeout(
+    owner: str, max_retries: Any, retry_delay: Any, timeout: Any
+) -> tuple[int, datetime.timedelta | None, int | None]:
+    """`Task(max_retries=, retry_delay=, timeout=)` checked, each one not given taken from
+    `config.tasks.defaults` as Prefect 1 does (`FLOWLIGHT__TASKS__DEFAULTS__<NAME>`). The
+    retry_delay default applies only to a task that retries, so `max_retries=0` alone turns a
+    configured retry policy off. An error about a default names the setting it came from."""
+    from flowlight.configuration import task_default
+
+    owners = dict.fromkeys(("max_retries", "retry_delay", "timeout"), owner)
+    if max_retries is None:
+        max_retries = task_default("max_retries")
+        owners["max_retries"] = _from_default(owner, "max_retries")
+    if retry_delay is None and max_retries:
+        retry_delay = task_default("retry_delay")
+        owners["retry_delay"] = _from_default(owner, "retry_delay")
+    if timeout is None:
+        timeout = task_default("timeout")
+        owners["timeout"] = _from_default(owner, "timeout")
+    retries = retry_count(owners["max_retries"], max_retries)
+    seconds = seconds_of("retry_delay", owners["retry_delay"], retry_delay)
+    # kept the timedelta Prefect 1 keeps; a number of seconds is accepted and converted
+    delay = None if seconds is None else datetime.timedelta(seconds=seconds)
+    if retries > 0 and delay is None:
+        raise ValueError(
+            f"{owners['max_retries']} has max_retries={max_retries} but no retry_delay; give "
+            "one, e.g. retry_delay=datetime.timedelta(seconds=10)."
+        )
+    if delay is not None and not retries:
+        raise ValueError(
+            f"{owner} has retry_delay={retry_delay!r} but no max_retries, so it would never "
+            "retry (A `max_retries` argument greater than 0 must be provided if specifying "
+            "a retry delay); give max_retries=N (N > 0) as well, or drop retry_delay."
+        )
+    return retries, delay, timeout_of(owners["timeout"], timeout)
+
+
+def _from_default(owner: str, name: str) -> str:
+    return (
+        f"{owner} (given no {name}, so it takes config.tasks.defaults.{name}, set by "
+        f"FLOWLIGHT__TASKS__DEFAULTS__{name.upper()} or set_temporary_config)"
+    )
+
+
+def timeout_of(owner: str, timeout: Any) -> int | None:
+    """`Task(timeout=...)` as whole seconds, Prefect 1's rule: an int, or a timedelta whose
+    sub-second part is dropped with a warning (the alarm that stops a task counts in seconds)."""
+    if isinstance(timeout, float):
+        usable = math.isfinite(timeout) and 0 <= timeout <= threading.TIMEOUT_MAX
+        example = f"timeout={max(1, round(timeout))}" if usable else "timeout=60"
+        raise TypeError(
+            f"{owner} has timeout={timeout!r}, but timeouts are whole seconds (only integer "
+            f"timeouts are supported); give an int such as {example} or a datetime.timedelta."
+        )
+    seconds = seconds_of("timeout", owner, timeout)  # None, or refused when out of range
+    if isinstance(timeout, datetime.timedelta) and timeout.microseconds > 0:
+        warnings.warn(
+            f"{owner} has timeout={timeout!r}; timeouts count whole seconds, so the part under "
+            f"a second is dropped and the timeout is {int(timeout.total_seconds())} s.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return None if seconds is None else int(seconds)
+
+
 def retry_count(owner: str, max_retries: Any) -> int:
     """`Task(max_retries=...)`: a whole number >= 0 (None is 0)."""
     if max_retries is None:

@@ -104,7 +104,7 @@ class Task(TaskOperators):
         max_retries: int | None = None,
         retry_delay: datetime.timedelta | float | None = None,
         retry_on: type[Exception] | Iterable[type[Exception]] | None = None,
-        timeout: datetime.timedelta | float | None = None,
+        timeout: datetime.timedelta | int | None = None,
         trigger: Callable[..., bool] | None = None,
         skip_on_upstream_skip: bool = True,
         cache_for: datetime.timedelta | None = None,
@@ -127,23 +127,11 @@ class Task(TaskOperators):
         self.slug = slug
         # tasks created inside `with flowlight.tags(...)` (or context(tags=...)) carry those too
         self.tags: set[str] = set(tags or ()) | set(current().get("tags") or ())
-        self.max_retries = _checks.retry_count(owner, max_retries)
-        delay = _checks.seconds_of("retry_delay", owner, retry_delay)
-        # Kept as the timedelta Prefect 1 keeps; a number of seconds is accepted and converted.
-        self.retry_delay = None if delay is None else datetime.timedelta(seconds=delay)
-        if self.max_retries > 0 and self.retry_delay is None:
-            raise ValueError(
-                f"{owner} has max_retries={max_retries} but no retry_delay; give one, e.g. "
-                "retry_delay=datetime.timedelta(seconds=10)."
-            )
-        if self.retry_delay is not None and not self.max_retries:
-            raise ValueError(
-                f"{owner} has retry_delay={retry_delay!r} but no max_retries, so it would never "
-                "retry (A `max_retries` argument greater than 0 must be provided if specifying "
-                "a retry delay); give max_retries=N (N > 0) as well, or drop retry_delay."
-            )
+        # what is not given comes from config.tasks.defaults, as in Prefect 1
+        self.max_retries, self.retry_delay, self.timeout = _checks.retries_and_timeout(
+            owner, max_retries, retry_delay, timeout
+        )
         self.retry_on = _checks.retry_on_types(owner, retry_on, self.max_retries)
-        self.timeout = _checks.seconds_of("timeout", owner, timeout)
         if trigger is not None:
             _checks.callable_as(
                 owner,

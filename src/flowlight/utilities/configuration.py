@@ -6,25 +6,22 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from flowlight.settings import clear_override, overridden, override
+from flowlight.configuration import Config, config
+from flowlight.settings import override, restore_overrides, saved_overrides
 
 __all__ = ["set_temporary_config"]
 
 
 @contextlib.contextmanager
-def set_temporary_config(temp_config: dict[str, Any]) -> Iterator[None]:
-    """Inside the block, each dotted key (`"flows.checkpointing"`) has the given value, over
-    the environment; afterwards the earlier values apply again."""
-    saved = {}
-    for key, value in temp_config.items():
-        path = tuple(key.split("."))
-        saved[path] = overridden(path)
-        override(path, value)
+def set_temporary_config(temp_config: dict[str, Any]) -> Iterator[Config]:
+    """Inside the block, each dotted key (`"tasks.defaults.max_retries"`) has the given value,
+    over the environment; the block gets `flowlight.config` (`with ... as config:`), as Prefect 1
+    gives `prefect.config`. Afterwards every value set in code is as it was before the block,
+    including any assigned to `flowlight.config` inside it."""
+    saved = saved_overrides()
     try:
-        yield
+        for key, value in temp_config.items():
+            override(tuple(key.split(".")), value)
+        yield config
     finally:
-        for path, (was_set, old) in saved.items():
-            if was_set:
-                override(path, old)
-            else:
-                clear_override(path)
+        restore_overrides(saved)
