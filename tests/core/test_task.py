@@ -190,6 +190,7 @@ def test_a_cache_validator_without_cache_for_is_warned_about() -> None:
         ),
         ({"max_retries": "3"}, TypeError, "max_retries='3'; give a whole number"),
         ({"max_retries": 1.5}, TypeError, "max_retries=1.5; give a whole number"),
+        ({"max_retries": True}, TypeError, "max_retries=True; give a whole number"),
         ({"max_retries": -1}, ValueError, "max_retries=-1; give a whole number, 0 or more"),
         ({"name": 123}, TypeError, "name=123; a task's name is a string"),
         ({"tags": [1, 2]}, TypeError, "each tag is a string, not 1"),
@@ -316,3 +317,11 @@ def test_a_bad_task_default_is_refused_naming_the_setting(monkeypatch: pytest.Mo
     monkeypatch.setenv("FLOWLIGHT__TASKS__DEFAULTS__MAX_RETRIES", "3")
     with pytest.raises(ValueError, match=r"config\.tasks\.defaults\.max_retries.*no retry_delay"):
         Task()
+
+
+def test_max_retries_false_means_no_retries_as_in_prefect_1s_configuration() -> None:
+    """Prefect 1 writes "no retries" as `false`; a retry_delay with it is refused as without
+    retries."""
+    assert Task(max_retries=False).max_retries == 0
+    with pytest.raises(ValueError, match="but no max_retries"):
+        Task(max_retries=False, retry_delay=datetime.timedelta(seconds=1))

@@ -270,3 +270,37 @@ def test_target_and_result_location_clash_warns_and_the_target_wins(tmp_path: Pa
             return None
 
     assert clash.result.location == "t.bin"
+
+
+def test_a_target_given_in_task_args_becomes_the_copys_result_location(tmp_path: Path) -> None:
+    """`task(task_args={"target": ..., "result": ...})` must store where the target says, as
+    when both are given to the task itself; the original task's result is left alone."""
+
+    @task
+    def plain() -> int:
+        return 1
+
+    @task(result=LocalResult(dir=str(tmp_path)))
+    def stored() -> int:
+        return 2
+
+    with Flow("targets in task_args"):
+        both = plain(task_args={"target": "both.bin", "result": LocalResult(dir=str(tmp_path))})
+        only_target = stored(task_args={"target": "copy.bin"})
+    assert both.result.location == "both.bin"
+    assert only_target.result.location == "copy.bin"
+    assert stored.result.location is None
+
+
+def test_a_parameter_keeps_its_value_as_json_and_is_checkpointed() -> None:
+    """Prefect 1 gives every Parameter a PrefectResult with checkpoint=True, so a checkpointed
+    run records the value each parameter was given in the state's result location."""
+    from flowlight import Parameter
+    from flowlight.utilities.configuration import set_temporary_config
+
+    given = Parameter("given")
+    assert isinstance(given.result, PrefectResult) and given.checkpoint is True
+    flow = Flow("parameters", tasks=[given])
+    with set_temporary_config({"flows.checkpointing": True}):
+        state = flow.run(parameters={"given": {"a": 1}}).result[given]
+    assert state.result == {"a": 1} and state._result.location == '{"a": 1}'

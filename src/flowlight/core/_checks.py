@@ -290,12 +290,14 @@ def timeout_of(owner: str, timeout: Any) -> int | None:
 
 
 def retry_count(owner: str, max_retries: Any) -> int:
-    """`Task(max_retries=...)`: a whole number >= 0 (None is 0)."""
-    if max_retries is None:
+    """`Task(max_retries=...)`: a whole number >= 0 (None is 0, and so is False: Prefect 1's
+    configuration writes "no retries" as `false`)."""
+    if max_retries is None or max_retries is False:
         return 0
     if isinstance(max_retries, int) and not isinstance(max_retries, bool) and max_retries >= 0:
         return max_retries
-    raise (ValueError if isinstance(max_retries, int) else TypeError)(
+    wrong_kind = isinstance(max_retries, bool) or not isinstance(max_retries, int)
+    raise (TypeError if wrong_kind else ValueError)(
         f"{owner} has max_retries={max_retries!r}; give a whole number, 0 or more."
     )
 

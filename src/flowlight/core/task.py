@@ -226,6 +226,8 @@ class Task(TaskOperators):
             setattr(new, key, value)
         if "tags" in task_args:
             new.tags |= self.tags
+        if new.target and new.result is not None:  # a target given in task_args, too
+            _point_result_at_target(new)
         _checks.note_copied(self, new)
         return new
 
@@ -386,8 +388,6 @@ def _point_result_at_target(task: Task) -> None:
     """A task's result is written where its target says (Prefect 1 warns on a clash)."""
     location = getattr(task.result, "location", None)
     if location and location != task.target:
-        import warnings
-
         warnings.warn(
             f"Task '{task.name}' got both result.location={location!r} and "
             f"target={task.target!r}; the target is used as the result's location.",
@@ -463,7 +463,11 @@ class Parameter(Task):
             required = default is _NO_DEFAULT
         self.default = None if default is _NO_DEFAULT else default
         self.required = required
-        super().__init__(name=name, slug=name, tags=tags)
+        from flowlight.engine.results import PrefectResult
+
+        # As in Prefect 1: a parameter's value is kept as JSON in its result's location, so a
+        # checkpointed run records the value it was given.
+        super().__init__(name=name, slug=name, tags=tags, result=PrefectResult(), checkpoint=True)
 
     def __repr__(self) -> str:
         return f"<Parameter: {self.name}>"
