@@ -23,6 +23,10 @@ _DEFAULTS: dict[tuple[str, ...], Any] = {
     ("flows", "checkpointing"): False,
     ("tasks", "retry_signal_limit"): 10,
     ("logging", "level"): "WARNING",
+    # Prefect 1's: whether add_edge checks the flow at once when not told, and whether
+    # flow.run() follows the flow's schedule when not told.
+    ("flows", "eager_edge_validation"): False,
+    ("flows", "run_on_schedule"): True,
     # What a Task gets when it is made without max_retries, retry_delay or timeout.
     ("tasks", "defaults", "max_retries"): 0,
     ("tasks", "defaults", "retry_delay"): None,
@@ -65,14 +69,8 @@ class Config:
         path = (*self._path, name)
         if path in _SECTIONS:
             return Config(path)
-        value = setting(*path, default=_DEFAULTS.get(path, _MISSING))
-        if value is _MISSING:
-            return default
-        if path == ("home_dir",):
-            value = os.path.expanduser(str(value))
-        elif path[:2] == ("tasks", "defaults"):
-            value = _task_default_value(name, value)
-        return value
+        value = configured(*path)
+        return default if value is _MISSING else value
 
     def __setattr__(self, name: str, value: Any) -> None:
         override((*self._path, name), value)
@@ -97,14 +95,26 @@ def _task_default_value(name: str, value: Any) -> Any:
     return value
 
 
+def configured(*path: str) -> Any:
+    """The value of setting `path` as `flowlight.config` gives it (set in code, else the
+    environment, else flowlight's default), or `_MISSING` when it has none.
+
+    Code that reads a setting for every task or edge it makes calls this directly, skipping
+    the section objects `config.section.key` builds on the way."""
+    value = setting(*path, default=_DEFAULTS.get(path, _MISSING))
+    if value is _MISSING:
+        return value
+    if path == ("home_dir",):
+        return os.path.expanduser(str(value))
+    if path[:2] == ("tasks", "defaults"):
+        return _task_default_value(path[-1], value)
+    return value
+
+
 def task_default(name: str) -> Any:
     """`config.tasks.defaults.<name>`: what `Task(...)` uses for `max_retries`, `retry_delay` or
-    `timeout` when it is not given one (set with `FLOWLIGHT__TASKS__DEFAULTS__<NAME>`).
-
-    Reads the one setting directly: every Task made without these arguments asks, so it skips
-    building the section objects `config.tasks.defaults.<name>` would."""
-    path = ("tasks", "defaults", name)
-    return _task_default_value(name, setting(*path, default=_DEFAULTS[path]))
+    `timeout` when it is not given one (set with `FLOWLIGHT__TASKS__DEFAULTS__<NAME>`)."""
+    return configured("tasks", "defaults", name)
 
 
 def process_task_defaults(config: Config) -> Config:

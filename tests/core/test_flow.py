@@ -73,6 +73,20 @@ def test_a_cycle_is_refused_by_validate_and_by_an_edge_added_with_validate_true(
         flow.run()
 
 
+def test_config_flows_eager_edge_validation_checks_each_edge_as_it_is_added() -> None:
+    """Not told, add_edge asks config.flows.eager_edge_validation as Prefect 1 does, so a team
+    can catch cycles where they are made while a flow is being written."""
+    from flowlight.utilities.configuration import set_temporary_config
+
+    a, b = Task(name="a"), Task(name="b")
+    flow = Flow("eager")
+    flow.add_edge(a, b)
+    with set_temporary_config({"flows.eager_edge_validation": True}):
+        with pytest.raises(ValueError, match=r"would make a cycle"):
+            flow.add_edge(b, a)
+        assert flow.add_edge(b, a, validate=False) in flow.edges
+
+
 def test_a_flow_runner_still_names_a_cycle_made_behind_the_api() -> None:
     """FlowRunner is public and may run a flow nobody validated: tasks that never become ready
     end the run with the cycle error validate() would have raised."""

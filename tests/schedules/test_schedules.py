@@ -252,6 +252,21 @@ def test_run_on_schedule_false_runs_once_now(clock: FakeClock) -> None:
     assert state.is_successful()
 
 
+def test_config_flows_run_on_schedule_false_runs_once_now(clock: FakeClock) -> None:
+    """Not told, flow.run() asks config.flows.run_on_schedule as Prefect 1 does, so one
+    setting can make every scheduled flow run once now (a run_on_schedule argument wins)."""
+    from flowlight.utilities.configuration import set_temporary_config
+
+    start = pendulum.datetime(2026, 1, 1, tz="UTC")
+    log: list[str] = []
+    flow = _scheduled_flow(IntervalSchedule(start_date=start, interval=HOUR), log)
+    with set_temporary_config({"flows.run_on_schedule": False}):
+        state = flow.run()
+    assert len([line for line in log if line.startswith("task")]) == 1
+    assert clock.slept == []
+    assert state.is_successful()
+
+
 def test_a_schedule_with_no_start_time_left_refuses_to_run(clock: FakeClock) -> None:
     """As in Prefect 1.4.1, a schedule that ended before now raises instead of running; the
     error says how to run once anyway."""

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from flowlight.configuration import configured
 from flowlight.core import _checks
 from flowlight.core._flow_editing import FlowEditing
 from flowlight.core.edge import Edge, EdgeAnnotation
@@ -190,7 +191,11 @@ class Flow(FlowEditing, FlowGraph):
         kept in `flow.constants` rather than as an edge (the edge is still returned).
 
         With `validate=True` the flow is checked for cycles at once; otherwise `validate()`
-        (which every `flow.run()` calls first) finds them."""
+        (which every `flow.run()` calls first) finds them. Not given, `validate` is
+        `config.flows.eager_edge_validation` (`FLOWLIGHT__FLOWS__EAGER_EDGE_VALIDATION`, off by
+        default), as in Prefect 1."""
+        if validate is None:
+            validate = configured("flows", "eager_edge_validation") is True
         if mapped:
             _refuse_a_map_inside_apply_map()
         flat = flattened if flatten is None else flatten

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from flowlight.configuration import configured
 from flowlight.core.task import Constant
 from flowlight.engine import run_log
 from flowlight.engine.clock import get_clock
@@ -93,7 +94,9 @@ def run_flow(
         )
     if progress is None:
         progress = setting("logging", "progress", default=False) is True
-    if flow.schedule is not None and run_on_schedule is not False:
+    if run_on_schedule is None:  # Prefect 1 asks its configuration, which says yes by default
+        run_on_schedule = configured("flows", "run_on_schedule") is not False
+    if flow.schedule is not None and run_on_schedule:
         from flowlight.schedules.loop import run_on_schedule as scheduled
 
         return scheduled(
