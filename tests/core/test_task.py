@@ -82,7 +82,7 @@ def test_a_task_given_to_a_task_classs_constructor_is_warned_about() -> None:
         def run(self, x: int) -> int:  # type: ignore[override]
             return x * self.factor
 
-    with pytest.warns(UserWarning, match=r"A Task was passed to Scale\(\.\.\.\)"):
+    with pytest.warns(UserWarning, match=r"A Task was passed as an argument to Scale\(\.\.\.\)"):
         Scale(Task())
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -95,7 +95,7 @@ def test_a_subclass_attribute_that_task_init_overwrites_is_warned_about() -> Non
             self.tags = {"mine"}
             super().__init__()
 
-    with pytest.warns(UserWarning, match="Named sets a `tags` attribute"):
+    with pytest.warns(UserWarning, match="`Named` sets a `tags` attribute"):
         Named()
 
 
@@ -160,7 +160,7 @@ def test_copying_a_task_that_has_edges_in_the_active_flow_warns() -> None:
     with Flow("copies") as flow:
         first = Task(name="first")()
         second = Task(name="second")(upstream_tasks=[first])
-        with pytest.warns(UserWarning, match="copied while it has edges in flow 'copies'"):
+        with pytest.warns(UserWarning, match="copy of .* while it has edges in flow 'copies'"):
             flow.add_task(second.copy())
 
 
@@ -325,3 +325,32 @@ def test_max_retries_false_means_no_retries_as_in_prefect_1s_configuration() -> 
     assert Task(max_retries=False).max_retries == 0
     with pytest.raises(ValueError, match="but no max_retries"):
         Task(max_retries=False, retry_delay=datetime.timedelta(seconds=1))
+
+
+def test_calling_a_task_outside_a_flow_says_how_to_run_it_directly() -> None:
+    """Calling a task outside `with Flow(...)` is most often an attempt to run it; the error
+    says how: `.run(...)` on the @task, or on an instance of the task class."""
+
+    @task
+    def double(x: int) -> int:
+        return 2 * x
+
+    class Double(Task):
+        def run(self, x: int) -> int:
+            return 2 * x
+
+    with pytest.raises(
+        ValueError, match=r"creating edge to <Task: double>.*`double\.run\(\.\.\.\)`"
+    ):
+        double(1)
+    with pytest.raises(ValueError, match=r"`Double\(\.\.\.\)\.run\(\.\.\.\)`"):
+        Double()(1)
+
+
+def test_a_retry_on_value_that_is_not_an_exception_class_says_what_it_got() -> None:
+    """Prefect 1's wording, naming the kind of thing given, so either form is recognized."""
+    retries = {"max_retries": 1, "retry_delay": datetime.timedelta(0)}
+    with pytest.raises(TypeError, match="exception type but got an instance of str"):
+        Task(retry_on={"foo"}, **retries)
+    with pytest.raises(TypeError, match="exception type but got a class that is not an Exc"):
+        Task(retry_on=int, **retries)  # type: ignore[arg-type]

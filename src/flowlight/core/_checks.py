@@ -34,8 +34,9 @@ def check_run_signature(run: Callable[..., Any], owner: str) -> None:
         parameters = inspect.signature(inspect.unwrap(run)).parameters.values()
     except (TypeError, ValueError):
         raise ValueError(
-            f"{owner}: {run!r} has no signature Python can read (a builtin or C function); "
-            "wrap it in a Python function, e.g. `def f(x): return builtin(x)`."
+            f"{owner}: This function can not be inspected: {run!r} has no signature Python can "
+            "read (a builtin or C function); wrap it in a Python function, e.g. "
+            "`def f(x): return builtin(x)`."
         ) from None
     for parameter in parameters:
         if parameter.kind is parameter.VAR_POSITIONAL:
@@ -142,7 +143,8 @@ def warn_on_task_arguments(init: Callable[..., None]) -> Callable[..., None]:
         if any(isinstance(a, Task) for a in (*args, *kwargs.values())):
             name = type(self).__name__
             warnings.warn(
-                f"A Task was passed to {name}(...), which takes the task's settings. Create "
+                f"A Task was passed as an argument to {name}(...), which takes the task's "
+                "settings. Create "
                 f"the task with settings first, then call it with tasks: "
                 f"`t = {name}(...)`, then `t(other_task)` inside the flow.",
                 UserWarning,
@@ -172,7 +174,7 @@ def warn_on_reserved_attributes(task: Task) -> None:
     for attribute in _reserved_attributes:
         if attribute in own or any(attribute in vars(c) for c in classes):
             warnings.warn(
-                f"{type(task).__name__} sets a `{attribute}` attribute, which Task.__init__ "
+                f"`{type(task).__name__}` sets a `{attribute}` attribute, which Task.__init__ "
                 "overwrites; give it another name.",
                 UserWarning,
                 stacklevel=3,
@@ -197,9 +199,14 @@ def retry_on_types(
         chosen = {retry_on}
     for kind in chosen:
         if not isinstance(kind, type) or not issubclass(kind, Exception):
+            got = (
+                f"an instance of {type(kind).__name__}"
+                if not isinstance(kind, type)
+                else "a class that is not an Exception subclass"
+            )
             raise TypeError(
                 f"{owner} has an invalid `retry_on` value {kind!r}: expected an exception "
-                "class such as ValueError (a subclass of Exception)."
+                f"type but got {got}; give exception classes such as ValueError."
             )
     return chosen
 

@@ -159,7 +159,7 @@ class Task(TaskOperators):
         ):
             warnings.warn(
                 f"{owner} has cache_validator={getattr(cache_validator, '__name__', '?')} "
-                "but no cache_for, so nothing is cached; give cache_for as well.",
+                "but no cache_for, so this Task will not be cached; give cache_for as well.",
                 UserWarning,
                 stacklevel=2,
             )
@@ -206,8 +206,8 @@ class Task(TaskOperators):
         active = FlowClass.active()
         if active is not None and active.has_edges(self):
             warnings.warn(
-                f"{self} is copied while it has edges in flow '{active.name}'; the copy has "
-                "none of them (calling a task bound in the flow makes such a copy).",
+                f"You are making a copy of {self} while it has edges in flow '{active.name}'; "
+                "the copy has none of them (calling a task bound in the flow makes such a copy).",
                 UserWarning,
                 stacklevel=2,
             )
@@ -269,9 +269,13 @@ class Task(TaskOperators):
 
         active = flow or FlowClass.active()
         if active is None:
+            # how to run it directly: a @task by its name, a task class's instance by its class
+            runs = self.name if isinstance(self, FunctionTask) else f"{type(self).__name__}(...)"
             raise ValueError(
-                f"Could not infer an active Flow context while binding {self}: it was called "
-                "outside a flow. Call tasks inside `with Flow(...):`, or pass flow=... ."
+                f"Could not infer an active Flow context while creating edge to {self}: it was "
+                "called outside a `with Flow(...)` block. Call tasks inside one, or pass "
+                "flow=... . If you're trying to run this task outside of a Flow context, you "
+                f"need to call `{runs}.run(...)`."
             )
         callargs = self._bind_arguments(args, kwargs)
         active.set_dependencies(
@@ -378,8 +382,8 @@ class Task(TaskOperators):
     def __iter__(self) -> Iterator[Task]:
         if self.nout is None:
             raise TypeError(
-                f"{self} cannot be unpacked: give the task nout=N (or a Tuple[...] return "
-                "annotation) to unpack N results from it."
+                f"Task is not iterable: {self} cannot be unpacked. Give the task nout=N (or a "
+                "Tuple[...] return annotation) to unpack N results from it."
             )
         return (self[i] for i in range(self.nout))
 
