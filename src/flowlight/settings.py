@@ -7,6 +7,7 @@ setting or a local secret written for Prefect 1 means the same thing here.
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from typing import Any
@@ -29,9 +30,11 @@ class SettingWarning(UserWarning):
     """A setting had a value that cannot be used; its default applies instead."""
 
 
+@functools.lru_cache(maxsize=512)
 def env_name(*path: str) -> str:
     """The environment variable that holds setting `path`: ("context", "secrets", "X") ->
-    FLOWLIGHT__CONTEXT__SECRETS__X."""
+    FLOWLIGHT__CONTEXT__SECRETS__X. Remembered, as settings read for every task or edge made
+    ask for the same few names."""
     return "FLOWLIGHT__" + "__".join(part.upper() for part in path)
 
 
