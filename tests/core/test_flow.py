@@ -218,3 +218,57 @@ def test_one_task_may_be_in_several_flows_through_the_imperative_api() -> None:
     for flow in (one, two):
         flow.add_edge(up, down)
     assert one.edges == two.edges and len(one.edges) == 1
+
+
+def test_eager_edge_validation_setting_makes_every_edge_checked_when_added() -> None:
+    """`config.flows.eager_edge_validation` (off by default) is what `add_edge(validate=None)`
+    uses, so a program can have cycles and bad keys refused where they are made."""
+    from flowlight import config
+    from flowlight.utilities.configuration import set_temporary_config
+
+    assert config.flows.eager_edge_validation is False
+    a, b = Task(name="a"), Task(name="b")
+    relaxed = Flow("relaxed")
+    relaxed.add_edge(a, b)
+    relaxed.add_edge(b, a)  # accepted now; validate() finds it
+    with pytest.raises(ValueError, match="Cycle found"):
+        relaxed.validate()
+    with set_temporary_config({"flows.eager_edge_validation": True}):
+        eager = Flow("eager")
+        eager.add_edge(a, b)
+        with pytest.raises(ValueError, match="cycle"):
+            eager.add_edge(b, a)
+        with pytest.raises(TypeError, match="no argument 'x'"):
+            eager.add_edge(a, Task(name="c"), key="x")
+        eager.add_edge(b, Task(name="d"), validate=False)  # an explicit False still wins
+
+
+def test_run_on_schedule_setting_decides_when_run_is_not_told() -> None:
+    """`flow.run()` follows the flow's schedule unless `run_on_schedule=False` or the setting
+    `flows.run_on_schedule` is false."""
+    import pendulum
+
+    from flowlight.schedules import Schedule
+    from flowlight.schedules.clocks import DatesClock
+    from flowlight.utilities.configuration import set_temporary_config
+
+    calls: list[int] = []
+
+    @task
+    def note() -> None:
+        calls.append(1)
+
+    past_only = Schedule(clocks=[DatesClock([pendulum.now("UTC").subtract(days=1)])])
+    flow = Flow("f", tasks=[note], schedule=past_only)
+    with pytest.raises(ValueError, match="no more scheduled runs"):
+        flow.run()
+    with set_temporary_config({"flows.run_on_schedule": False}):
+        assert flow.run().is_successful()
+    assert calls == [1]
+
+
+def test_a_flow_saved_before_terminal_state_handler_existed_still_runs() -> None:
+    """A flow unpickled from an older save has no `terminal_state_handler` attribute."""
+    flow = Flow("old", tasks=[Task(name="t")])
+    del flow.__dict__["terminal_state_handler"]
+    assert flow.run().is_successful()

@@ -376,7 +376,10 @@ class FlowRunner:
             ):
                 final = Failed("Some reference tasks failed.")
                 break
-        decide = self.flow.terminal_state_handler
+        # a flow saved (pickled) before flows had this attribute runs without one, as in Prefect 1
+        decide: Callable[..., State | None] | None = getattr(
+            self.flow, "terminal_state_handler", None
+        )
         if decide is not None:
             final.result = dict(states)
             chosen = decide(self.flow, final, set(reference))
