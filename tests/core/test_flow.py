@@ -243,6 +243,20 @@ def test_eager_edge_validation_setting_makes_every_edge_checked_when_added() -> 
         eager.add_edge(b, Task(name="d"), validate=False)  # an explicit False still wins
 
 
+def test_replacing_a_parameter_with_a_value_makes_it_a_constant_of_the_copy_only() -> None:
+    """A value put in place of a task that fed an argument becomes a constant of the task it
+    fed, just as a value given in the call would; the flow it was copied from is unchanged."""
+    with Flow("f") as original:
+        x = Parameter("x")
+        total = add(x, y=2)
+    copied = original.copy()
+    copied.replace(x, 40)
+    assert copied.constants[total] == {"x": 40, "y": 2}
+    assert original.constants[total] == {"y": 2}
+    assert copied.run().result[total].result == 42
+    assert original.run(x=1).result[total].result == 3
+
+
 def test_run_on_schedule_setting_decides_when_run_is_not_told() -> None:
     """`flow.run()` follows the flow's schedule unless `run_on_schedule=False` or the setting
     `flows.run_on_schedule` is false."""

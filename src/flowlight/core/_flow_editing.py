@@ -33,6 +33,17 @@ class FlowEditing(FlowGraph):
     if TYPE_CHECKING:
 
         def add_task(self, task: Task) -> Task: ...
+        def add_edge(
+            self,
+            upstream_task: Any,
+            downstream_task: Any,
+            key: str | None = None,
+            mapped: bool = False,
+            flattened: bool = False,
+            validate: bool | None = None,
+            *,
+            flatten: bool | None = None,
+        ) -> Edge: ...
         def _as_task(self, value: Any) -> Task: ...
         def validate(self) -> None: ...
         def set_reference_tasks(self, tasks: Any) -> None: ...
@@ -49,7 +60,8 @@ class FlowEditing(FlowGraph):
 
     def replace(self, old: Task, new: Any, validate: bool = True) -> None:
         """Put `new` (a task, or a value made a `Constant`) where `old` is: same edges, same
-        place among the reference tasks."""
+        place among the reference tasks. A value replacing a task that fed an argument is kept
+        in the downstream task's `flow.constants`, as a value given at call time is."""
         if old not in self._tasks:
             raise ValueError(f"Task {old} was not found in flow '{self.name}'.")
         new = self._as_task(new)
@@ -61,14 +73,15 @@ class FlowEditing(FlowGraph):
         if constants:
             self.constants.setdefault(new, {}).update(constants)
         for edge in dict.fromkeys(removed):
-            self._insert_edge(
-                Edge(
-                    new if edge.upstream_task is old else edge.upstream_task,
-                    new if edge.downstream_task is old else edge.downstream_task,
-                    key=edge.key,
-                    mapped=edge.mapped,
-                    flatten=edge.flatten,
-                )
+            # Through add_edge, as any edge is added: a value put in place of a task that fed a
+            # keyword becomes one of the downstream task's `constants`, as in Prefect 1.
+            self.add_edge(
+                new if edge.upstream_task is old else edge.upstream_task,
+                new if edge.downstream_task is old else edge.downstream_task,
+                key=edge.key,
+                mapped=edge.mapped,
+                validate=False,
+                flatten=edge.flatten,
             )
         if was_reference:
             self._reference_tasks.add(new)
