@@ -270,3 +270,21 @@ def test_a_saved_flow_loads_back_with_its_tasks_and_slugs(
     (tmp_path / "not-a-flow").write_bytes(pickle.dumps([1]))
     with pytest.raises(TypeError, match="not a flow saved by save"):
         Flow.load(tmp_path / "not-a-flow")
+
+
+def test_a_flow_saved_by_default_goes_under_home_dir_and_loads_back_by_name(
+    tmp_path: Path,
+) -> None:
+    """As in Prefect 1, `save()` with no path writes under `config.home_dir`, and `Flow.load`
+    takes the flow's name or its slug as well as a path."""
+    from flowlight.utilities.configuration import set_temporary_config
+
+    flow = Flow("I aM a-test!", tasks=[Task(name="foo")])
+    with set_temporary_config({"home_dir": str(tmp_path)}):
+        saved = flow.save()
+        assert saved == str(tmp_path / "flows" / "i-am-a-test.flowlight")
+        by_name, by_slug = Flow.load("I aM a-test!"), Flow.load("i-am-a-test")
+        with pytest.raises(FileNotFoundError, match="no flow saved under that name"):
+            Flow.load("never saved")
+    assert by_name.name == by_slug.name == "I aM a-test!"
+    assert [t.name for t in by_slug.tasks] == ["foo"]

@@ -117,12 +117,12 @@ class FlowEditing(FlowGraph):
             self.constants.setdefault(t, {}).update(values)
 
     def save(self, fpath: str | Path | None = None) -> str:
-        """Pickle the flow to `fpath` (default: ~/.flowlight/flows/<name>.flowlight) and return
-        the path. cloudpickle is used when installed (the `dask` extra brings it), so tasks made
-        from functions of a script or a notebook can be saved too."""
+        """Pickle the flow to `fpath` (default: <config.home_dir>/flows/<slug of its
+        name>.flowlight, where `Flow.load(name)` finds it) and return the path. cloudpickle is
+        used when installed (the `dask` extra brings it), so tasks made from functions of a
+        script or a notebook can be saved too."""
         if fpath is None:
-            slug = re.sub(r"[^a-z0-9]+", "-", str(getattr(self, "name", "flow")).lower()).strip("-")
-            path = Path.home() / ".flowlight" / "flows" / f"{slug or 'flow'}.flowlight"
+            path = _saved_path(str(getattr(self, "name", "flow")))
             path.parent.mkdir(parents=True, exist_ok=True)
         else:
             path = Path(fpath)
@@ -144,8 +144,29 @@ class FlowEditing(FlowGraph):
 
     @classmethod
     def load(cls, fpath: str | Path) -> Any:
-        """The flow `save()` wrote to `fpath` (only load files you trust: it is a pickle)."""
-        loaded = pickle.loads(Path(fpath).read_bytes())
+        """The flow `save()` wrote to `fpath` (only load files you trust: it is a pickle).
+
+        As in Prefect 1, `fpath` may also be the flow's name (or its slug): a relative path
+        that is not a file is looked up where `save()` puts a flow by default."""
+        path = Path(fpath)
+        if not path.is_absolute() and not path.is_file():
+            by_name = _saved_path(str(fpath))
+            if not by_name.is_file():
+                raise FileNotFoundError(
+                    f"Flow.load({str(fpath)!r}): no such file, and no flow saved under that "
+                    f"name at {by_name}; give the path save() returned, or the flow's name."
+                )
+            path = by_name
+        loaded = pickle.loads(path.read_bytes())
         if not isinstance(loaded, cls):
             raise TypeError(f"{fpath} holds {type(loaded).__name__}, not a flow saved by save().")
         return loaded
+
+
+def _saved_path(name: str) -> Path:
+    """Where `save()` puts a flow named `name` by default: <config.home_dir>/flows/<slug>.flowlight,
+    the slug being the name lowercased with each run of other characters made one "-"."""
+    from flowlight.configuration import config
+
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return Path(config.home_dir) / "flows" / f"{slug or 'flow'}.flowlight"
