@@ -286,3 +286,30 @@ def test_a_flow_saved_before_terminal_state_handler_existed_still_runs() -> None
     flow = Flow("old", tasks=[Task(name="t")])
     del flow.__dict__["terminal_state_handler"]
     assert flow.run().is_successful()
+
+
+def test_asking_about_a_task_the_flow_does_not_hold_names_it_and_the_flow() -> None:
+    """edges_to/from, upstream/downstream_tasks, sorted_tasks(root_tasks=...) and replace all
+    refuse a stranger with Prefect 1's "was not found in Flow" wording."""
+    held, stranger = Task(name="held"), Task(name="stranger")
+    flow = Flow("f", tasks=[held])
+    for ask in (
+        flow.edges_to,
+        flow.edges_from,
+        flow.upstream_tasks,
+        flow.downstream_tasks,
+        lambda t: flow.sorted_tasks(root_tasks=[t]),
+        lambda t: flow.replace(t, held),
+    ):
+        with pytest.raises(ValueError, match="<Task: stranger> was not found in Flow 'f'"):
+            ask(stranger)
+
+
+def test_run_refuses_return_tasks_and_being_called_inside_its_own_block() -> None:
+    """flow.run() always returns every task's state, so return_tasks is refused (ValueError,
+    as in Prefect 1); and it cannot run a flow whose `with` block is still open."""
+    flow = Flow("f", tasks=[Task(name="t")])
+    with pytest.raises(ValueError, match="`return_tasks` keyword cannot be provided"):
+        flow.run(return_tasks=flow.tasks)
+    with flow, pytest.raises(RuntimeError, match=r"`flow.run\(\)` from within a `Flow`"):
+        flow.run()

@@ -359,10 +359,16 @@ class Flow(FlowEditing, FlowGraph):
         live progress when stderr is a terminal."""
         from flowlight.engine.flow_runner import run_flow
 
+        if "return_tasks" in kwargs:
+            raise ValueError(
+                "The `return_tasks` keyword cannot be provided to `flow.run()`: the state it "
+                "returns always holds every task's state (`state.result[task]`); drop it."
+            )
         if self._token is not None:
             raise RuntimeError(
-                f"flow.run() was called inside `with Flow('{self.name}')`, while the flow is "
-                "still being built; call it after the block:\n\n"
+                "You cannot call `flow.run()` from within a `Flow` context manager: it was "
+                f"called inside `with Flow('{self.name}')`, while the flow is still being "
+                "built; call it after the block:\n\n"
                 f"    with Flow('{self.name}') as flow:\n        ...\n    flow.run()"
             )
 

@@ -70,7 +70,7 @@ class FlowGraph:
     def _known(self, task: Task) -> None:
         if task not in self._tasks:
             raise ValueError(
-                f"Task {task} was not found in flow '{self.name}'; add it with flow.add_task()."
+                f"Task {task} was not found in Flow '{self.name}'; add it with flow.add_task()."
             )
 
     def edges_to(self, task: Task) -> set[Edge]:
