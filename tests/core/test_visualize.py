@@ -110,3 +110,22 @@ def test_without_graphviz_the_error_says_how_to_install_it(tmp_path: Path) -> No
     assert "needs Graphviz's `dot` program" in done.stdout
     assert "apt-get install graphviz" in done.stdout and "pip install graphviz" in done.stdout
     assert issubclass(GraphvizMissing, ImportError)
+
+
+def test_horizontal_draws_the_graph_left_to_right(tmp_path: Path) -> None:
+    """visualize(horizontal=True), as in Prefect 1, lays a flow out left to right: the first
+    task is drawn left of the last one instead of above it."""
+    flow = build()
+
+    def centre_x(svg: Path, label: str) -> float:
+        for group in ET.parse(svg).getroot().iter(f"{SVG}g"):
+            text = "".join(t.text or "" for t in group.iter(f"{SVG}text"))
+            if group.get("class") == "node" and text == label:
+                return float(next(group.iter(f"{SVG}text")).get("x", "0"))
+        raise AssertionError(label)
+
+    flow.visualize(filename=str(tmp_path / "wide"), format="svg", horizontal=True)
+    flow.visualize(filename=str(tmp_path / "tall"), format="svg")
+    wide, tall = tmp_path / "wide.svg", tmp_path / "tall.svg"
+    assert centre_x(wide, "n") < centre_x(wide, "total")
+    assert centre_x(tall, "n") == centre_x(tall, "total")

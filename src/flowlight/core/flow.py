@@ -390,13 +390,15 @@ class Flow(FlowEditing, FlowGraph):
         flow_state: State | None = None,
         filename: str | None = None,
         format: str | None = None,
+        horizontal: bool = False,
     ) -> Any:
         """Draw the task graph with Graphviz, coloured by each task's final state when the flow
-        run's `flow_state` is given; write it to `filename` (in `format`) or show it. Returns
-        the `graphviz.Digraph`; raises an ImportError saying how to install Graphviz if needed."""
+        run's `flow_state` is given, left to right when `horizontal`; write it to `filename`
+        (in `format`) or show it. Returns the `graphviz.Digraph`; raises an ImportError saying
+        how to install Graphviz if needed."""
         from flowlight.core.visualize import visualize
 
-        return visualize(self, flow_state=flow_state, filename=filename, format=format)
+        return visualize(self, flow_state, filename, format, horizontal)
 
 
 def _refuse_a_map_inside_apply_map() -> None:

@@ -61,10 +61,13 @@ def _fill(state: State | None) -> dict[str, str]:
     return {"style": "filled", "fillcolor": state.color, "tooltip": type(state).__name__}
 
 
-def build_graph(flow: Flow, flow_state: State | None = None) -> Any:
-    """The flow as a `graphviz.Digraph` (nothing rendered yet)."""
+def build_graph(flow: Flow, flow_state: State | None = None, horizontal: bool = False) -> Any:
+    """The flow as a `graphviz.Digraph` (nothing rendered yet), drawn top to bottom, or left to
+    right when `horizontal` (better for long chains)."""
     graphviz = _graphviz()
     graph = graphviz.Digraph(name=flow.name, comment=f"flowlight flow {flow.name}")
+    if horizontal:
+        graph.graph_attr["rankdir"] = "LR"
     states: dict[Any, State] = (
         flow_state.result if flow_state is not None and isinstance(flow_state.result, dict) else {}
     )
@@ -109,14 +112,16 @@ def visualize(
     flow_state: State | None = None,
     filename: str | None = None,
     format: str | None = None,
+    horizontal: bool = False,
 ) -> Any:
-    """Draw `flow` (coloured by `flow_state` when given) and return the `graphviz.Digraph`.
+    """Draw `flow` (coloured by `flow_state` when given; left to right when `horizontal`) and
+    return the `graphviz.Digraph`.
 
     With `filename`, write the picture there (`format`: "svg", "png", "pdf", ...; Graphviz adds
     the extension); without it, show it in a notebook, or else open it in the system's viewer.
     """
     graphviz = _graphviz()
-    graph = build_graph(flow, flow_state)
+    graph = build_graph(flow, flow_state, horizontal)
     try:
         if filename is not None:
             graph.render(filename, view=False, format=format, cleanup=True)
