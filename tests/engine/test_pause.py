@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import textwrap
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -365,3 +366,31 @@ def test_a_task_states_key_that_is_not_a_task_of_the_flow_is_refused_naming_the_
     with pytest.raises(TypeError, match="not a State"):
         flow.run(task_states={bound: "Resume"})  # type: ignore[dict-item]
     assert flow.run(task_states={bound: Resume()}).result[bound].result == "done"
+
+
+def test_a_pause_a_handler_turns_into_resume_is_run_within_the_same_flow_run() -> None:
+    """As Prefect 1's flow.run() does, a run left unfinished only by tasks that can go on by
+    themselves (here a handler answers the pause with Resume) is run again until it finishes;
+    every failed attempt is retried too."""
+    attempts: list[int] = []
+
+    def approve_then_fail(task: Any, old: State, new: State) -> State:
+        if isinstance(new, Paused):
+            return Resume("approved by the handler")
+        if old.is_running():
+            raise signals.FAIL("refused")
+        return new
+
+    @task(
+        max_retries=2,
+        retry_delay=timedelta(0),
+        state_handlers=[approve_then_fail],
+        trigger=manual_only,
+    )
+    def gated() -> None:
+        attempts.append(1)
+
+    flow = Flow("self-approving", tasks=[gated])
+    state = flow.run()
+    assert state.is_failed() and state.result[gated].message == "refused"
+    assert len(attempts) == 3

@@ -23,6 +23,7 @@ from flowlight.engine.run_dates import run_dates
 from flowlight.engine.state import (
     Failed,
     Mapped,
+    Paused,
     Pending,
     Running,
     Scheduled,
@@ -102,8 +103,13 @@ def run_flow(
         return scheduled(
             flow,
             # as in Prefect 1, a clock's parameter defaults win over the run's parameters
-            lambda ctx, defaults: FlowRunner(flow, progress=progress).run_once(
-                chosen, {**values, **defaults}, ctx, task_states
+            lambda ctx, defaults: _until_finished(
+                FlowRunner(flow, progress=progress).run_once(
+                    chosen, {**values, **defaults}, ctx, task_states
+                ),
+                lambda again: FlowRunner(flow, progress=progress).run_once(
+                    chosen, {**values, **defaults}, ctx, None, again
+                ),
             ),
             context,
         )
@@ -112,10 +118,41 @@ def run_flow(
         if start is not None:  # as Prefect 1 does, a run given a future start waits for it
             clock = get_clock()
             clock.sleep(max(0.0, start - clock.now()))
-        return FlowRunner(flow, progress=progress).run_once(
-            chosen, values, context, task_states, state
-        )
-    return FlowRunner(flow, progress=progress).run_once(chosen, values, context, task_states)
+    return _until_finished(
+        FlowRunner(flow, progress=progress).run_once(chosen, values, context, task_states, state),
+        lambda again: FlowRunner(flow, progress=progress).run_once(
+            chosen, values, context, None, again
+        ),
+    )
+
+
+def _until_finished(state: State, run_again: Callable[[State], State]) -> State:
+    """Run the flow again from `state` while it is unfinished and can go on by itself, as
+    Prefect 1's `flow.run()` does: a task a state handler moved to Resume, or one Scheduled or
+    Retrying for later (waited for), is run in the next pass. A task Paused for a person ends
+    the loop, leaving the run Running for `flow.run(task_states={task: Resume()})`."""
+    clock = get_clock()
+    while not state.is_finished() and isinstance(state.result, dict):
+        waiting = _self_starting(state.result.values())
+        if waiting is None:
+            return state
+        clock.sleep(max(0.0, waiting - clock.now()))
+        state = run_again(state)
+    return state
+
+
+def _self_starting(states: Iterable[State]) -> float | None:
+    """The earliest time (epoch seconds; 0 for now) a task among `states` (mapped children
+    included) that waits for no person may start; None when there is none."""
+    starts: list[float] = []
+    for s in states:
+        if isinstance(s, Mapped) and s.map_states:
+            found = _self_starting(s.map_states)
+            if found is not None:
+                starts.append(found)
+        elif isinstance(s, Scheduled) and not isinstance(s, Paused):
+            starts.append(s.start_epoch() or 0.0)
+    return min(starts, default=None)
 
 
 def check_parameters(flow: Flow, given: dict[str, Any] | None) -> dict[str, Any]:
