@@ -6,6 +6,7 @@ Transcripts marked "spec" are the ones measured on Prefect 1.4.1; the others fol
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any
 
@@ -15,7 +16,8 @@ from _recording import Recorder
 import flowlight
 from flowlight import Flow, Parameter, Task, flatten, task, unmapped
 from flowlight.core.edge import mapped
-from flowlight.engine.state import Failed, Mapped, State, Success, TriggerFailed
+from flowlight.engine.flow_runner import FlowRunner
+from flowlight.engine.state import Failed, Mapped, Pending, State, Success, TriggerFailed
 from flowlight.executors.base import Executor, RunFuture
 from flowlight.executors.local import LocalExecutor
 
@@ -399,7 +401,8 @@ def test_upstream_tasks_of_a_map_are_mapped_unless_unmapped() -> None:
 
 def test_a_mapped_upstream_task_without_a_list_fails_the_map_naming_it() -> None:
     """A mapped upstream whose result is not a sequence fails the parent with Prefect 1's
-    "unmappable result" message, naming what to wrap in unmapped()."""
+    "unmappable result" message word for word; the state's result names the upstream and what
+    to wrap in unmapped()."""
 
     @task
     def setup() -> None:
@@ -413,14 +416,15 @@ def test_a_mapped_upstream_task_without_a_list_fails_the_map_naming_it() -> None
         result = report.map([1, 2], upstream_tasks=[setup()])
     parent = flow.run().result[result]
     assert isinstance(parent, Failed)
-    assert parent.message is not None
-    assert parent.message.startswith("At least one upstream state has an unmappable result")
-    assert "upstream task <Task: setup>" in parent.message
-    assert "unmapped(" in parent.message
+    assert parent.message == "At least one upstream state has an unmappable result."
+    assert isinstance(parent.result, TypeError)
+    assert "upstream task <Task: setup>" in str(parent.result)
+    assert "unmapped(" in str(parent.result)
 
 
 def test_mapping_over_a_task_returning_a_non_sequence_fails_the_parent() -> None:
-    """A mapped argument whose upstream returned a number: the parent fails, naming the argument."""
+    """A mapped argument whose upstream returned a number: the parent fails, its result naming
+    the argument."""
 
     @task
     def count() -> int:
@@ -434,7 +438,7 @@ def test_mapping_over_a_task_returning_a_non_sequence_fails_the_parent() -> None
         result = double.map(count())
     parent = flow.run().result[result]
     assert isinstance(parent, Failed)
-    assert "argument 'x' got int" in str(parent.message)
+    assert "argument 'x' got int" in str(parent.result)
 
 
 @pytest.mark.parametrize("value", [5, "abc", {"a": 1}, (i for i in range(3))])
@@ -625,6 +629,66 @@ def test_a_mapped_task_given_a_finished_state_is_not_run_again() -> None:
     state = flow.run(task_states={result: previous})
     assert ran == []
     assert state.result[result] is previous
+
+
+def test_a_second_pass_reruns_only_the_mapped_children_left_retrying() -> None:
+    """FlowRunner.run makes one pass, so a child that failed with retries left ends Retrying and
+    its parent stays Mapped. Given those states back, the next pass keeps the finished children
+    and runs the Retrying one again (with its upstream's current value), as Prefect 1 does."""
+    calls: list[float] = []
+
+    @task
+    def numbers() -> list[float]:
+        return [0.0, 1.0, 2.0]
+
+    @task(max_retries=1, retry_delay=datetime.timedelta(0))
+    def invert(x: float) -> float:
+        calls.append(x)
+        return 1 / x
+
+    @task
+    def same(x: float) -> float:
+        return x
+
+    with Flow("retry-map") as flow:
+        got = numbers()
+        inverted = invert.map(got)
+        passed_on = same.map(inverted)
+
+    first = FlowRunner(flow).run(return_tasks=flow.tasks)
+    assert first.is_running()
+    assert first.result[inverted].map_states[0].is_retrying()
+    assert first.result[passed_on].map_states[0].is_pending()
+
+    first.result[got].result[0] = 0.5
+    second = FlowRunner(flow).run(task_states=first.result, return_tasks=flow.tasks)
+    assert second.is_successful()
+    assert second.result[inverted].result == [2.0, 1.0, 0.5]
+    assert second.result[passed_on].result == [2.0, 1.0, 0.5]
+    assert calls == [0.0, 1.0, 2.0, 0.5]
+
+
+def test_a_mapped_state_given_without_upstream_results_maps_none_over_its_children() -> None:
+    """A Mapped state with unfinished children, given with an upstream state that holds no
+    result: each child runs with None, one per child the Mapped state records (Prefect 1)."""
+
+    @task
+    def numbers() -> list[int]:
+        return [1, 2, 3]
+
+    @task
+    def same(x: Any) -> Any:
+        return x
+
+    with Flow("no-results") as flow:
+        got = numbers()
+        result = same.map(got)
+    state = FlowRunner(flow).run(
+        task_states={got: Success(), result: Mapped(map_states=[Pending(), Pending()])},
+        return_tasks=[result],
+    )
+    assert state.is_successful()
+    assert state.result[result].result == [None, None]
 
 
 def test_a_task_subclass_maps_like_a_function_task() -> None:

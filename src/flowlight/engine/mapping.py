@@ -12,10 +12,12 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from flowlight.engine import run_log
 from flowlight.engine.handlers import HandlerFailure
+from flowlight.engine.result import NoResult
 from flowlight.engine.state import Failed, Mapped, Pending, State, Success
 from flowlight.engine.task_runner import TaskRunner
-from flowlight.utilities.context import use_context
+from flowlight.utilities.context import current, use_context
 
 if TYPE_CHECKING:
     from flowlight.core.edge import Edge
@@ -30,6 +32,8 @@ __all__ = [
     "plan_map",
 ]
 
+UNMAPPABLE = "At least one upstream state has an unmappable result."
+
 ChildRun = tuple[dict[str, Any], dict[Any, State], dict[str, Any]]
 
 
@@ -37,6 +41,7 @@ class MappedRun:
     """The parent of a map while its children run: collects their final states."""
 
     __slots__ = (
+        "child_states",
         "children",
         "context",
         "decided",
@@ -56,6 +61,13 @@ class MappedRun:
         self.n_children = 0
         self.children: list[State | None] = []
         self.remaining = 0
+        # The state each child starts from: given by a rerun of a map (a Mapped state given
+        # back to the runner), else none, so every child starts Pending.
+        self.child_states: list[State | None] = []
+
+    def child_state(self, index: int) -> State | None:
+        """The state child `index` starts from (None: a fresh Pending run)."""
+        return self.child_states[index] if index < len(self.child_states) else None
 
     def child_done(self, index: int, state: State) -> bool:
         """Record child `index`'s final state; True when it was the last one."""
@@ -131,12 +143,14 @@ def plan_map(
 ) -> MappedRun:
     """Run the parent's steps; `decided` is set when the parent ends without children."""
     plan = MappedRun(context)
+    if isinstance(initial, Mapped):
+        return _replan_map(edges, upstream, initial, plan)
     runner = runner or TaskRunner(task)
     old = initial or Pending()
     with use_context(context):
         outcome = runner.check_upstream_skipped(upstream)
         if outcome is None:
-            outcome = _check_mappable(edges, upstream, plan.mapped_over)
+            outcome = _check_mappable(task.name, edges, upstream, plan.mapped_over)
         if outcome is None:
             over = plan.mapped_over
             for e in edges:
@@ -157,8 +171,49 @@ def plan_map(
     return plan
 
 
+def _replan_map(
+    edges: list[Edge], upstream: Mapping[Edge, State], given: Mapped, plan: MappedRun
+) -> MappedRun:
+    """The plan for a map given its own `Mapped` state back (a later pass of a flow run whose
+    children did not all finish, e.g. one is Retrying): as in Prefect 1 the parent keeps that
+    state without a transition, and child i starts from `given.map_states[i]`, so finished
+    children are kept and only the unfinished ones run again.
+
+    How many children there are comes from the mapped upstreams as on a first run, capped by
+    the children the state already has; an upstream that succeeded without a result (a state
+    given without one) maps `None` over as many children as the state records."""
+    known = given.n_map_states
+    over = plan.mapped_over
+    widths: list[int] = []
+    for e in edges:
+        s = upstream[e]
+        if not e.mapped:
+            continue
+        if isinstance(s, Mapped):
+            over[e] = _mapped_over(e, s)
+            widths.append(len(over[e]))
+            continue
+        if s.is_successful() and s._result is not NoResult:
+            items = _mapped_over(e, s)
+            over[e] = list(items) if _is_sequence(items) else [None] * known
+            if given.map_states:
+                over[e] = over[e][: len(given.map_states)]
+        elif s.is_successful():
+            over[e] = [None] * known
+        widths.append(len(over[e]) if e in over else known)
+    plan.mapped_state = given
+    plan.n_children = min(widths, default=0)
+    plan.children = [None] * plan.n_children
+    plan.remaining = plan.n_children
+    plan.child_states = list(given.map_states)
+    return plan
+
+
 def _check_mappable(
-    edges: list[Edge], upstream: Mapping[Edge, State], over: dict[Edge, Sequence[Any]]
+    task_name: str,
+    edges: list[Edge],
+    upstream: Mapping[Edge, State],
+    over: dict[Edge, Sequence[Any]],
 ) -> State | None:
     """A Failed state when nothing can be mapped over; fills `over` for the upstream results it
     checks, so plan_map works out only the mapped upstreams' children."""
@@ -172,11 +227,14 @@ def _check_mappable(
         over[e] = _mapped_over(e, s)
         if not _is_sequence(over[e]):
             source = f"argument '{e.key}'" if e.key else f"upstream task {e.upstream_task}"
-            return Failed(
-                f"At least one upstream state has an unmappable result: {source} got "
-                f"{type(s.result).__name__}, not a list or tuple; wrap it in unmapped(...) to "
-                "give every child the whole value."
+            problem = TypeError(
+                f"{source} got {type(s.result).__name__}, which is unmappable (not a list or "
+                "tuple); wrap it in unmapped(...) to give every child the whole value."
             )
+            # The message is Prefect 1's, word for word (code matches on it); the culprit and
+            # the fix are in the state's result and the run's log.
+            run_log.map_refused(task_name, current(), problem)
+            return Failed(UNMAPPABLE, result=problem)
     return None
 
 

@@ -18,6 +18,7 @@ from flowlight.utilities.logging import enabled, run_logger, stderr_is_terminal
 __all__ = [
     "flow_run_finished",
     "flow_run_started",
+    "map_refused",
     "task_display_name",
     "task_failed",
     "task_finished",
@@ -61,6 +62,12 @@ def task_failed(name: str, context: dict[str, Any], error: BaseException) -> Non
             "execution!",
             exc_info=error,
         )
+
+
+def map_refused(name: str, context: dict[str, Any], problem: Exception) -> None:
+    """Why a map could not start: which upstream result cannot be mapped over, and the fix."""
+    if enabled(logging.ERROR):
+        _task_log.error(f"Task '{task_display_name(name, context)}': cannot map: {problem}")
 
 
 def task_retrying(name: str, context: dict[str, Any], state: State, wait_s: float | None) -> None:

@@ -18,7 +18,7 @@ from flowlight.core.task import Constant
 from flowlight.engine.cache import cache_candidates, remember_cached_state
 from flowlight.engine.clock import get_clock
 from flowlight.engine.mapping import MappedRun, edge_value, map_children, plan_map
-from flowlight.engine.state import Paused, Pending, Resume, Scheduled, State, Success
+from flowlight.engine.state import Mapped, Paused, Pending, Resume, Scheduled, State, Success
 from flowlight.engine.task_runner import is_unfinished, run_task
 from flowlight.executors.base import Executor, RunFuture
 from flowlight.utilities.logging import run_logger
@@ -132,7 +132,8 @@ class _GraphRun:
     ) -> None:
         edges: list[Edge] = self.flow._upstream[t]
         upstream = {e: states[e.upstream_task] for e in edges}
-        if initial is not None and initial.is_finished():
+        rerun_map = isinstance(initial, Mapped) and any(e.mapped for e in edges)
+        if initial is not None and initial.is_finished() and not rerun_map:
             if initial.is_cached() or not _reruns_on_restart(t):
                 finish(t, initial)
                 return
@@ -166,7 +167,13 @@ class _GraphRun:
                 return
             for index, (inputs, child_upstream, child_ctx) in enumerate(children):
                 future = self.executor.submit(
-                    run_task, t, inputs, child_upstream, child_ctx, None, self.retries_here
+                    run_task,
+                    t,
+                    inputs,
+                    child_upstream,
+                    child_ctx,
+                    mapped_run.child_state(index),
+                    self.retries_here,
                 )
                 in_flight[future] = (t, mapped_run, index)
             return
