@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing
+
 import pytest
 
 from flowlight import Edge, Flow, Parameter, Task, task
@@ -64,10 +66,10 @@ def test_a_cycle_is_refused_by_validate_and_by_an_edge_added_with_validate_true(
     a, b = Task(name="a"), Task(name="b")
     flow = Flow("cyclic")
     flow.add_edge(a, b)
-    with pytest.raises(ValueError, match=r"would make a cycle"):
+    with pytest.raises(ValueError, match=r"Cycle found; .* <Task: b> to <Task: a> would close"):
         flow.add_edge(b, a, validate=True)
     assert flow.add_edge(b, a) in flow.edges
-    with pytest.raises(ValueError, match=r"has a cycle among tasks \['a', 'b'\]"):
+    with pytest.raises(ValueError, match=r"Cycle found; .* cycle among tasks \['a', 'b'\]"):
         flow.validate()
     with pytest.raises(ValueError, match=r"has a cycle"):
         flow.run()
@@ -82,7 +84,7 @@ def test_config_flows_eager_edge_validation_checks_each_edge_as_it_is_added() ->
     flow = Flow("eager")
     flow.add_edge(a, b)
     with set_temporary_config({"flows.eager_edge_validation": True}):
-        with pytest.raises(ValueError, match=r"would make a cycle"):
+        with pytest.raises(ValueError, match=r"Cycle found; flows must be acyclic"):
             flow.add_edge(b, a)
         assert flow.add_edge(b, a, validate=False) in flow.edges
 
@@ -144,9 +146,9 @@ def test_parameters_unknown_and_missing_fail_before_the_run_starts() -> None:
 
     with Flow("p") as flow:
         record(Parameter("x"))
-    with pytest.raises(ValueError, match=r"missing required parameters \['x'\]"):
+    with pytest.raises(ValueError, match=r"did not receive the following required parameters: x"):
         flow.run()
-    with pytest.raises(ValueError, match=r"unknown parameters \['y'\]"):
+    with pytest.raises(ValueError, match=r"received the following unexpected parameters: y"):
         flow.run(parameters={"x": 1, "y": 2})
     assert ran == []
     flow.run(parameters={"x": 5})
@@ -301,7 +303,9 @@ def test_asking_about_a_task_the_flow_does_not_hold_names_it_and_the_flow() -> N
         lambda t: flow.sorted_tasks(root_tasks=[t]),
         lambda t: flow.replace(t, held),
     ):
-        with pytest.raises(ValueError, match="<Task: stranger> was not found in Flow 'f'"):
+        with pytest.raises(
+            ValueError, match="<Task: stranger> was not found in Flow <Flow: name=f>"
+        ):
             ask(stranger)
 
 
@@ -313,3 +317,47 @@ def test_run_refuses_return_tasks_and_being_called_inside_its_own_block() -> Non
         flow.run(return_tasks=flow.tasks)
     with flow, pytest.raises(RuntimeError, match=r"`flow.run\(\)` from within a `Flow`"):
         flow.run()
+
+
+@pytest.mark.parametrize(
+    ("misuse", "kind", "prefect_words"),
+    [
+        (lambda: Flow(""), ValueError, "A name must be provided for the flow"),
+        (
+            lambda: Flow("f").add_task(1),
+            TypeError,
+            r"Tasks must be Task instances \(received <class 'int'>\)",
+        ),
+        (lambda: Flow("f").edges_to(Task()), ValueError, "was not found in Flow <Flow: name=f>"),
+        (
+            lambda: Flow("f").replace(Task(), Task()),
+            ValueError,
+            "was not found in Flow <Flow: name=f>",
+        ),
+        (
+            lambda: Flow("f", tasks=[Task(slug="a"), Task(slug="a")]),
+            ValueError,
+            'A task with the slug "a" already exists in this flow',
+        ),
+        (
+            lambda: Flow("f").run(return_tasks=[]),
+            ValueError,
+            r"The `return_tasks` keyword cannot be provided to `flow.run\(\)`",
+        ),
+    ],
+)
+def test_flow_misuse_errors_carry_prefect_1s_words(
+    misuse: typing.Callable[[], object], kind: type[Exception], prefect_words: str
+) -> None:
+    """Each error keeps Prefect 1's exception type and key phrase, for code that matches on it."""
+    with pytest.raises(kind, match=prefect_words):
+        misuse()
+
+
+def test_running_a_flow_inside_its_with_block_says_so_in_prefect_1s_words() -> None:
+    """Prefect 1's RuntimeError for flow.run() inside the `with Flow` block; ours also shows
+    where the call belongs."""
+    with Flow("early") as flow, pytest.raises(RuntimeError) as raised:
+        flow.run()
+    assert raised.match(r"Don't call `flow.run\(\)` from within a `Flow` context manager")
+    assert raised.match(r"with Flow\('early'\) as flow")

@@ -46,9 +46,9 @@ def test_a_decorated_function_is_checked_like_a_run_method() -> None:
 
     with pytest.raises(ValueError, match=r"@task spread: run\(\) takes \*values"):
         task(spread)
-    with pytest.raises(TypeError, match=r"positional-only arguments \['x'\]"):
+    with pytest.raises(TypeError, match=r"positional-only parameters .* positional: \['x'\]"):
         task(positional)
-    with pytest.raises(ValueError, match="no signature Python can read"):
+    with pytest.raises(ValueError, match=r"can not be inspected: .*no signature Python can read"):
         task(max)
 
 
@@ -82,7 +82,7 @@ def test_a_task_given_to_a_task_classs_constructor_is_warned_about() -> None:
         def run(self, x: int) -> int:  # type: ignore[override]
             return x * self.factor
 
-    with pytest.warns(UserWarning, match=r"A Task was passed as an argument to Scale\(\.\.\.\)"):
+    with pytest.warns(UserWarning, match=r"A Task was passed as an argument to Scale: Scale\("):
         Scale(Task())
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -160,14 +160,14 @@ def test_copying_a_task_that_has_edges_in_the_active_flow_warns() -> None:
     with Flow("copies") as flow:
         first = Task(name="first")()
         second = Task(name="second")(upstream_tasks=[first])
-        with pytest.warns(UserWarning, match="copy of .* while it has edges in flow 'copies'"):
+        with pytest.warns(UserWarning, match="You are making a copy .* in flow 'copies'"):
             flow.add_task(second.copy())
 
 
 def test_a_cache_validator_without_cache_for_is_warned_about() -> None:
     from flowlight.engine import cache_validators
 
-    with pytest.warns(UserWarning, match="cache_validator=all_inputs but no cache_for"):
+    with pytest.warns(UserWarning, match="will not be cached: .*cache_validator=all_inputs"):
         Task(cache_validator=cache_validators.all_inputs)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -194,11 +194,12 @@ def test_a_cache_validator_without_cache_for_is_warned_about() -> None:
         ({"max_retries": -1}, ValueError, "max_retries=-1; give a whole number, 0 or more"),
         ({"name": 123}, TypeError, "name=123; a task's name is a string"),
         ({"tags": [1, 2]}, TypeError, "each tag is a string, not 1"),
-        ({"tags": "etl"}, TypeError, "tags takes a list of strings"),
+        ({"tags": "etl"}, TypeError, "not a string: .* tags='etl'; give a list of strings"),
+        ({"tags": 5}, TypeError, "tags=5; tags takes a list of strings"),
         (
             {"max_retries": 1, "retry_delay": datetime.timedelta(0), "retry_on": "ValueError"},
             TypeError,
-            "invalid `retry_on` value 'ValueError'",
+            "Invalid `retry_on` value 'ValueError'. .*exception classes such as ValueError",
         ),
         ({"on_failure": lambda task: None}, TypeError, "on_failure=.*cannot be called as"),
         ({"trigger": lambda a, b, c: True}, TypeError, "trigger=.*cannot be called as"),
@@ -352,5 +353,111 @@ def test_a_retry_on_value_that_is_not_an_exception_class_says_what_it_got() -> N
     retries = {"max_retries": 1, "retry_delay": datetime.timedelta(0)}
     with pytest.raises(TypeError, match="exception type but got an instance of str"):
         Task(retry_on={"foo"}, **retries)
-    with pytest.raises(TypeError, match="exception type but got a class that is not an Exc"):
+    with pytest.raises(TypeError, match="Expected an exception subclass"):
         Task(retry_on=int, **retries)  # type: ignore[arg-type]
+
+
+def _unpack_a_task() -> None:
+    @task
+    def pair() -> int:
+        return 1
+
+    with Flow("unpack"):
+        _first, _second = pair()
+
+
+def _map_over_a_number() -> None:
+    @task
+    def double(x: int) -> int:
+        return 2 * x
+
+    with Flow("map"):
+        double.map(5)
+
+
+@pytest.mark.parametrize(
+    ("misuse", "kind", "prefect_words", "culprit"),
+    [
+        (
+            lambda: task(lambda x: x)(1),
+            ValueError,
+            "while creating edge to <Task: <lambda>>",
+            r"\.run\(\.\.\.\)",
+        ),
+        (
+            lambda: Task().copy(colour=1),
+            AttributeError,
+            "does not have colour as an attribute",
+            "task_args",
+        ),
+        (
+            lambda: Task(tags="etl"),
+            TypeError,
+            "Tags should be a set of tags, not a string",
+            "tags='etl'",
+        ),
+        (
+            lambda: Task(max_retries=2),
+            ValueError,
+            "A datetime.timedelta `retry_delay` must be provided",
+            "max_retries=2",
+        ),
+        (
+            lambda: Task(retry_on=KeyError),
+            ValueError,
+            "A number of `max_retries` must be provided if `retry_on` is set",
+            "KeyError",
+        ),
+        (
+            lambda: Task(max_retries=1, retry_delay=datetime.timedelta(0), retry_on=int),
+            TypeError,
+            "Invalid `retry_on` value <class 'int'>. Expected an exception subclass",
+            "ValueError",
+        ),
+        (
+            lambda: task(lambda *xs: xs),
+            ValueError,
+            r"Tasks with variable positional arguments \(\*args\) are not supported",
+            r"\*xs",
+        ),
+        (
+            lambda: task(lambda mapped: mapped),
+            ValueError,
+            "Tasks cannot have the following argument names: mapped. These are reserved",
+            "rename",
+        ),
+        (_unpack_a_task, TypeError, "Task is not iterable", "nout=N"),
+        (
+            _map_over_a_number,
+            TypeError,
+            "Cannot map over unsubscriptable object of type <class 'int'>",
+            r"unmapped\(",
+        ),
+    ],
+)
+def test_misuse_errors_carry_prefect_1s_words_and_name_the_culprit(
+    misuse: typing.Callable[[], object], kind: type[Exception], prefect_words: str, culprit: str
+) -> None:
+    """Code written for Prefect 1 matches on its error messages, so each of ours holds Prefect
+    1's key phrase (and its exception type) besides naming what is wrong and the fix."""
+    with pytest.raises(kind) as raised:
+        misuse()
+    assert raised.match(prefect_words)
+    assert raised.match(culprit)
+
+
+def test_a_required_parameter_without_a_value_fails_its_run_with_prefect_1s_message() -> None:
+    """Prefect 1's Parameter.run raises a FAIL signal, so the parameter's run ends Failed with
+    the message itself rather than with an error wrapped around it."""
+    from flowlight.engine.flow_runner import FlowRunner
+    from flowlight.engine.signals import FAIL
+
+    with pytest.raises(FAIL, match='Parameter "size" was required but not provided'):
+        Parameter("size").run()
+    size = Parameter("size")
+    flow = Flow("needs", tasks=[size])
+    state = FlowRunner(flow).run(return_tasks=[size]).result[size]
+    assert state.is_failed()
+    assert state.message is not None
+    assert state.message.startswith('Parameter "size" was required but not provided')
+    assert "parameters={'size': ...}" in state.message

@@ -198,13 +198,13 @@ class _Anonymous:
         ),
         (
             _two,
-            "Task 'load' got state_handlers=REPR; state_handlers takes a list of callables, "
-            "e.g. state_handlers=[_two].",
+            "state_handlers should be iterable: Task 'load' got state_handlers=REPR; "
+            "state_handlers takes a list of callables, e.g. state_handlers=[_two].",
         ),
         (
             "notify",
-            "Task 'load' got state_handlers='notify'; state_handlers takes a list of callables, "
-            "e.g. state_handlers=['notify'].",
+            "state_handlers should be iterable: Task 'load' got state_handlers='notify'; "
+            "state_handlers takes a list of callables, e.g. state_handlers=['notify'].",
         ),
     ],
 )

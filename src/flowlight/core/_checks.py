@@ -34,13 +34,14 @@ def check_run_signature(run: Callable[..., Any], owner: str) -> None:
         parameters = inspect.signature(inspect.unwrap(run)).parameters.values()
     except (TypeError, ValueError):
         raise ValueError(
-            f"{owner}: This function can not be inspected: {run!r} has no signature Python can "
-            "read (a builtin or C function); wrap it in a Python function, e.g. "
+            f"This function can not be inspected: {owner}: {run!r} has no signature Python can "
+            "read (common with builtin and numpy functions); wrap it in a Python function, e.g. "
             "`def f(x): return builtin(x)`."
         ) from None
     for parameter in parameters:
         if parameter.kind is parameter.VAR_POSITIONAL:
             raise ValueError(
+                "Tasks with variable positional arguments (*args) are not supported: "
                 f"{owner}: run() takes *{parameter.name}, but task arguments are passed by "
                 "keyword; take a list argument or **kwargs instead."
             )
@@ -51,14 +52,17 @@ def check_run_signature(run: Callable[..., Any], owner: str) -> None:
     ]
     if reserved:
         raise ValueError(
-            f"{owner}: run() takes {', '.join(reserved)}, reserved for calling a task "
-            f"({', '.join(a + '=' for a in RESERVED_ARGUMENTS)}); rename the argument."
+            f"Tasks cannot have the following argument names: {', '.join(reserved)}. These "
+            f"are reserved keyword arguments: {owner}: run() takes {', '.join(reserved)}, "
+            f"reserved for calling a task ({', '.join(a + '=' for a in RESERVED_ARGUMENTS)}); "
+            "rename the argument."
         )
     positional_only = [p.name for p in parameters if p.kind is p.POSITIONAL_ONLY]
     if positional_only:
         raise TypeError(
-            f"{owner}: run() has positional-only arguments {positional_only}, but task "
-            "arguments are passed by keyword; drop the `/` from its signature."
+            "Found positional-only parameters in the function signature for "
+            f"{owner}: {positional_only}; task arguments are passed by keyword, so drop the `/` "
+            "from its signature."
         )
 
 
@@ -143,9 +147,8 @@ def warn_on_task_arguments(init: Callable[..., None]) -> Callable[..., None]:
         if any(isinstance(a, Task) for a in (*args, *kwargs.values())):
             name = type(self).__name__
             warnings.warn(
-                f"A Task was passed as an argument to {name}(...), which takes the task's "
-                "settings. Create "
-                f"the task with settings first, then call it with tasks: "
+                f"A Task was passed as an argument to {name}: {name}(...) takes the task's "
+                "settings. Create the task with settings first, then call it with tasks: "
                 f"`t = {name}(...)`, then `t(other_task)` inside the flow.",
                 UserWarning,
                 stacklevel=2,
@@ -174,8 +177,8 @@ def warn_on_reserved_attributes(task: Task) -> None:
     for attribute in _reserved_attributes:
         if attribute in own or any(attribute in vars(c) for c in classes):
             warnings.warn(
-                f"`{type(task).__name__}` sets a `{attribute}` attribute, which Task.__init__ "
-                "overwrites; give it another name.",
+                f"`{type(task).__name__}` sets a `{attribute}` attribute, which will be "
+                "overwritten by Task.__init__; give it another name.",
                 UserWarning,
                 stacklevel=3,
             )
@@ -190,8 +193,8 @@ def retry_on_types(
         return None
     if max_retries <= 0:
         raise ValueError(
-            f"{owner} has retry_on={retry_on!r} but no max_retries: a number of `max_retries` "
-            "must be provided if `retry_on` is set."
+            "A number of `max_retries` must be provided if `retry_on` is set: "
+            f"{owner} has retry_on={retry_on!r} but no max_retries."
         )
     if isinstance(retry_on, Iterable) and not isinstance(retry_on, (str, bytes)):
         chosen: set[Any] = set(retry_on)
@@ -200,13 +203,13 @@ def retry_on_types(
     for kind in chosen:
         if not isinstance(kind, type) or not issubclass(kind, Exception):
             got = (
-                f"an instance of {type(kind).__name__}"
+                f"Expected an exception type but got an instance of {type(kind).__name__}"
                 if not isinstance(kind, type)
-                else "a class that is not an Exception subclass"
+                else "Expected an exception subclass"
             )
             raise TypeError(
-                f"{owner} has an invalid `retry_on` value {kind!r}: expected an exception "
-                f"type but got {got}; give exception classes such as ValueError."
+                f"Invalid `retry_on` value {kind!r}. {got}: {owner} takes exception classes "
+                "such as ValueError (subclasses of Exception) in retry_on."
             )
     return chosen
 
@@ -256,14 +259,15 @@ def retries_and_timeout(
     delay = None if seconds is None else datetime.timedelta(seconds=seconds)
     if retries > 0 and delay is None:
         raise ValueError(
+            "A datetime.timedelta `retry_delay` must be provided if max_retries > 0: "
             f"{owners['max_retries']} has max_retries={max_retries} but no retry_delay; give "
             "one, e.g. retry_delay=datetime.timedelta(seconds=10)."
         )
     if delay is not None and not retries:
         raise ValueError(
-            f"{owner} has retry_delay={retry_delay!r} but no max_retries, so it would never "
-            "retry (A `max_retries` argument greater than 0 must be provided if specifying "
-            "a retry delay); give max_retries=N (N > 0) as well, or drop retry_delay."
+            "A `max_retries` argument greater than 0 must be provided if specifying a retry "
+            f"delay: {owner} has retry_delay={retry_delay!r} but no max_retries, so it would "
+            "never retry; give max_retries=N (N > 0) as well, or drop retry_delay."
         )
     return retries, delay, timeout_of(owners["timeout"], timeout)
 
@@ -313,7 +317,12 @@ def name_and_tags(owner: str, name: Any, tags: Any) -> None:
     """A task's name is text, and so is each tag: both end up in slugs, labels and logs."""
     if not isinstance(name, str):
         raise TypeError(f"{owner} has name={name!r}; a task's name is a string.")
-    if isinstance(tags, (str, bytes)) or (tags is not None and not isinstance(tags, Iterable)):
+    if isinstance(tags, (str, bytes)):
+        raise TypeError(
+            f"Tags should be a set of tags, not a string: {owner} got tags={tags!r}; give a "
+            f"list of strings, e.g. tags=[{tags!r}]."
+        )
+    if tags is not None and not isinstance(tags, Iterable):
         raise TypeError(f"{owner} got tags={tags!r}; tags takes a list of strings.")
     wrong = [tag for tag in tags or () if not isinstance(tag, str)]
     if wrong:

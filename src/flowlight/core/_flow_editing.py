@@ -63,9 +63,7 @@ class FlowEditing(FlowGraph):
         place among the reference tasks. A value replacing a task that fed an argument is kept
         in the downstream task's `flow.constants`, as a value given at call time is."""
         if old not in self._tasks:
-            raise ValueError(
-                f"Task {old} was not found in Flow '{self.name}'; replace only a task it holds."
-            )
+            raise ValueError(f"Task {old} was not found in Flow {self!r}.")
         new = self._as_task(new)
         was_reference = old in self._reference_tasks
         removed = self._remove_task(old)

@@ -39,11 +39,14 @@ class Edge:
             isinstance(key, str) and key.isidentifier() and not keyword.iskeyword(key)
         ):
             raise ValueError(
-                f"Edge key {key!r} is not a valid Python identifier; the key names the argument "
+                f'Key must be a valid identifier (received "{key}"): the key names the argument '
                 "of the downstream task's run() that receives the upstream result."
             )
         if upstream_task is downstream_task:
-            raise ValueError(f"An edge can not connect a task to itself ({upstream_task}).")
+            raise ValueError(
+                f"Edges can not connect a task to itself: {upstream_task} is both the upstream "
+                "and the downstream task."
+            )
         # a value given in place of a task becomes one, as Prefect 1's Edge does
         self.upstream_task = (
             upstream_task if isinstance(upstream_task, TaskClass) else as_task(upstream_task, flow)

@@ -48,7 +48,9 @@ class Flow(FlowEditing, FlowGraph):
         **unsupported: Any,
     ) -> None:
         if not isinstance(name, str) or not name:
-            raise ValueError(f"A Flow needs a non-empty name, got {name!r}.")
+            raise ValueError(
+                f"A name must be provided for the flow: got {name!r}; e.g. Flow('etl')."
+            )
         super().__init__()
         self.name = name
         self.result = unsupported.pop("result", None)  # the tasks' result when they have none
@@ -154,8 +156,8 @@ class Flow(FlowEditing, FlowGraph):
         """Add `task` (once) and return it; its slug in this flow is `flow.slugs[task]`."""
         if not isinstance(task, Task):
             raise TypeError(
-                f"Flow '{self.name}' can only hold Task objects, got {task!r}; wrap a function "
-                "with @task."
+                f"Tasks must be Task instances (received {type(task)}): flow '{self.name}' got "
+                f"{task!r}; wrap a function with @task."
             )
         if task in self._tasks:
             return task
@@ -234,8 +236,8 @@ class Flow(FlowEditing, FlowGraph):
             upstream_task is downstream_task or self._reaches(downstream_task, upstream_task)
         ):
             raise ValueError(
-                f"Flow '{self.name}': an edge from {upstream_task} to {downstream_task} would make "
-                "a cycle; a flow must be acyclic."
+                f"Cycle found; flows must be acyclic! In flow '{self.name}' an edge from "
+                f"{upstream_task} to {downstream_task} would close a cycle."
             )
         self._insert_edge(edge)
         return edge
@@ -294,9 +296,16 @@ class Flow(FlowEditing, FlowGraph):
                 )
             elif is_mapped:
                 if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__getitem__"):
+                    # Prefect 1 refuses an unsubscriptable positional value in the same words.
+                    unsubscriptable = not hasattr(value, "__getitem__")
                     raise TypeError(
-                        f"{task} maps over argument '{key}' = {value!r}, which is not a list or "
-                        f"tuple; pass a sequence, or wrap it in unmapped(...) to give every "
+                        (
+                            f"Cannot map over unsubscriptable object of type {type(value)}: "
+                            if unsubscriptable
+                            else ""
+                        )
+                        + f"{task} maps over argument '{key}' = {value!r}, which is not a list "
+                        "or tuple; pass a sequence, or wrap it in unmapped(...) to give every "
                         "child the same value."
                     )
                 self.add_edge(Constant(list(value)), task, key=key, mapped=True)
@@ -366,9 +375,9 @@ class Flow(FlowEditing, FlowGraph):
             )
         if self._token is not None:
             raise RuntimeError(
-                "You cannot call `flow.run()` from within a `Flow` context manager: it was "
-                f"called inside `with Flow('{self.name}')`, while the flow is still being "
-                "built; call it after the block:\n\n"
+                "Don't call `flow.run()` from within a `Flow` context manager: it was called "
+                f"inside `with Flow('{self.name}')`, while the flow is still being built; call "
+                "it after the block:\n\n"
                 f"    with Flow('{self.name}') as flow:\n        ...\n    flow.run()"
             )
 

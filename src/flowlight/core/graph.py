@@ -70,7 +70,7 @@ class FlowGraph:
     def _known(self, task: Task) -> None:
         if task not in self._tasks:
             raise ValueError(
-                f"Task {task} was not found in Flow '{self.name}'; add it with flow.add_task()."
+                f"Task {task} was not found in Flow {self!r}; add it with flow.add_task()."
             )
 
     def edges_to(self, task: Task) -> set[Edge]:
@@ -178,8 +178,8 @@ class FlowGraph:
         if len(ordered) != len(within):
             stuck = [t.name for t, n in indegree.items() if n > 0]
             raise ValueError(
-                f"Cycle found: flow '{self.name}' has a cycle among tasks {stuck[:10]}; remove "
-                "one of the edges between them (flows must be acyclic)."
+                f"Cycle found; flows must be acyclic! Flow '{self.name}' has a cycle among tasks "
+                f"{stuck[:10]}; remove one of the edges between them."
             )
         return tuple(ordered)
 
@@ -225,8 +225,8 @@ class FlowGraph:
     def _insert_task(self, task: Task) -> None:
         if task.slug is not None and task.slug in self._taken_slugs():
             raise ValueError(
-                f"A task with the slug \"{task.slug}\" already exists in flow '{self.name}'; "
-                "give each task its own slug (task.copy() appends '-copy')."
+                f'A task with the slug "{task.slug}" already exists in this flow '
+                f"('{self.name}'); give each task its own slug (task.copy() appends '-copy')."
             )
         taken = self._taken_slugs()
         slug = self.slugs[task] = task.slug or self._new_slug(task)

@@ -158,8 +158,9 @@ class Task(TaskOperators):
             and cache_validator is not never_use
         ):
             warnings.warn(
-                f"{owner} has cache_validator={getattr(cache_validator, '__name__', '?')} "
-                "but no cache_for, so this Task will not be cached; give cache_for as well.",
+                "cache_validator provided without specifying cache expiration (cache_for); "
+                f"this Task will not be cached: {owner} has cache_validator="
+                f"{getattr(cache_validator, '__name__', '?')}; give cache_for as well.",
                 UserWarning,
                 stacklevel=2,
             )
@@ -206,8 +207,10 @@ class Task(TaskOperators):
         active = FlowClass.active()
         if active is not None and active.has_edges(self):
             warnings.warn(
-                f"You are making a copy of {self} while it has edges in flow '{active.name}'; "
-                "the copy has none of them (calling a task bound in the flow makes such a copy).",
+                "You are making a copy of a task that has dependencies on or to other tasks "
+                "in the active flow context. The copy will not retain those dependencies: "
+                f"{self} has edges in flow '{active.name}' and its copy has none (calling a "
+                "task bound in the flow makes such a copy).",
                 UserWarning,
                 stacklevel=2,
             )
@@ -222,7 +225,10 @@ class Task(TaskOperators):
             elif key == "state_handlers":
                 value = validate_state_handlers(f"Task '{new.name}'", value)
             elif not hasattr(new, key):
-                raise AttributeError(f"{new} has no attribute {key!r} to set in task_args.")
+                raise AttributeError(
+                    f"{new} does not have {key} as an attribute, so task_args cannot set it; "
+                    "task_args sets attributes the task already has (e.g. name, tags)."
+                )
             setattr(new, key, value)
         if "tags" in task_args:
             new.tags |= self.tags
@@ -269,13 +275,17 @@ class Task(TaskOperators):
 
         active = flow or FlowClass.active()
         if active is None:
-            # how to run it directly: a @task by its name, a task class's instance by its class
-            runs = self.name if isinstance(self, FunctionTask) else f"{type(self).__name__}(...)"
+            # a function task is named after its function; an instance of a Task class is
+            # shown as the call that makes it, since its variable's name is unknown here
+            runnable = (
+                self.name if isinstance(self, FunctionTask) else f"{type(self).__name__}(...)"
+            )
             raise ValueError(
-                f"Could not infer an active Flow context while creating edge to {self}: it was "
-                "called outside a `with Flow(...)` block. Call tasks inside one, or pass "
-                "flow=... . If you're trying to run this task outside of a Flow context, you "
-                f"need to call `{runs}.run(...)`."
+                f"Could not infer an active Flow context while creating edge to {self}. "
+                "This often means you called a task outside a `with Flow(...)` block: call "
+                "tasks inside `with Flow(...):`, or pass flow=... . If you're trying to run "
+                "this task outside of a Flow context, you need to call "
+                f"`{runnable}.run(...)`."
             )
         callargs = self._bind_arguments(args, kwargs)
         active.set_dependencies(
@@ -382,8 +392,9 @@ class Task(TaskOperators):
     def __iter__(self) -> Iterator[Task]:
         if self.nout is None:
             raise TypeError(
-                f"Task is not iterable: {self} cannot be unpacked. Give the task nout=N (or a "
-                "Tuple[...] return annotation) to unpack N results from it."
+                f"Task is not iterable: {self} cannot be unpacked. If your task returns "
+                "multiple results, give the task nout=N (or a Tuple[...] return annotation) to "
+                "unpack N results from it."
             )
         return (self[i] for i in range(self.nout))
 
@@ -493,5 +504,11 @@ class Parameter(Task):
         if self.name in parameters:
             return parameters[self.name]
         if self.required:
-            raise ValueError(f'No value was given for required parameter "{self.name}".')
+            from flowlight.engine.signals import FAIL
+
+            # A FAIL signal, as in Prefect 1: the parameter's run ends Failed with this message.
+            raise FAIL(
+                f'Parameter "{self.name}" was required but not provided: give it with '
+                f"flow.run(parameters={{{self.name!r}: ...}}) or give the Parameter a default."
+            )
         return self.default

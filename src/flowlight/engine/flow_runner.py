@@ -68,6 +68,12 @@ def run_flow(
         parameters = dict(parameters or {})
         for key in [k for k in kwargs if k in declared]:
             parameters[key] = kwargs.pop(key)
+    if "return_tasks" in kwargs:
+        raise ValueError(
+            "The `return_tasks` keyword cannot be provided to `flow.run()`; all task states are "
+            "always returned (state.result maps each task to its state). To get a subset, use "
+            "a FlowRunner directly: FlowRunner(flow).run(return_tasks=[...])."
+        )
     if kwargs:
         raise TypeError(
             f"flow.run() got unknown arguments {sorted(kwargs)}; flow '{flow.name}' has the "
@@ -167,13 +173,14 @@ def check_parameters(flow: Flow, given: dict[str, Any] | None) -> dict[str, Any]
     unknown = sorted(set(given) - set(declared))
     if unknown:
         raise ValueError(
-            f"Flow '{flow.name}' got unknown parameters {unknown}; its parameters are "
-            f"{sorted(declared)}."
+            f"Flow.run received the following unexpected parameters: {', '.join(unknown)}; "
+            f"flow '{flow.name}' has the parameters {sorted(declared)}."
         )
     missing = sorted(n for n, p in declared.items() if p.required and n not in given)
     if missing:
         raise ValueError(
-            f"Flow '{flow.name}' is missing required parameters {missing}; pass them with "
+            f"Flow.run did not receive the following required parameters: "
+            f"{', '.join(missing)}; flow '{flow.name}' needs them, e.g. "
             "flow.run(parameters={...})."
         )
     return {**{n: p.default for n, p in declared.items() if n not in given}, **given}

@@ -87,8 +87,9 @@ def validate_state_handlers(owner: str, handlers: Iterable[Any] | None) -> list[
         return []
     if callable(handlers) or isinstance(handlers, (str, bytes)):
         raise TypeError(
-            f"{owner} got state_handlers={handlers!r}; state_handlers takes a list of callables, "
-            f"e.g. state_handlers=[{_describe(handlers)}]."
+            f"state_handlers should be iterable: {owner} got state_handlers={handlers!r}; "
+            f"state_handlers takes a list of callables, e.g. "
+            f"state_handlers=[{_describe(handlers)}]."
         )
     checked: list[StateHandler] = []
     for handler in handlers:
