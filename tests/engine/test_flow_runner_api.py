@@ -186,3 +186,15 @@ def test_one_pass_leaves_a_map_that_is_not_due_scheduled() -> None:
     later = Scheduled(start_time=pendulum.now("utc").add(hours=1))
     state = FlowRunner(flow).run(return_tasks=[out], task_states={out: later})
     assert isinstance(state, Running) and state.result[out] is later
+
+
+def test_a_flow_runner_given_one_handler_instead_of_a_list_says_so_in_prefect_1s_words() -> None:
+    """Prefect 1's runners refuse state_handlers that are not a list with "state_handlers should
+    be iterable"; ours says that too, and shows the list to give instead."""
+    flow, _, _ = _flow()
+
+    def note(runner: Any, old: State, new: State) -> State:
+        return new
+
+    with pytest.raises(TypeError, match=r"state_handlers should be iterable: .*=\[.*note\]"):
+        FlowRunner(flow, state_handlers=note)  # type: ignore[arg-type]

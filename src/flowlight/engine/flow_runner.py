@@ -18,7 +18,7 @@ from flowlight.configuration import configured
 from flowlight.core.task import Constant
 from flowlight.engine import run_log
 from flowlight.engine.clock import get_clock
-from flowlight.engine.handlers import HandlerFailure, transition
+from flowlight.engine.handlers import HandlerFailure, transition, validate_state_handlers
 from flowlight.engine.run_dates import run_dates
 from flowlight.engine.state import (
     Failed,
@@ -240,7 +240,7 @@ class FlowRunner:
             )
         self.flow = flow
         self.task_runner_cls = TaskRunner
-        self.state_handlers = list(state_handlers or [])
+        self.state_handlers = validate_state_handlers("FlowRunner", state_handlers)
         self.executor: Executor = LocalExecutor()
         self.task_contexts: dict[Task, dict[str, Any]] = {}
         self.show_progress = progress
