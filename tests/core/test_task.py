@@ -461,3 +461,17 @@ def test_a_required_parameter_without_a_value_fails_its_run_with_prefect_1s_mess
     assert state.message is not None
     assert state.message.startswith('Parameter "size" was required but not provided')
     assert "parameters={'size': ...}" in state.message
+
+
+def test_parameter_imported_from_the_task_module_works_and_says_where_it_lives() -> None:
+    """Parameter's home is flowlight.core.parameter, as Prefect 1's is prefect.core.parameter.
+    Code that imports it from the task module still gets the same class, with a warning that
+    names the import to use instead."""
+    import flowlight.core.parameter
+
+    with pytest.warns(UserWarning, match="please import as `flowlight.Parameter`"):
+        from flowlight.core.task import Parameter as FromTaskModule
+    assert FromTaskModule is Parameter is flowlight.core.parameter.Parameter
+    assert Parameter.__module__ == "flowlight.core.parameter"
+    with pytest.raises(AttributeError, match="has no attribute 'Nothing'"):
+        flowlight.core.task.Nothing  # noqa: B018

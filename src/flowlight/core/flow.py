@@ -17,7 +17,8 @@ from flowlight.core import _checks
 from flowlight.core._flow_editing import FlowEditing
 from flowlight.core.edge import Edge, EdgeAnnotation
 from flowlight.core.graph import FlowGraph
-from flowlight.core.task import Constant, Parameter, Task, run_signature
+from flowlight.core.parameter import Parameter
+from flowlight.core.task import Constant, Task, run_signature
 from flowlight.engine.handlers import StateHandler, validate_state_handlers
 from flowlight.engine.state import State
 from flowlight.utilities.context import current

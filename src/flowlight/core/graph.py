@@ -12,7 +12,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from flowlight.core.edge import Edge
-from flowlight.core.task import Parameter, Task
+from flowlight.core.parameter import Parameter
+from flowlight.core.task import Task
 
 __all__ = ["FlowGraph"]
 

@@ -27,9 +27,8 @@ from flowlight.utilities.logging import RunLogger, run_logger
 if TYPE_CHECKING:
     from flowlight.core.flow import Flow
 
-__all__ = ["Constant", "FunctionTask", "Parameter", "Task", "run_signature", "task"]
+__all__ = ["Constant", "FunctionTask", "Task", "run_signature", "task"]
 
-_NO_DEFAULT = object()
 
 # Building a flow reads a task's run() signature on every call of the task, and
 # inspect.signature costs more than the rest of the call; a flow of 100,000 calls of one task
@@ -462,53 +461,18 @@ class Constant(Task):
         return self.value
 
 
-class Parameter(Task):
-    """A flow input: its value comes from `flow.run(parameters={name: value})` or `default`."""
+def __getattr__(name: str) -> Any:
+    """`Parameter` is found here too, with a warning: it lives in `flowlight.core.parameter`
+    (where Prefect 1 has it), and code that imported it from the task module keeps working
+    while being told where to import it from."""
+    if name == "Parameter":
+        warnings.warn(
+            "Parameter is not defined in flowlight.core.task; please import as "
+            "`flowlight.Parameter` (or from flowlight.core.parameter).",
+            UserWarning,
+            stacklevel=2,
+        )
+        from flowlight.core.parameter import Parameter
 
-    def __init__(
-        self,
-        name: str,
-        default: Any = _NO_DEFAULT,
-        required: bool | None = None,
-        tags: Iterable[str] | None = None,
-    ) -> None:
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"A Parameter needs a non-empty name, got {name!r}.")
-        if required is None:
-            required = default is _NO_DEFAULT
-        self.default = None if default is _NO_DEFAULT else default
-        self.required = required
-        from flowlight.engine.results import PrefectResult
-
-        # As in Prefect 1: a parameter's value is kept as JSON in its result's location, so a
-        # checkpointed run records the value it was given.
-        super().__init__(name=name, slug=name, tags=tags, result=PrefectResult(), checkpoint=True)
-
-    def __repr__(self) -> str:
-        return f"<Parameter: {self.name}>"
-
-    def copy(self, name: str, **task_args: Any) -> Task:  # type: ignore[override]
-        """A parameter like this one under another `name` (a flow's parameter names, and so
-        their slugs, must be unique), as in Prefect 1."""
-        return super().copy(name=name, slug=name, **task_args)
-
-    def __call__(self, flow: Flow | None = None) -> Parameter:  # type: ignore[override]
-        """Add this parameter itself (not a copy) to `flow` or the active flow; returns it."""
-        self.bind(flow=flow)
-        return self
-
-    def run(self) -> Any:
-        from flowlight.utilities.context import current
-
-        parameters = current().get("parameters") or {}
-        if self.name in parameters:
-            return parameters[self.name]
-        if self.required:
-            from flowlight.engine.signals import FAIL
-
-            # A FAIL signal, as in Prefect 1: the parameter's run ends Failed with this message.
-            raise FAIL(
-                f'Parameter "{self.name}" was required but not provided: give it with '
-                f"flow.run(parameters={{{self.name!r}: ...}}) or give the Parameter a default."
-            )
-        return self.default
+        return Parameter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
