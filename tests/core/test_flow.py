@@ -124,7 +124,7 @@ def test_an_edge_key_that_the_task_does_not_take_is_refused_when_validating() ->
     """As Prefect 1.4.1 (eager edge validation off by default): the key is checked when the
     edge is added with validate=True, and otherwise the run says which argument is unknown."""
     flow = Flow("f")
-    with pytest.raises(TypeError, match=r"has no argument 'z'"):
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'z': it has no argument"):
         flow.add_edge(Task(name="up"), add.copy(), key="z", validate=True)
     down = add.copy()
     flow.add_edge(Task(name="up"), down, key="z")
@@ -361,3 +361,13 @@ def test_running_a_flow_inside_its_with_block_says_so_in_prefect_1s_words() -> N
         flow.run()
     assert raised.match(r"Don't call `flow.run\(\)` from within a `Flow` context manager")
     assert raised.match(r"with Flow\('early'\) as flow")
+
+
+def test_binding_an_argument_twice_is_refused_in_prefect_1s_words() -> None:
+    """With validation on, a second edge for an argument already bound fails with Prefect 1's
+    "has already been assigned in this flow", naming the flow and the fix."""
+    flow = Flow("twice")
+    down = add.copy()
+    flow.add_edge(Task(name="one"), down, key="x", validate=True)
+    with pytest.raises(ValueError, match=r"already been assigned in this flow \('twice'\)"):
+        flow.add_edge(Task(name="two"), down, key="x", validate=True)

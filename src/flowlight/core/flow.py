@@ -215,16 +215,17 @@ class Flow(FlowEditing, FlowGraph):
             # default: graphs of plain tasks are built with keyed edges before a run() exists.
             if validate and names is not None and key not in names:
                 raise TypeError(
-                    f"{downstream_task} has no argument '{key}' (its run() takes "
-                    f"{sorted(names)}); fix the key of the edge from {upstream_task}."
+                    f"{downstream_task} got an unexpected keyword argument '{key}': it has no "
+                    f"argument '{key}' (its run() takes {sorted(names)}); fix the key of the edge "
+                    f"from {upstream_task}."
                 )
             if any(e.key == key for e in self._upstream.get(downstream_task, ())) or (
                 key in self.constants.get(downstream_task, {})
             ):
                 raise ValueError(
                     f'Argument "{key}" for task {downstream_task} has already been assigned in '
-                    f"flow '{self.name}'; to call the task again with new arguments, call "
-                    "task.copy() (or the task itself) instead of binding it twice."
+                    f"this flow ('{self.name}'); to call the task again with new arguments, "
+                    "call task.copy() (or the task itself) instead of binding it twice."
                 )
         edge = Edge(upstream_task, downstream_task, key=key, mapped=mapped, flatten=flat)
         if isinstance(upstream_task, Constant) and key is not None and not mapped and not flat:
