@@ -13,6 +13,7 @@ from typing import Any
 
 from flowlight.engine import signals
 from flowlight.engine.state import Failed, State
+from flowlight.utilities.context import current
 
 __all__ = ["HandlerFailure", "StateHandler", "transition", "validate_state_handlers"]
 
@@ -35,7 +36,9 @@ def transition(
     Each handler gets the state the previous one returned (`None`, or any false value as in
     Prefect 1, keeps it). A handler raising a signal makes the signal's state the result and
     skips the remaining handlers; `ENDRUN` passes through; any other exception, or a returned
-    value that is not a state, becomes `HandlerFailure` carrying the Failed state of the run.
+    value that is not a state, becomes `HandlerFailure` carrying the Failed state of the run,
+    except inside `raise_on_exception()`, where it propagates as raised (Prefect 1), so a
+    debugger stops in the handler.
     """
     for handler in handlers:
         try:
@@ -45,6 +48,8 @@ def transition(
         except signals.ENDRUN:
             raise
         except Exception as exc:
+            if current().get("raise_on_exception"):
+                raise
             raise HandlerFailure(
                 Failed(f"Unexpected error while calling state handlers: {exc!r}", result=exc)
             ) from exc
@@ -56,6 +61,8 @@ def transition(
                 "state; a state handler returns the state to use (a State instance, such as "
                 "new_state) or None to keep it."
             )
+            if current().get("raise_on_exception"):
+                raise error
             raise HandlerFailure(
                 Failed(f"Unexpected error while calling state handlers: {error}", result=error)
             )
