@@ -197,12 +197,6 @@ class State:
     def is_retrying(self) -> bool:
         return isinstance(self, Retrying)
 
-    def is_paused(self) -> bool:
-        return isinstance(self, Paused)
-
-    def is_resumed(self) -> bool:
-        return isinstance(self, Resume)
-
     def is_submitted(self) -> bool:
         return isinstance(self, Submitted)
 
@@ -211,9 +205,6 @@ class State:
 
     def is_running(self) -> bool:
         return isinstance(self, Running)
-
-    def is_cancelling(self) -> bool:
-        return isinstance(self, Cancelling)
 
     def is_finished(self) -> bool:
         return isinstance(self, Finished)
