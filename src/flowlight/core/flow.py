@@ -370,11 +370,6 @@ class Flow(FlowEditing, FlowGraph):
         live progress when stderr is a terminal."""
         from flowlight.engine.flow_runner import run_flow
 
-        if "return_tasks" in kwargs:
-            raise ValueError(
-                "The `return_tasks` keyword cannot be provided to `flow.run()`: the state it "
-                "returns always holds every task's state (`state.result[task]`); drop it."
-            )
         if self._token is not None:
             raise RuntimeError(
                 "Don't call `flow.run()` from within a `Flow` context manager: it was called "
