@@ -14,10 +14,8 @@ from typing import Any
 
 __all__ = [
     "SettingWarning",
-    "clear_override",
     "env_name",
     "number_setting",
-    "overridden",
     "override",
     "parse_value",
     "restore_overrides",
@@ -70,16 +68,6 @@ def setting(*path: str, default: Any = None) -> Any:
 def override(path: tuple[str, ...], value: Any) -> None:
     """Set setting `path` for this process (over the environment)."""
     _overrides[path] = value
-
-
-def clear_override(path: tuple[str, ...]) -> None:
-    """Forget a value set in code; the environment (or the default) applies again."""
-    _overrides.pop(path, None)
-
-
-def overridden(path: tuple[str, ...]) -> tuple[bool, Any]:
-    """(True, value) when `path` was set in code, else (False, None)."""
-    return (path in _overrides, _overrides.get(path))
 
 
 def saved_overrides() -> dict[tuple[str, ...], Any]:
